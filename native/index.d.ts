@@ -1,0 +1,167 @@
+/**
+ * Typed surface of the native addon (native/src/*.cc), a thin layer over a
+ * vendored, statically linked libbpf. Validation, policy and formatting live in
+ * TypeScript (src/runtime, src/btf); this layer only moves bytes and handles.
+ *
+ * Errors thrown here are plain Error objects with `errno` (positive number, when
+ * the kernel or libbpf gave one), `op` (what was attempted) and, for load
+ * failures, `log` (libbpf + verifier output captured during load).
+ */
+
+/** One BTF type, as plain data. `id` 0 is void and never listed. */
+export interface BtfMember { name: string; type: number; bitsOffset: number; bitfieldSize: number }
+export interface BtfEnumValue { name: string; value: number | bigint }
+export interface BtfParam { name: string; type: number }
+export interface BtfVarSecinfo { type: number; offset: number; size: number }
+export type BtfKind =
+  | 'int' | 'ptr' | 'array' | 'struct' | 'union' | 'enum' | 'fwd' | 'typedef' | 'volatile' | 'const'
+  | 'restrict' | 'func' | 'func_proto' | 'var' | 'datasec' | 'float' | 'decl_tag' | 'type_tag' | 'enum64';
+export interface BtfType {
+  id: number;
+  kind: BtfKind;
+  name: string;
+  /** byte size: int, struct, union, enum, enum64, float, datasec */
+  size?: number;
+  /** referenced type: ptr, typedef, volatile, const, restrict, func, var, decl_tag, type_tag, func_proto (return) */
+  type?: number;
+  /** int */
+  intEncoding?: { signed: boolean; char: boolean; bool: boolean; bitsOffset: number; bits: number };
+  /** array */
+  array?: { type: number; indexType: number; nelems: number };
+  /** struct, union */
+  members?: BtfMember[];
+  /** enum, enum64 */
+  signed?: boolean;
+  values?: BtfEnumValue[];
+  /** fwd: true for union, false for struct */
+  fwdUnion?: boolean;
+  /** func: 0 static, 1 global, 2 extern; var: 0 static, 1 global, 2 extern */
+  linkage?: number;
+  /** func_proto */
+  params?: BtfParam[];
+  /** datasec */
+  vars?: BtfVarSecinfo[];
+  /** decl_tag: -1 for the whole type, else member/param index */
+  componentIdx?: number;
+}
+
+export interface MapInfo {
+  name: string;
+  /** BPF_MAP_TYPE_* number; see src/runtime/kernel-constants.ts */
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** BTF type ids of key and value (0 when absent) */
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+  /** internal maps (.rodata, .bss, .data, .kconfig) */
+  internal: boolean;
+}
+
+export interface ProgramInfo {
+  name: string;
+  /** ELF section, e.g. "tracepoint/syscalls/sys_enter_openat", "iter/task", "kprobe/do_sys_open" */
+  section: string;
+  /** BPF_PROG_TYPE_* number */
+  type: number;
+  /** BPF_* expected attach type number */
+  expectedAttachType: number;
+}
+
+/** An eBPF ELF object opened by libbpf (bpf_object__open_mem): parsed, not yet in the kernel. */
+export class BpfObject {
+  constructor(elf: Buffer, name: string);
+  maps(): MapInfo[];
+  programs(): ProgramInfo[];
+  /** The whole object BTF; throws (op "btf") when the object has none. */
+  btf(): BtfType[];
+
+  // ---- before load ----
+  /** Bytes of an internal map's initial value (e.g. ".rodata"), a copy. */
+  mapInitialValue(map: string): Buffer;
+  /** Overwrite part of an internal map's initial value (used for `const volatile` params). */
+  setMapInitialValue(map: string, offset: number, bytes: Buffer): void;
+  setMapType(map: string, type: number): void;
+  setMapValueSize(map: string, size: number): void;
+  setMapKeySize(map: string, size: number): void;
+  setMapMaxEntries(map: string, n: number): void;
+  setProgramAutoload(prog: string, autoload: boolean): void;
+  /** Load everything into the kernel. On failure throws with `.log` (verifier output). */
+  load(): void;
+
+  // ---- after load ----
+  mapFd(map: string): number;
+  programFd(prog: string): number;
+  /** Kernel ids, so tests and users can match bpftool output. */
+  programId(prog: string): number;
+  mapId(map: string): number;
+  /**
+   * Attach one program. Auto-attachable sections (tracepoint, raw_tp, tp_btf, kprobe,
+   * uprobe with a full spec, fentry...) need no options; returns a link handle index.
+   */
+  attach(prog: string, opts?: AttachOptions): number;
+  /** Release one link made by attach(). */
+  detach(link: number): void;
+  /** Create an iterator from an iter/ program, read it to the end, release it. */
+  readIter(prog: string, opts?: { mapFd?: number }): Buffer;
+  /** Release every link, map and program. Idempotent. */
+  close(): void;
+}
+
+export interface AttachOptions {
+  /** uprobe/uretprobe: binary path, symbol name (or offset), pid (-1 = all) */
+  binaryPath?: string;
+  funcName?: string;
+  offset?: number;
+  pid?: number;
+  retprobe?: boolean;
+  /** socket filter: attach to a new AF_PACKET raw socket bound to this interface ('' = all) */
+  socketIfname?: string;
+}
+
+/** Result of one wakeup: many records in one Buffer. */
+export interface RecordBatch {
+  /** all record bytes, back to back */
+  data: Buffer;
+  /** record i is data[offsets[i] .. offsets[i]+sizes[i]) */
+  offsets: Uint32Array;
+  sizes: Uint32Array;
+  /** perf buffer: records the kernel reported lost since the last batch */
+  lost: number;
+}
+
+/**
+ * Consumes a RINGBUF or PERF_EVENT_ARRAY map on a native thread and hands JS whole
+ * batches through one thread-safe function. One call per wakeup, never per record.
+ */
+export class RecordConsumer {
+  constructor(
+    mapFd: number,
+    kind: 'ringbuf' | 'perf',
+    onBatch: (batch: RecordBatch) => void,
+    opts?: { perfPagesPerCpu?: number; pollTimeoutMs?: number; maxBatchBytes?: number },
+  );
+  /** Stop the thread and free the ring; pending records are delivered first. Resolves when done. */
+  stop(): Promise<void>;
+}
+
+// ---- map operations on any fd ----
+export function mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
+/** flags: 0 BPF_ANY, 1 BPF_NOEXIST, 2 BPF_EXIST */
+export function mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
+export function mapDelete(fd: number, key: Buffer): boolean;
+/** Next key after `key` (null = first); null when there are no more. */
+export function mapNextKey(fd: number, key: Buffer | null, keySize: number): Buffer | null;
+/**
+ * All entries at once: keys and values back to back (count entries). With `andDelete`
+ * uses lookup_and_delete batch where the map type allows it, else lookup + delete.
+ * Per-CPU maps return valueSize * nCpus (rounded to 8) bytes per entry.
+ */
+export function mapDump(fd: number, keySize: number, valueSize: number, opts?: { andDelete?: boolean; perCpu?: boolean }):
+  { keys: Buffer; values: Buffer; count: number };
+export function numPossibleCpus(): number;
+/** Close a file descriptor returned by the addon (map fds from mapFd are owned by the object; do not close those). */
+export function closeFd(fd: number): void;
+/** libbpf's own version string, e.g. "v1.5". */
+export function libbpfVersion(): string;

@@ -1,0 +1,17 @@
+import type { CommandModule } from 'yargs';
+import { runCommand } from './run.js';
+import { imageCommand, buildAliasCommand } from './image.js';
+import { loginCommand, logoutCommand } from './login.js';
+import { listContainersCommand } from './list-containers.js';
+import { versionCommand } from './version.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [
+  runCommand,
+  imageCommand,
+  buildAliasCommand,
+  loginCommand,
+  logoutCommand,
+  listContainersCommand,
+  versionCommand,
+];

@@ -1,0 +1,32 @@
+import yargs, { type Argv } from 'yargs';
+import { globalOptions } from './options.js';
+import { handleError } from './errors.js';
+import { commands } from './commands/index.js';
+
+/** Build the parser; exported so tests can parse without spawning a process. */
+export function parser(argv: string[]): Argv {
+  let y = yargs(argv)
+    .scriptName('ig')
+    .usage('ig: run eBPF gadgets shipped as OCI images\n\nUsage: $0 <command> [flags]')
+    .options(globalOptions)
+    .strictCommands()
+    .demandCommand(1, 'name a command, e.g. `ig run trace_open`')
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      throw err ?? new (class UsageError extends Error {})(msg);
+    });
+  for (const c of commands) y = y.command(c);
+  return y;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await parser(argv).parseAsync();
+  } catch (err) {
+    process.exitCode = handleError(err);
+  }
+}

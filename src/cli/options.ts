@@ -1,0 +1,35 @@
+import type { Options } from 'yargs';
+
+/** Flags every command accepts. */
+export const globalOptions = {
+  'oci-store': {
+    type: 'string',
+    describe: 'local OCI layout store (default /var/lib/ig/oci-store as root, ~/.ig/oci-store otherwise; env IG_OCI_STORE)',
+    global: true,
+  },
+  authfile: {
+    type: 'string',
+    describe: 'registry credentials file (docker config.json; env REGISTRY_AUTH_FILE)',
+    global: true,
+  },
+  'insecure-registries': {
+    type: 'string',
+    describe: 'comma list of host[:port] reached over plain HTTP',
+    global: true,
+  },
+} satisfies Record<string, Options>;
+
+export interface GlobalArgs {
+  'oci-store'?: string;
+  authfile?: string;
+  'insecure-registries'?: string;
+}
+
+/** Output format flag shared by list-like commands. */
+export const outputOption = (choices: string[], dflt: string): Options => ({
+  alias: 'o',
+  type: 'string',
+  choices,
+  default: dflt,
+  describe: 'output format',
+});
