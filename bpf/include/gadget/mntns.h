@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gadget/mntns.h - the current task's mount namespace id (its inode number). */
+#ifndef __GADGET_MNTNS_H
+#define __GADGET_MNTNS_H
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <gadget/types.h>
+
+static __always_inline gadget_mntns_id gadget_get_current_mntns_id(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+}
+
+/* IG's name */
+static __always_inline gadget_mntns_id gadget_get_mntns_id(void)
+{
+	return gadget_get_current_mntns_id();
+}
+
+#endif /* __GADGET_MNTNS_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gadget/mntns_filter.h - in-kernel container filter.
+ *
+ * With a container selector the runtime fills gadget_mntns_filter_map with the
+ * mount namespace ids of the selected containers (kept current as containers
+ * come and go) and sets gadget_filter_by_mntns (frozen .rodata, so the check
+ * compiles away when no selector is given).
+ */
+#ifndef __GADGET_MNTNS_FILTER_H
+#define __GADGET_MNTNS_FILTER_H
+
+#include <bpf/bpf_helpers.h>
+#include <gadget/types.h>
+#include <gadget/mntns.h>
+
+const volatile bool gadget_filter_by_mntns = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, gadget_mntns_id);
+	__type(value, __u32);
+} gadget_mntns_filter_map SEC(".maps");
+
+/* true when events of this mount namespace must be dropped */
+static __always_inline bool gadget_should_discard_mntns_id(gadget_mntns_id mntns_id)
+{
+	if (!gadget_filter_by_mntns)
+		return false;
+	return bpf_map_lookup_elem(&gadget_mntns_filter_map, &mntns_id) == NULL;
+}
+
+static __always_inline bool gadget_should_discard_current_mntns(void)
+{
+	if (!gadget_filter_by_mntns)
+		return false;
+	return gadget_should_discard_mntns_id(gadget_get_current_mntns_id());
+}
+
+#endif /* __GADGET_MNTNS_FILTER_H */

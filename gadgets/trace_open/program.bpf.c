@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * trace_open: every open(2), openat(2) and openat2(2), with its result.
+ * The enter tracepoint saves the arguments per thread, the exit tracepoint
+ * builds the event (so fd/error are known).
+ */
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include <gadget/buffer.h>
+#include <gadget/filter.h>
+#include <gadget/macros.h>
+#include <gadget/mntns.h>
+#include <gadget/types.h>
+
+#define FNAME_LEN 256
+
+struct args_t {
+	const char *fname;
+	__u32 flags;
+	__u32 mode;
+};
+
+struct event {
+	gadget_timestamp timestamp_raw;
+	gadget_mntns_id mntns_id;
+	gadget_pid pid;
+	gadget_tid tid;
+	gadget_uid uid;
+	gadget_gid gid;
+	gadget_comm comm[TASK_COMM_LEN];
+	__s32 fd;
+	gadget_errno error_raw;
+	gadget_file_flags flags_raw;
+	gadget_file_mode mode_raw;
+	char fname[FNAME_LEN];
+};
+
+/* --failed: show only failed opens */
+const volatile bool targ_failed = false;
+GADGET_PARAM(targ_failed);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* thread id */
+	__type(value, struct args_t);
+} start SEC(".maps");
+
+GADGET_TRACER_MAP(events, 1024 * 256);
+GADGET_TRACER(open, events, event);
+
+static __always_inline int trace_enter(const char *fname, __u32 flags, __u32 mode)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct args_t args = {};
+
+	if (gadget_should_discard_data_current())
+		return 0;
+
+	args.fname = fname;
+	args.flags = flags;
+	args.mode = mode;
+	bpf_map_update_elem(&start, &tid, &args, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int trace_exit(void *ctx, long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid;
+	__u32 tid = (__u32)pid_tgid;
+	struct args_t *ap;
+	struct event *e;
+
+	ap = bpf_map_lookup_elem(&start, &tid);
+	if (!ap)
+		return 0; /* enter not seen or filtered out */
+	if (targ_failed && ret >= 0)
+		goto cleanup;
+
+	e = gadget_reserve_buf(&events, sizeof(*e));
+	if (!e)
+		goto cleanup;
+
+	uid_gid = bpf_get_current_uid_gid();
+	e->timestamp_raw = bpf_ktime_get_boot_ns();
+	e->mntns_id = gadget_get_current_mntns_id();
+	e->pid = pid_tgid >> 32;
+	e->tid = tid;
+	e->uid = (__u32)uid_gid;
+	e->gid = uid_gid >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (ret >= 0) {
+		e->fd = ret;
+		e->error_raw = 0;
+	} else {
+		e->fd = -1;
+		e->error_raw = -ret;
+	}
+	e->flags_raw = ap->flags;
+	e->mode_raw = ap->mode;
+	if (bpf_probe_read_user_str(e->fname, sizeof(e->fname), ap->fname) < 0)
+		e->fname[0] = '\0';
+
+	gadget_submit_buf(ctx, &events, e, sizeof(*e));
+cleanup:
+	bpf_map_delete_elem(&start, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_open")
+int ig_open_e(struct syscall_trace_enter *ctx)
+{
+	return trace_enter((const char *)ctx->args[0], ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int ig_openat_e(struct syscall_trace_enter *ctx)
+{
+	return trace_enter((const char *)ctx->args[1], ctx->args[2], ctx->args[3]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int ig_openat2_e(struct syscall_trace_enter *ctx)
+{
+	struct open_how how = {};
+
+	/* args: dfd, filename, struct open_how *how, size */
+	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
+	return trace_enter((const char *)ctx->args[1], (__u32)how.flags,
+		     (__u32)how.mode);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int ig_open_x(struct syscall_trace_exit *ctx)
+{
+	return trace_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int ig_openat_x(struct syscall_trace_exit *ctx)
+{
+	return trace_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int ig_openat2_x(struct syscall_trace_exit *ctx)
+{
+	return trace_exit(ctx, ctx->ret);
+}
+
+char LICENSE[] SEC("license") = "GPL";
