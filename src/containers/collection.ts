@@ -1,0 +1,291 @@
+import fs from 'node:fs';
+import { IgError } from '../errors.js';
+import { matches } from './selector.js';
+import { hostNamespaces, mntnsOf } from './ns.js';
+import { CriSource } from './sources/cri.js';
+import { PodmanSource } from './sources/podman.js';
+import { DockerSource } from './sources/docker.js';
+import type { RuntimeSource } from './sources/source.js';
+import type { CollectionOptions, ContainerInfo, ContainerSelector } from './types.js';
+
+export const KNOWN_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman'] as const;
+export type RuntimeName = (typeof KNOWN_RUNTIMES)[number];
+
+export const DEFAULT_SOCKETS: Record<RuntimeName, string> = {
+  docker: '/var/run/docker.sock',
+  containerd: '/run/containerd/containerd.sock',
+  'cri-o': '/run/crio/crio.sock',
+  podman: '/run/podman/podman.sock',
+};
+
+const SOCKET_FLAG: Record<RuntimeName, string> = {
+  docker: '--docker-socketpath',
+  containerd: '--containerd-socketpath',
+  'cri-o': '--crio-socketpath',
+  podman: '--podman-socketpath',
+};
+
+/** Normalize and check a --runtimes list. */
+export function parseRuntimes(v: string | string[] | undefined): RuntimeName[] {
+  if (v === undefined) return [...KNOWN_RUNTIMES];
+  const parts = (Array.isArray(v) ? v.join(',') : v)
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  const out: RuntimeName[] = [];
+  for (const p of parts) {
+    const name = p === 'crio' ? 'cri-o' : p;
+    if (!(KNOWN_RUNTIMES as readonly string[]).includes(name)) {
+      throw new IgError('usage', `unknown container runtime "${p}" in --runtimes`, {
+        hint: `choose from ${KNOWN_RUNTIMES.join(', ')} (comma separated)`,
+      });
+    }
+    if (!out.includes(name as RuntimeName)) out.push(name as RuntimeName);
+  }
+  return out;
+}
+
+function socketFor(rt: RuntimeName, o: CollectionOptions): string {
+  const given = { docker: o.dockerSocket, containerd: o.containerdSocket, 'cri-o': o.crioSocket, podman: o.podmanSocket }[rt];
+  return given || DEFAULT_SOCKETS[rt];
+}
+
+function makeSource(rt: RuntimeName, socket: string): RuntimeSource {
+  switch (rt) {
+    case 'containerd':
+    case 'cri-o':
+      return new CriSource(rt, socket);
+    case 'podman':
+      return new PodmanSource(socket);
+    case 'docker':
+      return new DockerSource(socket);
+  }
+}
+
+function errText(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0]!;
+}
+
+interface SourceState {
+  src: RuntimeSource;
+  down: boolean;
+  known: Map<string, ContainerInfo>;
+}
+
+const key = (c: ContainerInfo) => `${c.runtime}\u0000${c.id}`;
+
+/**
+ * The containers running on this node, kept current by polling every runtime
+ * (1 s by default, or on demand with refresh()). Lookups by mount or network
+ * namespace are Map hits.
+ */
+export class ContainerCollection {
+  private readonly states: SourceState[];
+  private readonly all = new Map<string, ContainerInfo>();
+  private readonly mnt = new Map<bigint, ContainerInfo>();
+  private net = new Map<number, ContainerInfo>();
+  private readonly listeners = new Set<(kind: 'added' | 'removed', c: ContainerInfo) => void>();
+  private readonly hostNetns: number | undefined;
+  private readonly warn: (msg: string) => void;
+  private readonly interval: number;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  private constructor(sources: RuntimeSource[], opts: CollectionOptions) {
+    this.states = sources.map((src) => ({ src, down: false, known: new Map() }));
+    this.hostNetns = hostNamespaces().netns;
+    this.warn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
+    this.interval = opts.pollIntervalMs ?? 1000;
+  }
+
+  /**
+   * Connect to the runtimes and read their containers. A runtime whose default
+   * socket is missing is skipped quietly; one whose socket the user named
+   * (opts.explicit) and that cannot be reached is an IgError('container').
+   */
+  static async open(opts: CollectionOptions = {}): Promise<ContainerCollection> {
+    const runtimes = opts.runtimes ? parseRuntimes(opts.runtimes) : [...KNOWN_RUNTIMES];
+    const explicit = opts.explicit ?? new Set<string>();
+    const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    const sources: RuntimeSource[] = [];
+    if (opts.containerdNamespace && opts.containerdNamespace !== 'k8s.io' && runtimes.includes('containerd')) {
+      warn(`containerd is read through its CRI plugin, which only sees the "k8s.io" namespace, not "${opts.containerdNamespace}"`);
+    }
+    try {
+      for (const rt of runtimes) {
+        const socket = socketFor(rt, opts);
+        const named = explicit.has(rt);
+        const hint = `check that ${rt} is running and that ${SOCKET_FLAG[rt]} names its API socket`;
+        if (!fs.existsSync(socket)) {
+          if (named) throw new IgError('container', `${rt} socket ${socket} does not exist`, { hint });
+          continue;
+        }
+        const src = makeSource(rt, socket);
+        try {
+          await src.connect();
+        } catch (e) {
+          src.close();
+          if (named) throw new IgError('container', `cannot reach ${rt} at ${socket}: ${errText(e)}`, { hint, cause: e });
+          warn(`${rt} at ${socket} does not answer (${errText(e)}); ignoring it`);
+          continue;
+        }
+        sources.push(src);
+      }
+    } catch (e) {
+      for (const s of sources) s.close();
+      throw e;
+    }
+    const coll = new ContainerCollection(sources, opts);
+    await coll.refresh();
+    coll.schedule();
+    return coll;
+  }
+
+  /** The runtimes this collection reads (with their sockets). */
+  runtimes(): { runtime: string; socket: string; answering: boolean }[] {
+    return this.states.map((s) => ({ runtime: s.src.runtime, socket: s.src.socket, answering: !s.down }));
+  }
+
+  list(): ContainerInfo[] {
+    return [...this.all.values()];
+  }
+
+  /** Containers passing a selector (null: all). */
+  select(sel: ContainerSelector | null): ContainerInfo[] {
+    return sel ? this.list().filter((c) => matches(c, sel)) : this.list();
+  }
+
+  byMntns(id: bigint): ContainerInfo | undefined {
+    return this.mnt.get(id);
+  }
+
+  byNetns(id: number): ContainerInfo | undefined {
+    return this.net.get(id);
+  }
+
+  hasKubernetes(): boolean {
+    for (const c of this.all.values()) if (c.k8s) return true;
+    return false;
+  }
+
+  onChange(cb: (kind: 'added' | 'removed', c: ContainerInfo) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  /**
+   * Ask every runtime now. Concurrent calls share one pass that starts after
+   * the call (so a container started before refresh() is seen when it resolves).
+   */
+  refresh(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.queued) return this.queued;
+    const after = this.running ?? Promise.resolve();
+    const p = after.then(() => {
+      this.queued = undefined;
+      const r = this.pass();
+      this.running = r;
+      return r.finally(() => {
+        if (this.running === r) this.running = undefined;
+      });
+    });
+    this.queued = p;
+    return p;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.listeners.clear();
+    for (const s of this.states) s.src.close();
+    await this.running?.catch(() => {});
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refresh()
+        .catch(() => {})
+        .finally(() => this.schedule());
+    }, this.interval);
+    this.timer.unref();
+  }
+
+  private async pass(): Promise<void> {
+    for (const st of this.states) {
+      if (this.closed) return;
+      let fresh: ContainerInfo[];
+      try {
+        fresh = await st.src.list();
+      } catch (e) {
+        if (this.closed) return;
+        if (!st.down) {
+          st.down = true;
+          this.warn(
+            `${st.src.runtime} at ${st.src.socket} stopped answering (${errText(e)}); keeping its ${st.known.size} last known container(s)`,
+          );
+        }
+        // Without the runtime, drop only containers whose process is provably gone.
+        for (const [k, c] of st.known) {
+          if (mntnsOf(c.pid) !== c.mntns) this.remove(st, k, c);
+        }
+        continue;
+      }
+      st.down = false;
+      const next = new Map(fresh.map((c) => [key(c), c]));
+      for (const [k, c] of st.known) {
+        const n = next.get(k);
+        if (!n || n.pid !== c.pid || n.mntns !== c.mntns) this.remove(st, k, c);
+      }
+      for (const [k, c] of next) {
+        const old = st.known.get(k);
+        if (old) {
+          // same process: keep the object, refresh metadata that may change (labels)
+          if (c.k8s && old.k8s) old.k8s.podLabels = c.k8s.podLabels;
+          continue;
+        }
+        this.add(st, k, c);
+      }
+    }
+  }
+
+  private add(st: SourceState, k: string, c: ContainerInfo): void {
+    st.known.set(k, c);
+    this.all.set(k, c);
+    this.mnt.set(c.mntns, c);
+    if (c.netns !== this.hostNetns && !this.net.has(c.netns)) this.net.set(c.netns, c);
+    this.emit('added', c);
+  }
+
+  private remove(st: SourceState, k: string, c: ContainerInfo): void {
+    st.known.delete(k);
+    this.all.delete(k);
+    if (this.mnt.get(c.mntns) === c) this.mnt.delete(c.mntns);
+    if (this.net.get(c.netns) === c) {
+      this.net.delete(c.netns);
+      for (const o of this.all.values()) {
+        if (o.netns === c.netns) {
+          this.net.set(o.netns, o);
+          break;
+        }
+      }
+    }
+    this.emit('removed', c);
+  }
+
+  private emit(kind: 'added' | 'removed', c: ContainerInfo): void {
+    for (const cb of [...this.listeners]) {
+      try {
+        cb(kind, c);
+      } catch (e) {
+        this.warn(`container ${kind} handler failed: ${errText(e)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Who owns a mount namespace: the containers on this node (CRI for containerd
+ * and cri-o, podman's and docker's APIs), their Kubernetes metadata, the
+ * selection flags, and the enrichment fields events get.
+ */
+export type { ContainerInfo, ContainerSelector, CollectionOptions, NameFilter, LabelRequirement } from './types.js';
+export { parseSelector, matches, SELECTOR_FLAGS } from './selector.js';
+export { ContainerCollection, KNOWN_RUNTIMES, DEFAULT_SOCKETS, parseRuntimes } from './collection.js';
+export { enrich, enrichmentFields, nodeName, labelsString, ENRICHMENT_FIELD_NAMES } from './enrich.js';
+export { mntnsOf, netnsOf } from './ns.js';
