@@ -1,4 +1,99 @@
-import type { CommandModule } from 'yargs';
-// Placeholder: owned by the helper implementing this command.
-export const imageCommand: CommandModule = { command: 'image', describe: 'not implemented yet', handler: () => { throw new Error('not implemented'); } };
-export const buildAliasCommand: CommandModule = { command: 'buildAlias', describe: 'not implemented yet', handler: () => { throw new Error('not implemented'); } };
+import type { Argv, CommandModule } from 'yargs';
+import { outputOption, type GlobalArgs } from '../options.js';
+import * as act from '../actions/image.js';
+
+/* Definitions only; the work happens in ../actions/image.ts (src/oci does the heavy lifting). */
+
+type A = GlobalArgs & Record<string, unknown>;
+
+const buildBuilder = (y: Argv) =>
+  y
+    .positional('path', { type: 'string', describe: 'gadget directory (program.bpf.c, gadget.yaml, build.yaml)', default: '.' })
+    .option('tag', { alias: 't', type: 'string', describe: 'image reference to tag the result with (default: gadget.yaml name, else the directory name)' })
+    .option('file', { alias: 'f', type: 'string', describe: 'build file (default PATH/build.yaml)' })
+    .option('update-metadata', { type: 'boolean', default: false, describe: 'write/refresh gadget.yaml from the object\'s BTF' })
+    .option('validate-metadata', { type: 'boolean', default: false, describe: 'check gadget.yaml against the object' });
+
+const buildHandler = (a: A) => act.build(a);
+
+export const buildAliasCommand: CommandModule<GlobalArgs, A> = {
+  command: 'build [path]',
+  describe: 'Build a gadget image (same as `ig image build`)',
+  builder: buildBuilder as never,
+  handler: buildHandler,
+};
+
+const sub: CommandModule<GlobalArgs, A>[] = [
+  { command: 'build [path]', describe: 'Compile a gadget and store it as an image', builder: buildBuilder as never, handler: buildHandler },
+  {
+    command: 'pull <image>',
+    describe: 'Pull an image from its registry into the local store',
+    builder: (y) => y.positional('image', { type: 'string', demandOption: true }) as never,
+    handler: (a) => act.pull(a),
+  },
+  {
+    command: 'push <image>',
+    describe: 'Push a local image to its registry',
+    builder: (y) => y.positional('image', { type: 'string', demandOption: true }) as never,
+    handler: (a) => act.push(a),
+  },
+  {
+    command: ['list', 'ls'],
+    describe: 'List the images in the local store',
+    builder: (y) =>
+      y.option('no-trunc', { type: 'boolean', default: false, describe: 'show full digests' }).option('output', outputOption(['columns', 'json'], 'columns')) as never,
+    handler: (a) => act.list(a),
+  },
+  {
+    command: 'tag <src> <dst>',
+    describe: 'Give a local image another name',
+    builder: (y) => y.positional('src', { type: 'string', demandOption: true }).positional('dst', { type: 'string', demandOption: true }) as never,
+    handler: (a) => act.tag(a),
+  },
+  {
+    command: ['remove <images..>', 'rm'],
+    describe: 'Remove local images (untag; content shared with other tags stays)',
+    builder: (y) => y.positional('images', { type: 'string', array: true, demandOption: true }) as never,
+    handler: (a) => act.remove(a),
+  },
+  {
+    command: 'inspect <image>',
+    describe: 'Show an image: manifest, annotations, gadget.yaml, eBPF programs, maps and datasources',
+    builder: (y) => y.positional('image', { type: 'string', demandOption: true }).option('output', outputOption(['yaml', 'json', 'jsonpretty'], 'yaml')) as never,
+    handler: (a) => act.inspect(a),
+  },
+  {
+    command: 'export <args..>',
+    describe: 'Write images to an OCI layout tar: ig image export IMAGE… FILE.tar',
+    builder: (y) => y.positional('args', { type: 'string', array: true, demandOption: true }) as never,
+    handler: (a) => act.exportCmd(a),
+  },
+  {
+    command: 'import <file>',
+    describe: 'Read images from an OCI layout tar into the local store',
+    builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
+    handler: (a) => act.importCmd(a),
+  },
+  {
+    command: 'prune',
+    describe: 'Remove untagged manifests and unreferenced blobs from the local store',
+    handler: (a) => act.prune(a),
+  },
+  {
+    command: 'verify <image>',
+    describe: 'Verify an image\'s signature',
+    builder: (y) => y.positional('image', { type: 'string', demandOption: true }) as never,
+    handler: (a) => act.verify(a),
+  },
+];
+
+export const imageCommand: CommandModule<GlobalArgs, A> = {
+  command: 'image',
+  describe: 'Manage gadget images (build, pull, push, list, …)',
+  builder: (y) => {
+    let b = y as Argv<GlobalArgs>;
+    for (const c of sub) b = b.command(c as CommandModule<GlobalArgs, GlobalArgs>);
+    return b.demandCommand(1, 'name an image subcommand, e.g. `ig image list`') as never;
+  },
+  handler: () => {},
+};

@@ -1,0 +1,121 @@
+import { IgError } from '../errors.js';
+import { ANN } from './mediatypes.js';
+import { Progress } from './progress.js';
+import { parseReference, type Reference } from './reference.js';
+import type { RegistryClient } from './registry.js';
+import type { Store } from './store.js';
+import type { Descriptor, ImageIndex, ImageManifest } from './types.js';
+import { checkGadgetManifest, checkIndex, kindOf, parseJson } from './validate.js';
+
+export interface PullResult {
+  reference: string;
+  descriptor: Descriptor;
+}
+
+/** Extra annotations kept on the index.json entry so `image list` needs no blob read. */
+export function entryAnnotations(doc: { annotations?: Record<string, string> }): Record<string, string> {
+  const created = doc.annotations?.[ANN.created];
+  return created ? { [ANN.created]: created } : {};
+}
+
+async function downloadBlob(store: Store, client: RegistryClient, ref: Reference, d: Descriptor, progress: Progress, attempts = 3): Promise<void> {
+  if (await store.hasBlob(d.digest, d.size)) return;
+  const short = d.digest.slice(7, 19);
+  for (let attempt = 1; ; attempt++) {
+    const res = await client.getBlob(ref, d);
+    if (!res.body) throw new IgError('registry', `registry ${ref.domain} sent no body for blob ${d.digest}`);
+    const tick = attempt === 1 ? progress.bar(short, d.size) : () => {};
+    try {
+      await store.ingest(res.body as AsyncIterable<Uint8Array>, d, { what: `blob ${d.digest} of ${ref.name}`, onBytes: tick });
+      return;
+    } catch (e) {
+      if (e instanceof IgError) throw e; // digest mismatch, truncation: content errors, not retried
+      if (attempt >= attempts) {
+        throw new IgError('registry', `connection to registry ${ref.domain} lost while downloading blob ${d.digest}: ${(e as Error).message}`, {
+          hint: 'check the registry and try again; nothing half-written was stored',
+          cause: e,
+        });
+      }
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
+
+/**
+ * Pull an image (index and every per-arch manifest, or a plain manifest) into the store and tag it.
+ * Everything is verified against its digest and checked to be a gadget image before the tag is written.
+ */
+export async function pullImage(store: Store, client: RegistryClient, refStr: string, opts: { progress?: boolean } = {}): Promise<PullResult> {
+  const ref = parseReference(refStr);
+  const progress = new Progress(opts.progress ?? false);
+  try {
+    const top = await client.getManifest(ref, ref.digest ?? ref.tag!);
+    const what = `image ${ref.full}`;
+    const kind = kindOf(top.mediaType, what);
+    const manifests: { desc: Descriptor; body: Buffer; m: ImageManifest }[] = [];
+    if (kind === 'index') {
+      const idx = parseJson<ImageIndex>(top.body, what);
+      checkIndex(idx, what);
+      for (const d of idx.manifests) {
+        const got = await client.getManifest(ref, d.digest);
+        if (got.body.length !== d.size) throw new IgError('digest', `manifest ${d.digest} of ${ref.full} has size ${got.body.length}, index says ${d.size}`);
+        if (kindOf(got.mediaType, `manifest ${d.digest}`) !== 'manifest') throw new IgError('invalid-image', `${what} nests an index inside its index`);
+        const m = parseJson<ImageManifest>(got.body, `manifest ${d.digest}`);
+        checkGadgetManifest(m, `manifest ${d.digest} (${d.platform?.architecture ?? 'unknown arch'}) of ${ref.full}`);
+        manifests.push({ desc: d, body: got.body, m });
+      }
+    } else {
+      const m = parseJson<ImageManifest>(top.body, what);
+      checkGadgetManifest(m, what);
+      manifests.push({ desc: { mediaType: top.mediaType, digest: top.digest, size: top.body.length }, body: top.body, m });
+    }
+    // Blobs first, then manifests, then the index: a manifest is only present with its content.
+    for (const { m } of manifests) {
+      for (const d of [m.config, ...m.layers]) await downloadBlob(store, client, ref, d, progress);
+    }
+    for (const { desc, body } of manifests) await store.writeBlob(body, desc.digest);
+    await store.writeBlob(top.body, top.digest);
+    const descriptor: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.body.length };
+    const doc = parseJson<{ annotations?: Record<string, string> }>(top.body, what);
+    await store.setTag(ref.full, descriptor, entryAnnotations(doc));
+    return { reference: ref.full, descriptor };
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Push a locally tagged image (blobs the registry has are skipped), then its manifests, then the index under its tag. */
+export async function pushImage(store: Store, client: RegistryClient, refStr: string, opts: { progress?: boolean; destination?: string } = {}): Promise<PullResult> {
+  const ref = parseReference(refStr);
+  const desc = await store.resolveTag(ref.full);
+  if (!desc) {
+    throw new IgError('not-found', `image ${ref.full} not found in the local store`, {
+      hint: `build it with \`ig image build\` or tag an existing image with \`ig image tag SRC ${refStr}\``,
+    });
+  }
+  const dest = opts.destination ? parseReference(opts.destination) : ref;
+  const progress = new Progress(opts.progress ?? false);
+  try {
+    const topBody = await store.readBlob(desc.digest, desc.size);
+    const what = `image ${ref.full}`;
+    const kind = kindOf(desc.mediaType, what);
+    const children: Descriptor[] = kind === 'index' ? parseJson<ImageIndex>(topBody, what).manifests : [];
+    const pushManifestWithBlobs = async (d: Descriptor, body: Buffer, tag: string) => {
+      const m = parseJson<ImageManifest>(body, `manifest ${d.digest}`);
+      for (const b of [m.config, ...m.layers]) {
+        const data = await store.readBlob(b.digest, b.size);
+        await client.pushBlob(dest, b, data, progress.bar(b.digest.slice(7, 19), b.size));
+      }
+      await client.pushManifest(dest, tag, d.mediaType, body);
+    };
+    if (kind === 'index') {
+      for (const c of children) await pushManifestWithBlobs(c, await store.readBlob(c.digest, c.size), c.digest);
+      await client.pushManifest(dest, dest.digest ?? dest.tag!, desc.mediaType, topBody);
+    } else {
+      await pushManifestWithBlobs(desc, topBody, dest.digest ?? dest.tag!);
+    }
+    return { reference: dest.full, descriptor: desc };
+  } finally {
+    progress.stop();
+  }
+}
