@@ -25,6 +25,12 @@ export function parser(argv: string[]): Argv {
 
 export async function main(argv: string[]): Promise<void> {
   try {
+    // `ig run IMAGE` learns its flags from the image, so it parses on its own.
+    if (argv[0] === 'run') {
+      const { runMain } = await import('./run/run-main.js');
+      await runMain(argv);
+      return;
+    }
     await parser(argv).parseAsync();
   } catch (err) {
     process.exitCode = handleError(err);

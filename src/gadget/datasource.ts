@@ -55,4 +55,6 @@ export interface EventBatch {
   lost?: number;
   /** snapshotter/topper: this batch is one whole table (replace the screen), not a stream chunk */
   snapshot?: boolean;
+  /** problems worth telling the user without stopping (e.g. skipped malformed iterator records) */
+  warnings?: string[];
 }

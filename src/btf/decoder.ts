@@ -1,0 +1,200 @@
+import type { Leaf } from './layout.js';
+import type { Event, FieldDesc, ValueKind } from '../gadget/datasource.js';
+import { formatters } from '../format/index.js';
+
+/** Decodes the record at byte `o` of a batch. `dv` and `u8` view the same bytes. */
+export type RecordDecoder = (dv: DataView, u8: Buffer, o: number) => Event;
+
+export interface CompiledLayout {
+  decode: RecordDecoder;
+  fields: FieldDesc[];
+  /** the generated source, for `IG_DEBUG` and tests */
+  source: string;
+}
+
+/** Reads a u64 as a number when exact (< 2^53), else as a bigint: most ids and times fit, and numbers are far cheaper. */
+function u64(dv: DataView, o: number): number | bigint {
+  const hi = dv.getUint32(o + 4, true);
+  return hi < 0x200000 ? hi * 4294967296 + dv.getUint32(o, true) : dv.getBigUint64(o, true);
+}
+function s64(dv: DataView, o: number): number | bigint {
+  const v = dv.getBigInt64(o, true);
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+}
+function str(u8: Buffer, s: number, n: number): string {
+  const end = s + n;
+  let e = u8.indexOf(0, s);
+  if (e === -1 || e > end) e = end;
+  return u8.toString('utf8', s, e);
+}
+/** Little-endian bitfield read at an absolute bit offset. */
+function bits(u8: Buffer, o: number, bitOff: number, n: number, signed: boolean): number | bigint {
+  const start = o + (bitOff >> 3);
+  const shift = BigInt(bitOff & 7);
+  let acc = 0n;
+  const nbytes = ((bitOff & 7) + n + 7) >> 3;
+  for (let i = nbytes - 1; i >= 0; i--) acc = (acc << 8n) | BigInt(u8[start + i] ?? 0);
+  let v = (acc >> shift) & ((1n << BigInt(n)) - 1n);
+  if (signed && v >> BigInt(n - 1)) v -= 1n << BigInt(n);
+  return n <= 53 ? Number(v) : v;
+}
+function enumName(names: Map<number | bigint, string>, v: number | bigint): string {
+  return names.get(v) ?? String(v);
+}
+function enumSet(values: { name: string; value: bigint }[], v: number | bigint): string {
+  const b = BigInt(v);
+  if (b === 0n) return values.find((x) => x.value === 0n)?.name ?? '0';
+  const parts: string[] = [];
+  let rest = b;
+  for (const x of values) {
+    if (x.value !== 0n && (b & x.value) === x.value) {
+      parts.push(x.name);
+      rest &= ~x.value;
+    }
+  }
+  if (rest !== 0n) parts.push(`0x${rest.toString(16)}`);
+  return parts.join('|');
+}
+function endpoint(u8: Buffer, o: number, addr: number, ver: number, port: number): string {
+  const version = ver >= 0 ? u8[o + ver] : 4;
+  let ip: string;
+  const a = o + addr;
+  const mapped = version === 6 && u8.readUInt32BE(a) === 0 && u8.readUInt32BE(a + 4) === 0 && u8.readUInt32BE(a + 8) === 0xffff;
+  if (version === 4 || mapped) {
+    const b = mapped ? a + 12 : a;
+    ip = `${u8[b]}.${u8[b + 1]}.${u8[b + 2]}.${u8[b + 3]}`;
+  } else if (version === 6) {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(u8.readUInt16BE(a + i).toString(16));
+    ip = compressV6(groups);
+  } else {
+    ip = '';
+  }
+  if (port < 0) return ip;
+  const p = u8.readUInt16LE(o + port);
+  return version === 6 && !mapped ? `[${ip}]:${p}` : `${ip}:${p}`;
+}
+function compressV6(g: string[]): string {
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (best < 0) return g.join(':');
+  return `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;
+}
+
+const HELPERS = { u64, s64, str, bits, enumName, enumSet, endpoint };
+
+function readExpr(l: Leaf, at: string): string {
+  switch (l.size) {
+    case 1: return l.signed ? `dv.getInt8(${at})` : `dv.getUint8(${at})`;
+    case 2: return l.signed ? `dv.getInt16(${at}, true)` : `dv.getUint16(${at}, true)`;
+    case 4: return l.signed ? `dv.getInt32(${at}, true)` : `dv.getUint32(${at}, true)`;
+    case 8: return l.signed ? `H.s64(dv, ${at})` : `H.u64(dv, ${at})`;
+    default: return `H.bits(u8, ${at}, 0, ${l.size * 8}, ${l.signed})`;
+  }
+}
+
+function elemExpr(e: NonNullable<Leaf['elem']>, at: string): string {
+  if (e.kind === 'float') return e.size === 4 ? `dv.getFloat32(${at}, true)` : `dv.getFloat64(${at}, true)`;
+  if (e.kind === 'bool') return `dv.getUint8(${at}) !== 0`;
+  return readExpr({ size: e.size, signed: e.signed } as Leaf, at);
+}
+
+function valueKind(l: Leaf): ValueKind {
+  switch (l.kind) {
+    case 'bool': return 'bool';
+    case 'float': return 'number';
+    case 'enum': case 'string': case 'endpoint': return 'string';
+    case 'array': return 'array';
+    default: return l.size === 8 ? 'bigint' : 'number';
+  }
+}
+
+/** The formatter for a leaf, when one of its typedefs has one. */
+function formatterOf(l: Leaf): string | undefined {
+  return l.typedefs.find((t) => t in formatters);
+}
+
+/**
+ * Compile leaves into one straight-line function building the event object in a
+ * single literal (one hidden class per layout, no per-field dispatch at run time).
+ * `x_raw` fields of a formatted gadget type get a formatted sibling `x`; the raw
+ * one is kept but hidden, as in Inspektor Gadget.
+ */
+export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: string[] } = {}): CompiledLayout {
+  const consts: unknown[] = [];
+  const constRef = (v: unknown) => `C[${consts.push(v) - 1}]`;
+  const pre: string[] = [];
+  const props: string[] = [];
+  const fields: FieldDesc[] = [];
+  const seen = new Set<string>();
+  const prefix = opts.prefix ?? '';
+  let tmp = 0;
+
+  for (const l of leaves) {
+    const name = prefix + l.name;
+    if (seen.has(name)) continue; // a union's members may alias; first wins
+    seen.add(name);
+    const at = l.offset === 0 ? 'o' : `o + ${l.offset}`;
+    let expr: string;
+    switch (l.kind) {
+      case 'int': expr = readExpr(l, at); break;
+      case 'bool': expr = `dv.getUint8(${at}) !== 0`; break;
+      case 'float': expr = l.size === 4 ? `dv.getFloat32(${at}, true)` : `dv.getFloat64(${at}, true)`; break;
+      case 'string': expr = `H.str(u8, ${at}, ${l.size})`; break;
+      case 'bitfield': expr = `H.bits(u8, o, ${l.bitOffset}, ${l.bits}, ${l.signed})`; break;
+      case 'endpoint': {
+        const e = l.endpoint!;
+        expr = `H.endpoint(u8, ${at}, ${e.addr}, ${e.version}, ${e.port})`;
+        break;
+      }
+      case 'array': {
+        const e = l.elem!;
+        const items: string[] = [];
+        for (let i = 0; i < e.count; i++) items.push(elemExpr(e, `${at} + ${i * e.size}`));
+        expr = `[${items.join(', ')}]`;
+        break;
+      }
+      case 'enum': {
+        const raw = readExpr(l, at);
+        expr = enumExpr(l, raw, constRef);
+        break;
+      }
+    }
+    if (l.kind === 'bitfield' && l.enumValues) expr = enumExpr(l, expr, constRef);
+
+    const fmt = formatterOf(l);
+    const kind = l.kind === 'bitfield' && l.enumValues ? 'string' : valueKind(l);
+    const isEndpointPart = leaves.some((p) => p.kind === 'endpoint' && l !== p && l.name.startsWith(p.name + '.'));
+    const desc: FieldDesc = { name, kind, typeName: l.cType, tags: opts.tags };
+    if (isEndpointPart) desc.hidden = true;
+
+    if (fmt && name.endsWith('_raw')) {
+      const t = `t${tmp++}`;
+      pre.push(`const ${t} = ${expr};`);
+      props.push(`${JSON.stringify(name)}: ${t}`);
+      const fname = name.slice(0, -4);
+      props.push(`${JSON.stringify(fname)}: ${constRef(formatters[fmt])}(${t})`);
+      fields.push({ ...desc, hidden: true });
+      fields.push({ name: fname, kind: 'string', typeName: fmt, rawOf: name, tags: opts.tags, ...(isEndpointPart ? { hidden: true } : {}) });
+      seen.add(fname);
+    } else {
+      props.push(`${JSON.stringify(name)}: ${expr}`);
+      fields.push(desc);
+    }
+  }
+  const source = `${pre.join('\n')}\nreturn {\n  ${props.join(',\n  ')}\n};`;
+  const factory = new Function('H', 'C', `return function decode(dv, u8, o) {\n${source}\n};`);
+  return { decode: factory(HELPERS, consts) as RecordDecoder, fields, source };
+}
+
+function enumExpr(l: Leaf, raw: string, constRef: (v: unknown) => string): string {
+  const values = l.enumValues ?? [];
+  if (l.isSet) return `H.enumSet(${constRef(values.map((v) => ({ name: v.name, value: BigInt(v.value) })))}, ${raw})`;
+  return `H.enumName(${constRef(new Map(values.map((v) => [v.value, v.name])))}, ${raw})`;
+}

@@ -1,0 +1,156 @@
+import type { BtfSpec, BtfType } from './spec.js';
+import { IgError } from '../errors.js';
+
+/** One value to read out of a record, found by flattening a BTF struct. */
+export interface Leaf {
+  /** dotted name: nested members become `parent.child` */
+  name: string;
+  /** byte offset inside the record */
+  offset: number;
+  kind: 'int' | 'bool' | 'float' | 'enum' | 'string' | 'array' | 'bitfield' | 'endpoint';
+  size: number;
+  signed: boolean;
+  /** typedef names met while resolving the type, outermost first (`gadget_errno`, `__u32`) */
+  typedefs: string[];
+  /** bitfield: absolute bit offset in the record and width */
+  bitOffset?: number;
+  bits?: number;
+  /** enum: enumerators; `isSet` when the enum's name ends in `_set` */
+  enumValues?: { name: string; value: number | bigint }[];
+  isSet?: boolean;
+  /** array: element shape */
+  elem?: { kind: 'int' | 'bool' | 'float'; size: number; signed: boolean; count: number };
+  /** endpoint: byte offsets (relative to `offset`) of its parts; -1 when absent */
+  endpoint?: { l4: boolean; addr: number; version: number; port: number; proto: number };
+  /** a C type name for `ig image inspect` and docs */
+  cType: string;
+}
+
+const ENDPOINTS = new Set(['gadget_l3endpoint_t', 'gadget_l4endpoint_t']);
+const CHAR_NAMES = new Set(['char', 'signed char', 'unsigned char']);
+const BYTE_TYPEDEF = /^(__)?[us]8$|^u?int8_t$/;
+
+/**
+ * Flatten a struct (or union) into leaves, using BTF offsets only (never a packed
+ * walk): nested structs and unions become `a.b`, members starting with `__` are
+ * skipped, anonymous members are inlined, bitfields keep their bit position.
+ */
+export function flatten(spec: BtfSpec, typeId: number, prefix = ''): Leaf[] {
+  const out: Leaf[] = [];
+  walk(spec, typeId, prefix, 0, out, 0);
+  return out;
+}
+
+function walk(spec: BtfSpec, typeId: number, name: string, offset: number, out: Leaf[], depth: number): void {
+  if (depth > 16) throw new IgError('invalid-object', `BTF type nesting too deep at "${name}"`);
+  const { type, typedefs } = spec.resolve(typeId);
+  if (!type) return;
+  const structName = typedefs.find((t) => ENDPOINTS.has(t)) ?? (ENDPOINTS.has(type.name) ? type.name : undefined);
+  if (structName && (type.kind === 'struct' || type.kind === 'union')) {
+    out.push(endpointLeaf(spec, type, name, offset, typedefs, structName));
+    // The parts stay available (hidden) under the endpoint's name.
+    for (const m of type.members ?? []) walkMember(spec, m, name, offset, out, depth);
+    return;
+  }
+  switch (type.kind) {
+    case 'struct':
+    case 'union':
+      for (const m of type.members ?? []) walkMember(spec, m, name, offset, out, depth);
+      return;
+    case 'int': {
+      const enc = type.intEncoding!;
+      const isBool = enc.bool || type.name === '_Bool' || type.name === 'bool';
+      out.push({
+        name, offset, kind: isBool ? 'bool' : 'int', size: type.size!, signed: enc.signed, typedefs,
+        cType: typedefs[0] ?? type.name,
+      });
+      return;
+    }
+    case 'enum':
+    case 'enum64':
+      out.push({
+        name, offset, kind: 'enum', size: type.size!, signed: !!type.signed, typedefs,
+        enumValues: type.values ?? [], isSet: type.name.endsWith('_set'), cType: `enum ${type.name}`,
+      });
+      return;
+    case 'float':
+      out.push({ name, offset, kind: 'float', size: type.size!, signed: true, typedefs, cType: type.name });
+      return;
+    case 'ptr':
+      out.push({ name, offset, kind: 'int', size: 8, signed: false, typedefs, cType: 'void *' });
+      return;
+    case 'array':
+      out.push(arrayLeaf(spec, type, name, offset, typedefs));
+      return;
+    default:
+      // fwd, func and friends never appear inside a record; ignore rather than fail.
+      return;
+  }
+}
+
+function walkMember(
+  spec: BtfSpec, m: { name: string; type: number; bitsOffset: number; bitfieldSize: number },
+  parent: string, base: number, out: Leaf[], depth: number,
+): void {
+  if (m.name.startsWith('__')) return;
+  const name = m.name === '' ? parent : parent ? `${parent}.${m.name}` : m.name;
+  if (m.bitfieldSize > 0) {
+    const { type, typedefs } = spec.resolve(m.type);
+    const isEnum = type?.kind === 'enum' || type?.kind === 'enum64';
+    out.push({
+      name, offset: base + Math.floor(m.bitsOffset / 8), kind: 'bitfield', size: type?.size ?? 4,
+      signed: isEnum ? !!type?.signed : !!type?.intEncoding?.signed, typedefs,
+      bitOffset: base * 8 + m.bitsOffset, bits: m.bitfieldSize,
+      enumValues: isEnum ? type?.values : undefined, isSet: isEnum && type!.name.endsWith('_set'),
+      cType: typedefs[0] ?? type?.name ?? 'int',
+    });
+    return;
+  }
+  if (m.bitsOffset % 8 !== 0) throw new IgError('invalid-object', `member "${name}" is not byte aligned`);
+  walk(spec, m.type, name, base + m.bitsOffset / 8, out, depth + 1);
+}
+
+function arrayLeaf(spec: BtfSpec, type: BtfType, name: string, offset: number, typedefs: string[]): Leaf {
+  const arr = type.array!;
+  const el = spec.resolve(arr.type);
+  const t = el.type;
+  // char[N] is a string, also through IG's element typedefs (`gadget_comm comm[16]`); byte
+  // typedefs (`__u8 data[16]`) say the author wants numbers.
+  if (t?.kind === 'int' && t.size === 1 && CHAR_NAMES.has(t.name) && !el.typedefs.some((d) => BYTE_TYPEDEF.test(d))) {
+    const all = [...typedefs, ...el.typedefs];
+    return { name, offset, kind: 'string', size: arr.nelems, signed: false, typedefs: all, cType: all[0] ?? `char[${arr.nelems}]` };
+  }
+  let elem: Leaf['elem'];
+  if (t?.kind === 'int') {
+    const isBool = t.intEncoding!.bool || t.name === '_Bool';
+    elem = { kind: isBool ? 'bool' : 'int', size: t.size!, signed: t.intEncoding!.signed, count: arr.nelems };
+  } else if (t?.kind === 'enum' || t?.kind === 'enum64') {
+    elem = { kind: 'int', size: t.size!, signed: !!t.signed, count: arr.nelems };
+  } else if (t?.kind === 'float') {
+    elem = { kind: 'float', size: t.size!, signed: true, count: arr.nelems };
+  } else if (t?.kind === 'ptr') {
+    elem = { kind: 'int', size: 8, signed: false, count: arr.nelems };
+  } else {
+    // Arrays of structs or arrays: shown as raw bytes, one number each.
+    elem = { kind: 'int', size: 1, signed: false, count: spec.sizeOf(type.id) };
+  }
+  const elName = el.typedefs[0] ?? t?.name ?? '?';
+  return { name, offset, kind: 'array', size: spec.sizeOf(type.id), signed: false, typedefs, elem, cType: typedefs[0] ?? `${elName}[${arr.nelems}]` };
+}
+
+function endpointLeaf(spec: BtfSpec, type: BtfType, name: string, offset: number, typedefs: string[], structName: string): Leaf {
+  const find = (re: RegExp) => {
+    const m = type.members?.find((x) => re.test(x.name));
+    return m ? m.bitsOffset / 8 : -1;
+  };
+  const l4 = structName === 'gadget_l4endpoint_t';
+  return {
+    name, offset, kind: 'endpoint', size: type.size!, signed: false, typedefs: [structName, ...typedefs], cType: structName,
+    endpoint: { l4, addr: find(/^addr/), version: find(/^version$/), port: find(/^port$/), proto: find(/^proto$/) },
+  };
+}
+
+/** Size in bytes of the struct a leaf list came from (for splitting raw arrays of records). */
+export function recordSize(spec: BtfSpec, typeId: number): number {
+  return spec.sizeOf(typeId);
+}

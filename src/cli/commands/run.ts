@@ -1,0 +1,28 @@
+import type { CommandModule, Options } from 'yargs';
+
+/** Flags of `ig run` that do not depend on the gadget (its params are added once the image is read). */
+export const runOptions = {
+  output: { alias: 'o', type: 'string', choices: ['columns', 'json', 'jsonpretty', 'yaml', 'none'], default: 'columns', describe: 'output format' },
+  timeout: { alias: 't', type: 'number', default: 0, describe: 'stop after this many seconds (0 = until Ctrl-C)' },
+  fields: { type: 'string', describe: 'fields to show: "a,b,c" (exactly these) or "+x,-y" (change the default set)' },
+  filter: { alias: 'F', type: 'string', array: true, describe: 'keep events matching field==v, !=, >=, >, <=, <, ~regex, !~regex; comma = AND' },
+  sort: { type: 'string', describe: 'toppers/snapshotters: sort by fields, "-" for descending (e.g. -reads,comm)' },
+  'max-entries': { type: 'number', describe: 'toppers/snapshotters: show at most N rows' },
+  'map-fetch-interval': { type: 'string', default: '1s', describe: 'toppers: time between map reads (e.g. 500ms, 2s)' },
+  'map-fetch-count': { type: 'number', default: 0, describe: 'toppers: stop after N reads (0 = until stopped)' },
+  pull: { type: 'string', choices: ['always', 'missing', 'never'], default: 'missing', describe: 'when to pull the image from its registry' },
+  'force-perf-buffer': { type: 'boolean', default: false, describe: 'use perf buffers instead of ring buffers (as on kernels without ring buffers)' },
+  'metrics-listen': { type: 'string', describe: 'serve the gadget\'s counter_/gauge_/hist_ maps as Prometheus metrics on host:port' },
+} satisfies Record<string, Options>;
+
+export const runCommand: CommandModule = {
+  command: 'run <image>',
+  describe: 'run a gadget: pull if needed, load, attach, print events until Ctrl-C or --timeout',
+  builder: (y) => y.options(runOptions).strict(false),
+  // `ig run` is routed before yargs' own help (see cli/main.ts) so that the image's
+  // params can become flags; this handler only runs for `ig --help`-style listings.
+  handler: async () => {
+    const { runMain } = await import('../run/run-main.js');
+    await runMain(process.argv.slice(2));
+  },
+};

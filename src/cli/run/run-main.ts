@@ -1,0 +1,74 @@
+import yargs from 'yargs';
+import type { Options } from 'yargs';
+import { globalOptions } from '../options.js';
+import { runOptions } from '../commands/run.js';
+import { ociOptionsFrom } from '../oci-args.js';
+import { getGadgetImage, type PullPolicy } from '../../oci/index.js';
+import { GadgetInstance } from '../../runtime/instance.js';
+import type { ParamSpec } from '../../gadget/params.js';
+import { IgError } from '../../errors.js';
+import { runGadgetSession } from './session.js';
+
+/**
+ * `ig run IMAGE [flags]`. Parsed twice: first to learn the image (and how to get
+ * it), then, with the image's params turned into flags, strictly — so that
+ * `ig run IMAGE --help` lists the gadget's own flags and a mistyped one is an error.
+ */
+export async function runMain(argv: string[]): Promise<void> {
+  const wantsHelp = argv.includes('--help') || argv.includes('-h');
+  const first = await base(argv).help(false).strict(false).parseAsync();
+  const image = first._[1] === undefined ? undefined : String(first._[1]);
+  if (!image) {
+    if (wantsHelp) {
+      await base(argv).command('run <image>', 'run a gadget').help().parseAsync();
+      return;
+    }
+    throw new IgError('usage', 'ig run needs a gadget image', { hint: 'e.g. `ig run trace_open`; `ig image list` shows the images you have' });
+  }
+
+  const img = await getGadgetImage(image, first.pull as PullPolicy, ociOptionsFrom(first));
+  const inst = GadgetInstance.open(img.ebpf, img.metadata, img.reference);
+  try {
+    const paramOpts: Record<string, Options> = {};
+    for (const p of inst.spec.params) paramOpts[p.key] = paramOption(p, inst.paramDefault(p));
+    let helped = false;
+    const args = await base(argv)
+      .command('run <image>', `run ${img.reference}`)
+      .options(paramOpts)
+      .group(Object.keys(paramOpts), 'Gadget params:')
+      .strictOptions()
+      .help()
+      .exitProcess(false)
+      .fail((msg, err) => {
+        throw err ?? new IgError('usage', msg, { hint: `run \`ig run ${image} --help\` to see the flags` });
+      })
+      .parseAsync(argv, {}, (_err, _argv, output) => {
+        if (output) {
+          helped = true;
+          process.stdout.write(output + '\n');
+        }
+      });
+    if (helped || args.help) return;
+
+    const params: Record<string, string> = {};
+    for (const p of inst.spec.params) {
+      const given = argv.some((a) => a === `--${p.key}` || a.startsWith(`--${p.key}=`) || a === `--no-${p.key}`);
+      if (given) params[p.key] = String(args[p.key]);
+    }
+    await runGadgetSession(inst, args as unknown as Record<string, unknown>, params);
+  } finally {
+    await inst.close();
+  }
+}
+
+function base(argv: string[]) {
+  return yargs(argv).scriptName('ig').options(globalOptions).options(runOptions).version(false).wrap(Math.min(120, process.stdout.columns || 100));
+}
+
+function paramOption(p: ParamSpec, dflt: string): Options {
+  const describe = p.description ?? `sets ${p.variable} in the eBPF program`;
+  if (p.kind === 'bool') return { type: 'boolean', describe, default: dflt === 'true' };
+  const o: Options = { type: 'string', describe, default: dflt };
+  if (p.choices) o.choices = p.choices.map((c) => c.name);
+  return o;
+}

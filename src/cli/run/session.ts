@@ -1,0 +1,115 @@
+import type { GadgetInstance } from '../../runtime/instance.js';
+import type { EventBatch } from '../../gadget/datasource.js';
+import type { DataSourceSpec } from '../../gadget/spec.js';
+import { parseFilters, compileFilter, kernelPushdown } from '../../operators/filter.js';
+import { selectFields } from '../../operators/fields.js';
+import { parseSort, sortBatch } from '../../operators/sort.js';
+import { limitBatch, parseMaxEntries } from '../../operators/limit.js';
+import { LostCounter } from '../../operators/lost.js';
+import { sinkFor } from './sinks.js';
+import { parseDuration } from './duration.js';
+import type { Sink } from '../../output/sink.js';
+
+type Args = Record<string, unknown>;
+
+/** One datasource's path from decoded batch to output. */
+interface Route {
+  ds: DataSourceSpec;
+  accept: (b: EventBatch) => EventBatch;
+  sink?: Sink;
+}
+
+/**
+ * Load, attach and run a gadget, pushing each batch through filter → sort/limit →
+ * sink, until --timeout, Ctrl-C, or every source is done (snapshotters,
+ * --map-fetch-count). Everything is released on every path (the caller closes
+ * the instance).
+ */
+export async function runGadgetSession(inst: GadgetInstance, args: Args, params: Record<string, string>): Promise<void> {
+  const lost = new LostCounter({ stream: process.stderr });
+  const output = String(args.output ?? 'columns');
+  const filterSpecs = (args.filter as string[] | undefined) ?? [];
+  const sortKeys = args.sort as string | undefined;
+  const maxEntries = parseMaxEntries(args['max-entries']);
+
+  // Filters on pid/comm/… go into the kernel when the gadget has those params and the user did not set them.
+  const routes = new Map<string, Route>();
+  for (const ds of inst.spec.datasources) {
+    const known = ds.fields.length > 0; // text iterators learn their fields from the first records
+    const filters = known ? parseFilters(filterSpecs, ds.fields) : [];
+    if (known) {
+      const push = kernelPushdown(filters) as Record<string, string | number | undefined>;
+      for (const [key, v] of Object.entries(push)) {
+        if (v === undefined || params[key] !== undefined) continue;
+        if (inst.spec.params.some((p) => p.key === key)) params[key] = String(v);
+      }
+      if (args.fields !== undefined) selectFields(ds.fields, String(args.fields)); // fail early on unknown fields
+    }
+    routes.set(ds.name, { ds, accept: makeAccept(ds, filterSpecs, sortKeys, maxEntries) });
+  }
+
+  inst.configure({ params, forcePerfBuffer: !!args['force-perf-buffer'] });
+  inst.load();
+  inst.attach();
+
+  const sinkOf = (r: Route): Sink => {
+    r.sink ??= sinkFor(output, r.ds, lost, args.fields === undefined ? undefined : String(args.fields));
+    return r.sink;
+  };
+
+  let failure: unknown;
+  const onBatch = (b: EventBatch) => {
+    try {
+      lost.add(b.lost);
+      for (const w of b.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+      const r = routes.get(b.datasource);
+      if (!r) return;
+      const out = r.accept(b);
+      if (out.events.length || out.snapshot || out.lost) sinkOf(r).write(out);
+    } catch (err) {
+      failure ??= err;
+      wake();
+    }
+  };
+
+  let wake!: () => void;
+  const stopped = new Promise<void>((r) => (wake = r));
+  const onSignal = () => wake();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timeout = Number(args.timeout ?? 0);
+  const timer = timeout > 0 ? setTimeout(wake, timeout * 1000) : undefined;
+  try {
+    const done = inst.start(onBatch, {
+      mapFetchIntervalMs: parseDuration('map-fetch-interval', String(args['map-fetch-interval'] ?? '1s')),
+      mapFetchCount: Number(args['map-fetch-count'] ?? 0),
+    });
+    await Promise.race([stopped, Promise.all(done)]);
+    await inst.stop();
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const r of routes.values()) await r.sink?.end();
+    lost.reportTotal(process.stderr);
+  }
+  if (failure) throw failure;
+}
+
+function makeAccept(ds: DataSourceSpec, filterSpecs: string[], sortSpec: string | undefined, max: number | undefined) {
+  let pred: ((e: Record<string, unknown>) => boolean) | undefined;
+  let ready = false;
+  return (b: EventBatch): EventBatch => {
+    if (!ready) {
+      // Fields of text iterators are known only now.
+      if (filterSpecs.length) pred = compileFilter(parseFilters(filterSpecs, ds.fields));
+      ready = true;
+    }
+    let out = pred ? { ...b, events: b.events.filter(pred) } : b;
+    if (b.snapshot) {
+      if (sortSpec) out = sortBatch(out, parseSort(sortSpec, ds.fields));
+      out = limitBatch(out, max);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,14 @@
+import type { DataSourceSpec } from '../../gadget/spec.js';
+import type { LostCounter } from '../../operators/lost.js';
+import { selectFields } from '../../operators/fields.js';
+import { createSink, type Sink } from '../../output/index.js';
+
+/**
+ * Columns show the default set (fields not hidden); JSON and YAML carry every
+ * field, raw ones included, unless --fields narrows them — as users of IG expect.
+ */
+export function sinkFor(format: string, ds: DataSourceSpec, lost: LostCounter, fieldsSpec: string | undefined): Sink {
+  const all = format === 'json' || format === 'jsonpretty' || format === 'yaml';
+  const fields = fieldsSpec === undefined && all ? ds.fields : selectFields(ds.fields, fieldsSpec);
+  return createSink(format, { fields, lost });
+}

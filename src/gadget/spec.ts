@@ -1,0 +1,209 @@
+import type { MapInfo, ProgramInfo, BtfType } from '../../native/index.js';
+import { BtfSpec } from '../btf/spec.js';
+import { flatten } from '../btf/layout.js';
+import { compileLayout, type CompiledLayout } from '../btf/decoder.js';
+import { IgError } from '../errors.js';
+import { MapType, HASH_LIKE, ARRAY_LIKE } from '../runtime/kernel-constants.js';
+import type { FieldDesc, GadgetKind } from './datasource.js';
+import { annotateFields, type GadgetMetadata } from './metadata.js';
+import { findParams, type ParamSpec } from './params.js';
+
+/** Where a datasource's records come from. */
+export type SourceSpec =
+  | { type: 'stream'; map: string; buffer: 'ringbuf' | 'perf'; structTypeId: number; lostMap?: string }
+  | { type: 'map'; map: string; keyTypeId: number; valueTypeId: number; drain: boolean }
+  | { type: 'iter-text'; programs: string[] }
+  | { type: 'iter-typed'; programs: string[]; structTypeId: number };
+
+export interface DataSourceSpec {
+  name: string;
+  kind: GadgetKind;
+  source: SourceSpec;
+  /** which convention found it, for `image inspect` */
+  convention: 'map-name' | 'marker';
+  /** decoders (absent for text iterators, whose fields come from the records) */
+  layout?: CompiledLayout;
+  keyLayout?: CompiledLayout;
+  /** bytes of one record (stream, typed iterator) or of one value (map) */
+  recordSize?: number;
+  keySize?: number;
+  fields: FieldDesc[];
+}
+
+export interface MetricMapSpec { map: string; metric: 'counter' | 'gauge' | 'histogram'; name: string; keyTypeId: number; valueTypeId: number }
+
+/** Everything the runtime needs to know about one gadget, derived from its object and gadget.yaml. */
+export interface GadgetSpec {
+  datasources: DataSourceSpec[];
+  params: ParamSpec[];
+  programs: ProgramInfo[];
+  maps: MapInfo[];
+  metrics: MetricMapSpec[];
+  btf: BtfSpec;
+  metadata: GadgetMetadata | null;
+  /** the kind of the first datasource, or null for a gadget with no output (e.g. metrics only) */
+  kind: GadgetKind | null;
+}
+
+export interface ObjectInfo { maps: MapInfo[]; programs: ProgramInfo[]; btf: BtfType[] }
+
+const isIter = (p: ProgramInfo) => p.section.startsWith('iter/') || p.section.startsWith('iter.s/');
+
+/**
+ * Classify a gadget and describe its datasources. Both conventions of
+ * reference/ebpf-conventions.md are read; markers (today's IG) come first, and
+ * the `print_` map names (the original design) add whatever markers did not name.
+ */
+export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | null): GadgetSpec {
+  const btf = new BtfSpec(info.btf);
+  const mapByName = new Map(info.maps.map((m) => [m.name, m]));
+  const progByName = new Map(info.programs.map((p) => [p.name, p]));
+  const vars = btf.variableNames();
+  const out: DataSourceSpec[] = [];
+  const claimedMaps = new Set<string>();
+
+  const requireMap = (name: string, marker: string): MapInfo => {
+    const m = mapByName.get(name);
+    if (!m) throw new IgError('invalid-object', `marker ${marker} names map "${name}", which the object does not define`);
+    return m;
+  };
+  const requireStruct = (name: string, marker: string): number => {
+    const t = btf.findStruct(name);
+    if (!t) throw new IgError('invalid-object', `marker ${marker} names struct "${name}", which has no BTF in the object`);
+    return t.id;
+  };
+
+  for (const v of vars) {
+    let m: RegExpMatchArray | null;
+    if ((m = v.match(/^gadget_(tracer|topper)_(.+?)___(.+?)___(.+)$/))) {
+      const [, what, name, mapName, struct] = m;
+      const map = requireMap(mapName, v);
+      claimedMaps.add(mapName);
+      const structTypeId = requireStruct(struct, v);
+      if (what === 'tracer') {
+        out.push(streamSource(name, map, structTypeId, mapByName, 'marker'));
+      } else {
+        out.push({ name, kind: 'topper', convention: 'marker', fields: [],
+          source: { type: 'map', map: mapName, keyTypeId: map.btfKeyTypeId, valueTypeId: structTypeId, drain: false } });
+      }
+    } else if ((m = v.match(/^gadget_(?:iter|snapshotter)_(.+?)___(.+?)___(.+)$/))) {
+      const [, name, struct, progs] = m;
+      const programs = progs.split('___');
+      for (const p of programs) {
+        if (!progByName.has(p)) throw new IgError('invalid-object', `marker ${v} names program "${p}", which the object does not define`);
+      }
+      out.push({ name, kind: 'snapshotter', convention: 'marker', fields: [],
+        source: { type: 'iter-typed', programs, structTypeId: requireStruct(struct, v) } });
+    } else if ((m = v.match(/^gadget_mapiter_(.+?)___(.+)$/))) {
+      const [, name, mapName] = m;
+      const map = requireMap(mapName, v);
+      claimedMaps.add(mapName);
+      if (!map.btfKeyTypeId || !map.btfValueTypeId) {
+        throw new IgError('invalid-object', `map "${mapName}" of ${v} has no BTF key/value types`, {
+          hint: 'declare it with __type(key, …) and __type(value, …)',
+        });
+      }
+      out.push({ name, kind: 'topper', convention: 'marker', fields: [],
+        source: { type: 'map', map: mapName, keyTypeId: map.btfKeyTypeId, valueTypeId: map.btfValueTypeId, drain: true } });
+    }
+  }
+
+  for (const map of info.maps) {
+    if (!map.name.startsWith('print_') || claimedMaps.has(map.name)) continue;
+    const name = map.name.slice('print_'.length) || map.name;
+    if (map.type === MapType.RINGBUF || map.type === MapType.PERF_EVENT_ARRAY) {
+      let typeId = map.btfValueTypeId;
+      if (!typeId) {
+        const unused = btf.findVariable(`unused_${map.name}`);
+        if (unused) typeId = pointee(btf, unused.typeId);
+      }
+      if (!typeId) {
+        throw new IgError('invalid-object', `tracer map "${map.name}" has no record type`, {
+          hint: `declare __type(value, struct event) on the map, or a global "const struct event *unused_${map.name} __attribute__((unused));"`,
+        });
+      }
+      out.push(streamSource(name, map, typeId, mapByName, 'map-name'));
+    } else if (HASH_LIKE.has(map.type) || ARRAY_LIKE.has(map.type)) {
+      if (!map.btfKeyTypeId || !map.btfValueTypeId) {
+        throw new IgError('invalid-object', `topper map "${map.name}" has no BTF key/value types`);
+      }
+      out.push({ name, kind: 'topper', convention: 'map-name', fields: [],
+        source: { type: 'map', map: map.name, keyTypeId: map.btfKeyTypeId, valueTypeId: map.btfValueTypeId, drain: false } });
+    } else {
+      throw new IgError('invalid-object', `map "${map.name}" starts with print_ but is neither a ring/perf buffer nor a hash/array map`);
+    }
+  }
+
+  // Iterators not named by a marker: snapshotters of the original design.
+  const claimedProgs = new Set(out.flatMap((d) => (d.source.type.startsWith('iter') ? (d.source as { programs: string[] }).programs : [])));
+  for (const p of info.programs.filter(isIter)) {
+    if (claimedProgs.has(p.name)) continue;
+    const typed = btf.findVariable(`${p.name}_output`);
+    const structTypeId = typed ? btf.resolve(typed.typeId).type?.id : undefined;
+    out.push(structTypeId
+      ? { name: p.name, kind: 'snapshotter', convention: 'map-name', fields: [], source: { type: 'iter-typed', programs: [p.name], structTypeId } }
+      : { name: p.name, kind: 'snapshotter', convention: 'map-name', fields: [], source: { type: 'iter-text', programs: [p.name] } });
+  }
+
+  for (const ds of out) compileSource(btf, ds, metadata);
+
+  const metrics = findMetricMaps(info.maps);
+  if (out.length === 0 && metrics.length === 0) {
+    throw new IgError('invalid-object', 'the object has no output the runtime recognizes', {
+      hint: 'a gadget needs a print_ map, a GADGET_TRACER/GADGET_MAPITER/GADGET_ITER marker, an iter/ program, or counter_/gauge_/hist_ maps',
+    });
+  }
+  return {
+    datasources: out, params: findParams(btf, metadata), programs: info.programs, maps: info.maps,
+    metrics, btf, metadata, kind: out[0]?.kind ?? null,
+  };
+}
+
+function streamSource(name: string, map: MapInfo, structTypeId: number, maps: Map<string, MapInfo>, convention: 'map-name' | 'marker'): DataSourceSpec {
+  if (map.type !== MapType.RINGBUF && map.type !== MapType.PERF_EVENT_ARRAY) {
+    throw new IgError('invalid-object', `tracer map "${map.name}" must be a RINGBUF or PERF_EVENT_ARRAY map`);
+  }
+  const lostMap = maps.has(`${map.name}_lost_samples`) ? `${map.name}_lost_samples` : undefined;
+  return { name, kind: 'tracer', convention, fields: [],
+    source: { type: 'stream', map: map.name, buffer: map.type === MapType.RINGBUF ? 'ringbuf' : 'perf', structTypeId, lostMap } };
+}
+
+function pointee(btf: BtfSpec, typeId: number): number {
+  const { type } = btf.resolve(typeId);
+  if (type?.kind !== 'ptr') return 0;
+  return btf.resolve(type.type ?? 0).type?.id ?? 0;
+}
+
+function compileSource(btf: BtfSpec, ds: DataSourceSpec, meta: GadgetMetadata | null): void {
+  const s = ds.source;
+  if (s.type === 'stream' || s.type === 'iter-typed') {
+    ds.layout = compileLayout(flatten(btf, s.structTypeId));
+    ds.recordSize = btf.sizeOf(s.structTypeId);
+    ds.fields = annotateFields(meta, ds.name, ds.layout.fields);
+  } else if (s.type === 'map') {
+    // Toppers show keys and values; a struct key flattens to its members, a scalar key is named "key".
+    const keyLeaves = flatten(btf, s.keyTypeId, isStruct(btf, s.keyTypeId) ? '' : 'key');
+    const valueLeaves = flatten(btf, s.valueTypeId, isStruct(btf, s.valueTypeId) ? '' : 'value');
+    ds.keyLayout = compileLayout(keyLeaves, { tags: ['key'] });
+    ds.layout = compileLayout(valueLeaves, { tags: ['value'] });
+    ds.keySize = btf.sizeOf(s.keyTypeId);
+    ds.recordSize = btf.sizeOf(s.valueTypeId);
+    ds.fields = annotateFields(meta, ds.name, [...ds.keyLayout.fields, ...ds.layout.fields]);
+  }
+}
+
+function isStruct(btf: BtfSpec, id: number): boolean {
+  const k = btf.resolve(id).type?.kind;
+  return k === 'struct' || k === 'union';
+}
+
+function findMetricMaps(maps: MapInfo[]): MetricMapSpec[] {
+  const out: MetricMapSpec[] = [];
+  for (const m of maps) {
+    const hit = m.name.match(/^(counter|gauge|hist)_(.+)$/);
+    if (!hit || !(HASH_LIKE.has(m.type) || ARRAY_LIKE.has(m.type))) continue;
+    out.push({ map: m.name, metric: hit[1] === 'hist' ? 'histogram' : (hit[1] as 'counter' | 'gauge'), name: hit[2],
+      keyTypeId: m.btfKeyTypeId, valueTypeId: m.btfValueTypeId });
+  }
+  return out;
+}

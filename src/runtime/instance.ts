@@ -1,0 +1,222 @@
+import type { BpfObject, ProgramInfo } from '../../native/index.js';
+import { IgError } from '../errors.js';
+import { buildGadgetSpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
+import { parseMetadata } from '../gadget/metadata.js';
+import { encodeParam, decodeParam, type ParamSpec } from '../gadget/params.js';
+import type { EventBatch } from '../gadget/datasource.js';
+import { MapType } from './kernel-constants.js';
+import { loadError, attachError } from './kernel-errors.js';
+import { native } from './native.js';
+import { startSource, type RunningSource } from './sources/index.js';
+
+export interface InstanceOptions {
+  /** flag values by param key (without dashes), as the user typed them */
+  params?: Record<string, string>;
+  /** turn ring buffers into perf buffers, as on a kernel without ring buffers */
+  forcePerfBuffer?: boolean;
+  /** mount namespaces to keep; null/undefined = no in-kernel container filter */
+  mntnsFilter?: bigint[] | null;
+  /** toppers: milliseconds between fetches, and how many (0 = until stopped) */
+  mapFetchIntervalMs?: number;
+  mapFetchCount?: number;
+}
+
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+const FILTER_MAP = 'gadget_mntns_filter_map';
+const FILTER_FLAG = 'gadget_filter_by_mntns';
+const PERF_FLAG = 'gadget_buffer_use_perf';
+
+/**
+ * One gadget in the kernel: the live side of a GadgetSpec. Created from the
+ * image's bytes, configured, loaded and attached, then its sources run until
+ * stopped. close() releases every kernel object on every path.
+ */
+export class GadgetInstance {
+  readonly spec: GadgetSpec;
+  private readonly obj: BpfObject;
+  private loaded = false;
+  private closed = false;
+  private sources: RunningSource[] = [];
+  private links: number[] = [];
+  private filterFd = -1;
+  private readonly filtered = new Set<bigint>();
+
+  private constructor(obj: BpfObject, spec: GadgetSpec) {
+    this.obj = obj;
+    this.spec = spec;
+  }
+
+  /** Parse an image's eBPF object and gadget.yaml. Touches no kernel state beyond libbpf's parsing. */
+  static open(ebpf: Buffer, metadata: Buffer | null, name: string): GadgetInstance {
+    if (ebpf.length < 4 || !ebpf.subarray(0, 4).equals(ELF_MAGIC)) {
+      throw new IgError('invalid-object', `the eBPF layer of ${name} is not an ELF object`, {
+        hint: 'the image is damaged or was not built by `ig image build`; rebuild or pull it again',
+      });
+    }
+    const n = native();
+    let obj: BpfObject;
+    try {
+      obj = new n.BpfObject(ebpf, objectName(name));
+    } catch (err) {
+      throw new IgError('invalid-object', `libbpf cannot open the eBPF object of ${name}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      let btf;
+      try {
+        btf = obj.btf();
+      } catch (err) {
+        throw new IgError('invalid-object', `the eBPF object of ${name} has no BTF`, {
+          hint: 'compile with `clang -g` and strip with `llvm-strip -g` (which keeps .BTF); `ig image build` does this',
+          cause: err,
+        });
+      }
+      const spec = buildGadgetSpec({ maps: obj.maps(), programs: obj.programs(), btf }, parseMetadata(metadata));
+      return new GadgetInstance(obj, spec);
+    } catch (err) {
+      obj.close();
+      throw err;
+    }
+  }
+
+  /** The value each param has before any flag: gadget.yaml's default, else the object's initial value. */
+  paramDefault(p: ParamSpec): string {
+    if (p.defaultValue !== undefined) return p.defaultValue;
+    return decodeParam(p, this.obj.mapInitialValue(p.section));
+  }
+
+  /** Set params and adapt maps before load. */
+  configure(opts: InstanceOptions): void {
+    const given = opts.params ?? {};
+    for (const p of this.spec.params) {
+      const text = given[p.key] ?? p.defaultValue;
+      if (text === undefined) continue;
+      this.obj.setMapInitialValue(p.section, p.offset, encodeParam(p, text));
+    }
+    for (const key of Object.keys(given)) {
+      if (!this.spec.params.some((p) => p.key === key)) {
+        throw new IgError('usage', `unknown param --${key}`, { hint: 'run `ig run IMAGE --help` to list the gadget params' });
+      }
+    }
+    for (const ds of this.spec.datasources) this.adaptStreamMap(ds, !!opts.forcePerfBuffer);
+    if (opts.forcePerfBuffer) this.setFlag(PERF_FLAG, 1);
+    if (opts.mntnsFilter) {
+      if (this.hasFilterMap()) this.setFlag(FILTER_FLAG, 1);
+    }
+  }
+
+  /** Whether the gadget can filter containers in the kernel (else the runtime filters in userspace). */
+  hasFilterMap(): boolean {
+    return this.spec.maps.some((m) => m.name === FILTER_MAP) && !!this.spec.btf.findVariable(FILTER_FLAG);
+  }
+
+  private setFlag(variable: string, value: number): void {
+    const v = this.spec.btf.findVariable(variable);
+    if (!v || v.offset < 0) return;
+    const b = Buffer.alloc(v.size);
+    b.writeUIntLE(value, 0, Math.min(v.size, 6));
+    this.obj.setMapInitialValue(v.section, v.offset, b);
+  }
+
+  /**
+   * The kernel refuses ring and perf buffers declared with a value type, so the
+   * BTF type was read from the map (by buildGadgetSpec) and the sizes are fixed here.
+   */
+  private adaptStreamMap(ds: DataSourceSpec, forcePerf: boolean): void {
+    if (ds.source.type !== 'stream') return;
+    const s = ds.source;
+    if (s.buffer === 'ringbuf' && forcePerf) {
+      this.obj.setMapType(s.map, MapType.PERF_EVENT_ARRAY);
+      this.obj.setMapMaxEntries(s.map, 0);
+      s.buffer = 'perf';
+    }
+    if (s.buffer === 'perf') {
+      this.obj.setMapKeySize(s.map, 4);
+      this.obj.setMapValueSize(s.map, 4);
+    } else {
+      this.obj.setMapKeySize(s.map, 0);
+      this.obj.setMapValueSize(s.map, 0);
+    }
+  }
+
+  load(): void {
+    try {
+      this.obj.load();
+    } catch (err) {
+      throw loadError(err, this.spec.programs);
+    }
+    this.loaded = true;
+    if (this.hasFilterMap()) this.filterFd = this.obj.mapFd(FILTER_MAP);
+  }
+
+  /** Attach every program that runs on its own (iterators run when read). */
+  attach(): void {
+    for (const p of this.spec.programs) {
+      if (isReadOnDemand(p)) continue;
+      try {
+        this.links.push(this.obj.attach(p.name, p.type === 1 ? { socketIfname: '' } : undefined));
+      } catch (err) {
+        throw attachError(err, p);
+      }
+    }
+  }
+
+  /** Make the in-kernel container filter hold exactly these mount namespaces. */
+  setMntnsFilter(ids: Iterable<bigint>): void {
+    if (this.filterFd < 0) return;
+    const n = native();
+    const want = new Set(ids);
+    const one = Buffer.from([1, 0, 0, 0]);
+    for (const id of want) {
+      if (this.filtered.has(id)) continue;
+      const key = Buffer.alloc(8);
+      key.writeBigUInt64LE(id);
+      n.mapUpdate(this.filterFd, key, one, 0);
+      this.filtered.add(id);
+    }
+    for (const id of [...this.filtered]) {
+      if (want.has(id)) continue;
+      const key = Buffer.alloc(8);
+      key.writeBigUInt64LE(id);
+      n.mapDelete(this.filterFd, key);
+      this.filtered.delete(id);
+    }
+  }
+
+  /**
+   * Start every datasource. Tracers and toppers run until stop(); a snapshotter
+   * emits its table and its promise resolves. `onBatch` is called with whole batches.
+   */
+  start(onBatch: (b: EventBatch) => void, opts: InstanceOptions = {}): Promise<void>[] {
+    if (!this.loaded) throw new IgError('internal', 'start() before load()');
+    this.sources = this.spec.datasources.map((ds) => startSource(this.obj, this.spec, ds, onBatch, opts));
+    return this.sources.map((s) => s.done);
+  }
+
+  async stop(): Promise<void> {
+    const s = this.sources;
+    this.sources = [];
+    await Promise.all(s.map((x) => x.stop()));
+  }
+
+  /** Kernel ids of the loaded programs (tests match them against bpftool). */
+  programIds(): number[] {
+    return this.loaded ? this.spec.programs.map((p) => this.obj.programId(p.name)) : [];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stop().catch(() => undefined);
+    this.obj.close();
+  }
+}
+
+function isReadOnDemand(p: ProgramInfo): boolean {
+  return p.section.startsWith('iter/') || p.section.startsWith('iter.s/');
+}
+
+/** libbpf uses the object name as a prefix of internal map names; keep it short and plain. */
+function objectName(ref: string): string {
+  const base = ref.split('@')[0].split('/').pop()!.split(':')[0];
+  return base.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15) || 'gadget';
+}

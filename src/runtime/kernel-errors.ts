@@ -1,0 +1,72 @@
+import { IgError } from '../errors.js';
+import type { ProgramInfo } from '../../native/index.js';
+
+interface NativeError extends Error { errno?: number; op?: string; log?: string }
+
+const ENOENT = 2, EPERM = 1, EINVAL = 22, EOPNOTSUPP = 95, ENOTSUPP = 524, EACCES = 13, E2BIG = 7, ENOSPC = 28;
+
+/** What a section needs from the kernel, in the words a user would search for. */
+export function kernelFeatureOf(section: string): string | undefined {
+  if (/^k(ret)?probe(\.multi)?\//.test(section) || /^k(ret)?syscall\//.test(section)) return 'kprobe support (CONFIG_KPROBES)';
+  if (/^(fentry|fexit|fmod_ret)(\.s)?\//.test(section)) return 'fentry/fexit support (BPF trampolines)';
+  if (/^lsm(\.s)?\//.test(section)) return 'BPF LSM support (CONFIG_BPF_LSM and "bpf" in the lsm= boot list)';
+  if (/^perf_event/.test(section)) return 'perf events';
+  return undefined;
+}
+
+function lastLines(log: string | undefined, n: number): string {
+  if (!log) return '';
+  const lines = log.split('\n').map((l) => l.trimEnd()).filter((l) => l && !l.startsWith('libbpf: prog') && !/^-- END/.test(l));
+  return lines.slice(-n).join('\n  ');
+}
+
+/** Turn a failed load into an error naming the program and the verifier's last words. */
+export function loadError(err: unknown, programs: ProgramInfo[]): IgError {
+  const e = err as NativeError;
+  const log = e.log ?? '';
+  // libbpf names the failing program in its log: "libbpf: prog 'name': BPF program load failed".
+  const failed = log.match(/prog '([^']+)': (?:BPF program load failed|failed to load)/)?.[1];
+  const prog = programs.find((p) => p.name === failed);
+  const feature = prog ? kernelFeatureOf(prog.section) : undefined;
+  if (prog && feature && (e.errno === EPERM || e.errno === EOPNOTSUPP || e.errno === ENOTSUPP || e.errno === EINVAL || e.errno === ENOENT)) {
+    return new IgError('unsupported', `this kernel has no ${feature}: cannot load program "${prog.name}" (${prog.section})`, {
+      hint: 'use a gadget built on tracepoints, or run on a kernel that has this feature',
+      cause: err,
+    });
+  }
+  const verifierSays = log.includes('processed ') || /R\d+ |invalid|unbounded|!read_ok|back-edge|unreachable/.test(log);
+  if (failed && (verifierSays || e.errno === EACCES || e.errno === EINVAL || e.errno === E2BIG || e.errno === ENOSPC)) {
+    const tail = lastLines(log.split(/-- BEGIN PROG LOAD LOG --/).pop(), 8);
+    return new IgError('verifier', `verifier rejected program "${failed}"${prog ? ` (${prog.section})` : ''}:\n  ${tail || e.message}`, {
+      hint: 'the eBPF code must be fixed; IG_LIBBPF_DEBUG=1 prints the whole verifier log',
+      cause: err,
+    });
+  }
+  if (e.errno === EPERM || e.errno === EACCES) {
+    return new IgError('kernel', `the kernel refused to load the gadget: ${e.message}`, {
+      hint: 'run as root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN are needed)',
+      cause: err,
+    });
+  }
+  const tail = lastLines(log, 6);
+  return new IgError('kernel', `loading the gadget failed: ${e.message}${tail ? `\n  ${tail}` : ''}`, { cause: err });
+}
+
+/** Turn a failed attach into an error naming the missing kernel feature where there is one. */
+export function attachError(err: unknown, prog: ProgramInfo): IgError {
+  const e = err as NativeError;
+  const feature = kernelFeatureOf(prog.section);
+  if (feature && (e.errno === ENOENT || e.errno === EOPNOTSUPP || e.errno === ENOTSUPP || e.errno === EINVAL || e.errno === EPERM)) {
+    return new IgError('unsupported', `this kernel has no ${feature}: cannot attach program "${prog.name}" (${prog.section})`, {
+      hint: 'use a gadget built on tracepoints, or run on a kernel that has this feature',
+      cause: err,
+    });
+  }
+  if (e.errno === ENOENT) {
+    return new IgError('kernel', `cannot attach program "${prog.name}": ${prog.section} does not exist on this kernel`, {
+      hint: 'the tracepoint or function may have another name on this kernel version (see /sys/kernel/tracing/events)',
+      cause: err,
+    });
+  }
+  return new IgError('kernel', `cannot attach program "${prog.name}" (${prog.section}): ${e.message}`, { cause: err });
+}

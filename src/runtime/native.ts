@@ -1,0 +1,23 @@
+/**
+ * The one place the runtime touches the addon, so a missing build is one clear
+ * error instead of a module-not-found stack trace.
+ */
+import { createRequire } from 'node:module';
+import { IgError } from '../errors.js';
+import type * as Native from '../../native/index.js';
+
+let cached: typeof Native | undefined;
+
+export function native(): typeof Native {
+  if (cached) return cached;
+  try {
+    const require = createRequire(import.meta.url);
+    cached = require('../../native/build/ig_native.node') as typeof Native;
+  } catch (err) {
+    throw new IgError('internal', `the native addon is not built (${(err as Error).message.split('\n')[0]})`, {
+      hint: 'run `npm run build` (or the README set-up command) first',
+      cause: err,
+    });
+  }
+  return cached;
+}

@@ -1,0 +1,46 @@
+import type { BpfObject } from '../../../native/index.js';
+import type { DataSourceSpec, SourceSpec } from '../../gadget/spec.js';
+import type { Event, EventBatch } from '../../gadget/datasource.js';
+import { parseTextRecords } from '../text-records.js';
+import { IgError } from '../../errors.js';
+import type { BatchSink, RunningSource } from './index.js';
+
+type IterSpec = Extract<SourceSpec, { type: 'iter-text' | 'iter-typed' }>;
+
+/**
+ * A snapshotter: each iterator program is read once to the end and the records
+ * (text pairs or raw structs) become one table.
+ */
+export function startIterator(obj: BpfObject, ds: DataSourceSpec, s: IterSpec, onBatch: BatchSink): RunningSource {
+  const run = async () => {
+    const events: Event[] = [];
+    const warnings: string[] = [];
+    for (const prog of s.programs) {
+      let out: Buffer;
+      try {
+        out = obj.readIter(prog);
+      } catch (err) {
+        throw new IgError('kernel', `reading iterator "${prog}" failed: ${(err as Error).message}`, { cause: err });
+      }
+      if (s.type === 'iter-text') {
+        const r = parseTextRecords(out);
+        if (ds.fields.length === 0) ds.fields = r.fields;
+        else for (const f of r.fields) if (!ds.fields.some((x) => x.name === f.name)) ds.fields.push(f);
+        events.push(...r.events);
+        if (r.skipped) warnings.push(`skipped ${r.skipped} malformed iterator record(s) from ${prog}: ${r.firstProblem}`);
+      } else {
+        const size = ds.recordSize!;
+        if (out.length % size !== 0) {
+          warnings.push(`iterator ${prog} wrote ${out.length} bytes, not a whole number of ${size}-byte records; the tail was skipped`);
+        }
+        const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+        for (let o = 0; o + size <= out.length; o += size) events.push(ds.layout!.decode(dv, out, o));
+      }
+    }
+    const batch: EventBatch = { datasource: ds.name, events, snapshot: true };
+    if (warnings.length) batch.warnings = warnings;
+    onBatch(batch);
+  };
+  const done = run();
+  return { done, stop: async () => { await done.catch(() => undefined); } };
+}

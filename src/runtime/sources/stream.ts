@@ -1,0 +1,85 @@
+import type { BpfObject, RecordBatch } from '../../../native/index.js';
+import type { DataSourceSpec, SourceSpec } from '../../gadget/spec.js';
+import type { Event } from '../../gadget/datasource.js';
+import { native } from '../native.js';
+import type { BatchSink, RunningSource } from './index.js';
+
+type StreamSpec = Extract<SourceSpec, { type: 'stream' }>;
+
+/** How often the ring buffer's lost-sample counter is read. */
+const LOST_POLL_MS = 1000;
+
+/**
+ * A tracer: the native consumer thread hands whole batches; each is decoded with
+ * the layout's generated decoder and passed on as one EventBatch.
+ */
+export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, onBatch: BatchSink): RunningSource {
+  const n = native();
+  const decode = ds.layout!.decode;
+  const recordSize = ds.recordSize ?? 0;
+  const lost = s.lostMap ? lostCounter(obj, s.lostMap) : undefined;
+
+  const handle = (b: RecordBatch) => {
+    const events: Event[] = new Array(b.offsets.length);
+    const dv = new DataView(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+    let k = 0;
+    for (let i = 0; i < b.offsets.length; i++) {
+      const off = b.offsets[i];
+      if (b.sizes[i] < recordSize) {
+        // A short record (variable-size tail): decode a zero-padded copy rather than read past it.
+        const pad = Buffer.alloc(recordSize);
+        b.data.copy(pad, 0, off, off + b.sizes[i]);
+        events[k++] = decode(new DataView(pad.buffer, pad.byteOffset, pad.byteLength), pad, 0);
+      } else {
+        events[k++] = decode(dv, b.data, off);
+      }
+    }
+    events.length = k;
+    onBatch({ datasource: ds.name, events, lost: b.lost + (lost?.delta() ?? 0) });
+  };
+
+  const consumer = new n.RecordConsumer(obj.mapFd(s.map), s.buffer, handle);
+  const timer = lost
+    ? setInterval(() => {
+        const d = lost.delta();
+        if (d) onBatch({ datasource: ds.name, events: [], lost: d });
+      }, LOST_POLL_MS)
+    : undefined;
+
+  let stopped: Promise<void> | undefined;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  return {
+    done,
+    stop() {
+      stopped ??= (async () => {
+        if (timer) clearInterval(timer);
+        await consumer.stop();
+        const d = lost?.delta();
+        if (d) onBatch({ datasource: ds.name, events: [], lost: d });
+        resolveDone();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Sums the per-CPU `<map>_lost_samples` counter and returns what grew since the last call. */
+function lostCounter(obj: BpfObject, map: string) {
+  const n = native();
+  const fd = obj.mapFd(map);
+  const ncpu = n.numPossibleCpus();
+  const key = Buffer.alloc(4);
+  let last = 0n;
+  return {
+    delta(): number {
+      const v = n.mapLookup(fd, key, 8 * ncpu);
+      if (!v) return 0;
+      let sum = 0n;
+      for (let c = 0; c < ncpu; c++) sum += v.readBigUInt64LE(c * 8);
+      const d = sum - last;
+      last = sum;
+      return Number(d);
+    },
+  };
+}
