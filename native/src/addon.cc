@@ -1,0 +1,94 @@
+// Module init, error helpers and the libbpf print hook.
+#include "common.h"
+
+#include <bpf/libbpf.h>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+
+namespace ig {
+
+namespace {
+thread_local std::string* g_capture = nullptr;
+bool g_debug = false;
+
+int PrintFn(enum libbpf_print_level level, const char* fmt, va_list args) {
+  (void)level;
+  if (g_capture == nullptr && !g_debug) return 0;
+  std::string text;
+  va_list copy;
+  va_copy(copy, args);
+  char small[512];
+  int n = vsnprintf(small, sizeof small, fmt, copy);
+  va_end(copy);
+  if (n < 0) return 0;
+  if (static_cast<size_t>(n) < sizeof small) {
+    text.assign(small, n);
+  } else {
+    text.resize(n + 1);
+    vsnprintf(&text[0], text.size(), fmt, args);
+    text.resize(n);
+  }
+  if (g_capture != nullptr) g_capture->append(text);
+  if (g_debug) fputs(text.c_str(), stderr);
+  return n;
+}
+}  // namespace
+
+LogCapture::LogCapture() : prev_(g_capture) { g_capture = &text_; }
+LogCapture::~LogCapture() { g_capture = prev_; }
+
+void InstallLibbpfPrint() {
+  const char* d = getenv("IG_LIBBPF_DEBUG");
+  g_debug = d != nullptr && *d != '\0' && strcmp(d, "0") != 0;
+  libbpf_set_print(PrintFn);
+}
+
+void ThrowError(Napi::Env env, const std::string& op, const std::string& msg, int err, const std::string* log) {
+  if (err < 0) err = -err;
+  std::string full = msg;
+  if (err != 0) {
+    char buf[128];
+    libbpf_strerror(err, buf, sizeof buf);
+    full += ": ";
+    full += buf;
+  }
+  Napi::Error e = Napi::Error::New(env, full);
+  if (err != 0) e.Set("errno", Napi::Number::New(env, err));
+  e.Set("op", Napi::String::New(env, op));
+  if (log != nullptr) e.Set("log", Napi::String::New(env, *log));
+  throw e;
+}
+
+std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+Napi::Buffer<uint8_t> ArgBuffer(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsBuffer())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Buffer");
+  return info[i].As<Napi::Buffer<uint8_t>>();
+}
+
+int64_t ArgInt(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+}  // namespace ig
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  ig::InstallLibbpfPrint();
+  ig::InitObject(env, exports);
+  ig::InitConsumer(env, exports);
+  ig::InitMaps(env, exports);
+  exports.Set("libbpfVersion", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::String::New(info.Env(), libbpf_version_string());
+  }, "libbpfVersion"));
+  return exports;
+}
+
+NODE_API_MODULE(ig_native, Init)

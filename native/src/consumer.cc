@@ -1,0 +1,281 @@
+// RecordConsumer: drains a RINGBUF or PERF_EVENT_ARRAY map on a native thread and
+// hands JS whole batches through ONE thread-safe function (one JS call per wakeup,
+// never per record).
+//
+// Thread loop: poll(ring epoll fd + a stop eventfd, pollTimeoutMs), then always
+// consume (the eBPF side may submit with BPF_RB_NO_WAKEUP, so data can be pending
+// without a wakeup), then hand the batch over.
+//
+// Memory bound / back pressure: the TSFN queue holds at most kQueueSize batches of at
+// most maxBatchBytes each (plus one being filled). Batches are handed over with
+// BlockingCall, so when JS falls behind the native thread blocks; the kernel ring then
+// fills up and the eBPF side sees failed reserves (counted as lost samples) instead of
+// this process growing without bound.
+//
+// Lifetime: the thread calls Release() on the TSFN when it exits; the TSFN finalizer
+// runs on the JS thread after the last batch was delivered, joins the thread, frees the
+// ring and resolves every stop() promise. While running, the TSFN keeps the event loop
+// alive and the JS object is pinned (Ref) so GC cannot free it under the thread.
+#include "common.h"
+
+#include <bpf/libbpf.h>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace ig {
+
+namespace {
+
+constexpr size_t kQueueSize = 4;
+
+struct Batch {
+  std::vector<uint8_t> data;
+  std::vector<uint32_t> offsets;
+  std::vector<uint32_t> sizes;
+  double lost = 0;
+  bool empty() const { return offsets.empty() && lost == 0; }
+};
+
+class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "RecordConsumer", {InstanceMethod<&RecordConsumer::Stop>("stop")});
+  }
+
+  RecordConsumer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RecordConsumer>(info) {
+    Napi::Env env = info.Env();
+    int64_t mapFd = ArgInt(info, 0, "mapFd");
+    std::string kind = ArgString(info, 1, "kind");
+    if (kind != "ringbuf" && kind != "perf") throw Napi::TypeError::New(env, "kind must be 'ringbuf' or 'perf'");
+    perf_ = kind == "perf";
+    if (info.Length() < 3 || !info[2].IsFunction()) throw Napi::TypeError::New(env, "onBatch must be a function");
+    Napi::Function onBatch = info[2].As<Napi::Function>();
+    int64_t pages = 64;
+    if (info.Length() > 3 && info[3].IsObject()) {
+      Napi::Object o = info[3].As<Napi::Object>();
+      auto num = [&](const char* k, int64_t def) -> int64_t {
+        Napi::Value v = o.Get(k);
+        if (v.IsUndefined() || v.IsNull()) return def;
+        if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(k) + " must be a number");
+        return v.As<Napi::Number>().Int64Value();
+      };
+      pages = num("perfPagesPerCpu", 64);
+      timeoutMs_ = static_cast<int>(num("pollTimeoutMs", 10));
+      int64_t mb = num("maxBatchBytes", 1 << 20);
+      maxBatch_ = mb > 0 ? static_cast<size_t>(mb) : 1;
+    }
+    if (timeoutMs_ < 0) timeoutMs_ = 10;
+
+    // Own a dup of the map fd so the consumer survives the object's close().
+    fd_ = fcntl(static_cast<int>(mapFd), F_DUPFD_CLOEXEC, 0);
+    if (fd_ < 0) ThrowError(env, "consumer", "duplicating map fd", errno);
+    eventFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (eventFd_ < 0) {
+      int err = errno;
+      FreeRing();
+      ThrowError(env, "consumer", "eventfd", err);
+    }
+    LogCapture cap;
+    if (perf_) {
+      pb_ = perf_buffer__new(fd_, static_cast<size_t>(pages), &RecordConsumer::OnSample, &RecordConsumer::OnLost,
+                             this, nullptr);
+      if (pb_ == nullptr) {
+        int err = errno;
+        FreeRing();
+        std::string log = cap.text();
+        ThrowError(env, "consumer", "creating perf buffer", err, &log);
+      }
+      pollFd_ = perf_buffer__epoll_fd(pb_);
+    } else {
+      rb_ = ring_buffer__new(fd_, &RecordConsumer::OnRecord, this, nullptr);
+      if (rb_ == nullptr) {
+        int err = errno;
+        FreeRing();
+        std::string log = cap.text();
+        ThrowError(env, "consumer", "creating ring buffer", err, &log);
+      }
+      pollFd_ = ring_buffer__epoll_fd(rb_);
+    }
+    tsfn_ = Napi::ThreadSafeFunction::New(env, onBatch, "ig-record-consumer", kQueueSize, 1,
+                                          [this](Napi::Env e) { OnFinished(e); });
+    Ref();
+    cur_ = NewBatch();
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~RecordConsumer() override {
+    // Normally the TSFN finalizer already joined the thread. Defensive only.
+    if (thread_.joinable()) {
+      stopping_ = true;
+      Signal();
+      thread_.join();
+    }
+    FreeRing();
+    delete cur_;
+  }
+
+ private:
+  bool perf_ = false;
+  int fd_ = -1;
+  int eventFd_ = -1;
+  int pollFd_ = -1;
+  int timeoutMs_ = 10;
+  size_t maxBatch_ = 1 << 20;
+  ring_buffer* rb_ = nullptr;
+  perf_buffer* pb_ = nullptr;
+  Napi::ThreadSafeFunction tsfn_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  bool closing_ = false;      // thread only: the TSFN refused a call
+  Batch* cur_ = nullptr;      // thread only while running
+  bool finished_ = false;     // JS thread only
+  std::vector<Napi::Promise::Deferred> waiting_;
+
+  Batch* NewBatch() {
+    Batch* b = new Batch;
+    b->data.reserve(maxBatch_ < 65536 ? maxBatch_ : 65536);
+    return b;
+  }
+
+  void FreeRing() {
+    if (rb_ != nullptr) ring_buffer__free(rb_);
+    if (pb_ != nullptr) perf_buffer__free(pb_);
+    rb_ = nullptr;
+    pb_ = nullptr;
+    if (fd_ >= 0) close(fd_);
+    if (eventFd_ >= 0) close(eventFd_);
+    fd_ = eventFd_ = pollFd_ = -1;
+  }
+
+  void Signal() {
+    if (eventFd_ >= 0) {
+      uint64_t one = 1;
+      ssize_t r = write(eventFd_, &one, sizeof one);
+      (void)r;
+    }
+  }
+
+  // ---- native thread ----
+  void Append(const void* data, size_t size) {
+    if (closing_) return;
+    if (!cur_->offsets.empty() && cur_->data.size() + size > maxBatch_) Flush();
+    if (closing_) return;
+    cur_->offsets.push_back(static_cast<uint32_t>(cur_->data.size()));
+    cur_->sizes.push_back(static_cast<uint32_t>(size));
+    const uint8_t* p = static_cast<const uint8_t*>(data);
+    cur_->data.insert(cur_->data.end(), p, p + size);
+  }
+
+  static int OnRecord(void* ctx, void* data, size_t size) {
+    static_cast<RecordConsumer*>(ctx)->Append(data, size);
+    return 0;
+  }
+  static void OnSample(void* ctx, int, void* data, uint32_t size) {
+    static_cast<RecordConsumer*>(ctx)->Append(data, size);
+  }
+  static void OnLost(void* ctx, int, unsigned long long cnt) {
+    static_cast<RecordConsumer*>(ctx)->cur_->lost += static_cast<double>(cnt);
+  }
+
+  void Consume() {
+    if (perf_) perf_buffer__consume(pb_);
+    else ring_buffer__consume(rb_);
+  }
+
+  void Flush() {
+    if (closing_ || cur_->empty()) return;
+    Batch* b = cur_;
+    cur_ = NewBatch();
+    napi_status st = tsfn_.BlockingCall(b, &RecordConsumer::CallJs);
+    if (st != napi_ok) {
+      delete b;
+      closing_ = true;
+    }
+  }
+
+  void Run() {
+    while (!stopping_.load() && !closing_) {
+      pollfd fds[2] = {{pollFd_, POLLIN, 0}, {eventFd_, POLLIN, 0}};
+      poll(fds, 2, timeoutMs_);
+      Consume();
+      Flush();
+    }
+    if (!closing_) {
+      Consume();
+      Flush();
+    }
+    tsfn_.Release();
+  }
+
+  // ---- JS thread ----
+  static void CallJs(Napi::Env env, Napi::Function fn, Batch* b) {
+    if (env == nullptr || fn.IsEmpty()) {
+      delete b;
+      return;
+    }
+    Napi::Object batch = Napi::Object::New(env);
+    if (b->data.empty()) {
+      batch.Set("data", Napi::Buffer<uint8_t>::New(env, 0));
+    } else {
+      auto* owned = new std::vector<uint8_t>(std::move(b->data));
+      batch.Set("data", Napi::Buffer<uint8_t>::NewOrCopy(
+                            env, owned->data(), owned->size(),
+                            [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, owned));
+    }
+    size_t n = b->offsets.size();
+    Napi::Uint32Array offsets = Napi::Uint32Array::New(env, n);
+    Napi::Uint32Array sizes = Napi::Uint32Array::New(env, n);
+    if (n > 0) {
+      memcpy(offsets.Data(), b->offsets.data(), n * sizeof(uint32_t));
+      memcpy(sizes.Data(), b->sizes.data(), n * sizeof(uint32_t));
+    }
+    batch.Set("offsets", offsets);
+    batch.Set("sizes", sizes);
+    batch.Set("lost", Napi::Number::New(env, b->lost));
+    delete b;
+    fn.Call({batch});
+  }
+
+  void OnFinished(Napi::Env env) {
+    stopping_ = true;
+    Signal();
+    if (thread_.joinable()) thread_.join();
+    FreeRing();
+    finished_ = true;
+    try {
+      for (auto& d : waiting_) d.Resolve(env.Undefined());
+      waiting_.clear();
+      Unref();
+    } catch (...) {
+      // environment shutting down
+    }
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    if (finished_) {
+      d.Resolve(env.Undefined());
+      return d.Promise();
+    }
+    waiting_.push_back(d);
+    if (!stopping_.exchange(true)) Signal();
+    return d.Promise();
+  }
+};
+
+}  // namespace
+
+Napi::Object InitConsumer(Napi::Env env, Napi::Object exports) {
+  exports.Set("RecordConsumer", RecordConsumer::Define(env));
+  return exports;
+}
+
+}  // namespace ig
