@@ -1,0 +1,234 @@
+/**
+ * Columns output, as IG prints it: an UPPERCASE header (`PID`, `COMM`, `K8S.PODNAME`), fixed-width
+ * columns separated by one space, widths from the field's annotations (`columns.width`, `minwidth`,
+ * `maxwidth`, `alignment`, `ellipsis`) or its `template`, hidden fields left out by default.
+ * On a TTY the columns shrink (down to their minimum width) to fit `stream.columns`; elsewhere
+ * the width is unlimited. Values too long for their column are cut with `…` where the field's
+ * `ellipsis` says (end by default). Tracers stream rows under one header; snapshot batches
+ * (toppers/snapshotters) are whole tables: on a TTY the screen is cleared and redrawn, otherwise
+ * each table is printed with its own header.
+ */
+import type { Event, EventBatch, FieldDesc } from '../gadget/datasource.js';
+import { defaultFields } from '../operators/fields.js';
+import { BaseSink, type BaseSinkOptions } from './sink.js';
+
+export interface ColumnTemplate {
+  width: number;
+  minWidth?: number;
+  maxWidth?: number;
+  alignment?: 'left' | 'right';
+  ellipsis?: 'end' | 'start' | 'middle' | 'none';
+}
+
+/** Defaults for gadget.yaml `template` values (as IG's column templates). */
+export const TEMPLATES: Record<string, ColumnTemplate> = {
+  comm: { width: 16, maxWidth: 16, alignment: 'left' },
+  pcomm: { width: 16, maxWidth: 16, alignment: 'left' },
+  pid: { width: 7, minWidth: 7, alignment: 'right' },
+  ppid: { width: 7, minWidth: 7, alignment: 'right' },
+  tid: { width: 7, minWidth: 7, alignment: 'right' },
+  uid: { width: 8, minWidth: 8, alignment: 'right' },
+  gid: { width: 8, minWidth: 8, alignment: 'right' },
+  ns: { width: 12, alignment: 'right' },
+  timestamp: { width: 35, maxWidth: 35, alignment: 'left' },
+  node: { width: 30, ellipsis: 'middle' },
+  namespace: { width: 30 },
+  pod: { width: 30, ellipsis: 'middle' },
+  container: { width: 30 },
+  containerImageName: { width: 30 },
+  syscall: { width: 18, maxWidth: 28 },
+  errorString: { width: 10, alignment: 'left' },
+  signal: { width: 9, alignment: 'left' },
+  ipaddr: { width: 16, minWidth: 15, maxWidth: 39 },
+  ipport: { width: 7, minWidth: 5, alignment: 'right' },
+  l4endpoint: { width: 22, minWidth: 21, maxWidth: 45 },
+  bytes: { width: 10, alignment: 'right' },
+  duration: { width: 10, alignment: 'right' },
+};
+
+export interface Column {
+  field: FieldDesc;
+  header: string;
+  width: number;
+  minWidth: number;
+  alignment: 'left' | 'right';
+  ellipsis: 'end' | 'start' | 'middle' | 'none';
+}
+
+export function columnFor(f: FieldDesc): Column {
+  const t = f.template ? TEMPLATES[f.template] : undefined;
+  const numeric = f.kind === 'number' || f.kind === 'bigint';
+  const header = f.name.toUpperCase();
+  let width = f.width ?? t?.width ?? Math.max(header.length, numeric ? 7 : 16);
+  const maxWidth = f.maxWidth ?? t?.maxWidth;
+  const minWidth = Math.min(f.minWidth ?? t?.minWidth ?? Math.min(width, Math.max(4, Math.min(header.length, 8))), width);
+  if (maxWidth !== undefined && width > maxWidth) width = maxWidth;
+  if (width < minWidth) width = minWidth;
+  return {
+    field: f,
+    header,
+    width: Math.max(1, width),
+    minWidth: Math.max(1, minWidth),
+    alignment: f.alignment ?? t?.alignment ?? (numeric ? 'right' : 'left'),
+    ellipsis: f.ellipsis ?? t?.ellipsis ?? 'end',
+  };
+}
+
+/** Shrink columns (widest first, never below their minimum) until the line fits in `termWidth`. */
+export function fitColumns(cols: Column[], termWidth: number | undefined): Column[] {
+  const out = cols.map((c) => ({ ...c }));
+  if (!termWidth || termWidth <= 0) return out;
+  const total = (): number => out.reduce((s, c) => s + c.width, 0) + Math.max(0, out.length - 1);
+  let excess = total() - termWidth;
+  while (excess > 0) {
+    let widest: Column | undefined;
+    for (const c of out) if (c.width > c.minWidth && (!widest || c.width > widest.width)) widest = c;
+    if (!widest) break;
+    widest.width--;
+    excess--;
+  }
+  return out;
+}
+
+function chars(s: string): string[] {
+  return Array.from(s);
+}
+
+/** Fit a value into `width` characters, cutting with `…` per `ellipsis`. */
+export function cut(s: string, width: number, ellipsis: Column['ellipsis']): string {
+  if (s.length <= width) return s; // UTF-16 length ≥ code points
+  const cs = chars(s);
+  if (cs.length <= width) return s;
+  if (ellipsis === 'none' || width <= 1) return cs.slice(0, width).join('');
+  switch (ellipsis) {
+    case 'start':
+      return '…' + cs.slice(cs.length - (width - 1)).join('');
+    case 'middle': {
+      const head = Math.ceil((width - 1) / 2);
+      const tail = width - 1 - head;
+      return cs.slice(0, head).join('') + '…' + (tail > 0 ? cs.slice(cs.length - tail).join('') : '');
+    }
+    default:
+      return cs.slice(0, width - 1).join('') + '…';
+  }
+}
+
+/** Text of a value in a column. */
+export function cellText(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v.replace(/[\n\t\r]/g, ' ');
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map(cellText).join(',');
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>).join(',');
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+}
+
+function pad(s: string, width: number, alignment: 'left' | 'right', last: boolean): string {
+  const n = chars(s).length;
+  if (n >= width) return s;
+  if (alignment === 'right') return ' '.repeat(width - n) + s;
+  return last ? s : s + ' '.repeat(width - n);
+}
+
+export function renderHeader(cols: readonly Column[]): string {
+  return cols
+    .map((c, i) => pad(cut(c.header, c.width, 'end'), c.width, c.alignment, i === cols.length - 1))
+    .join(' ')
+    .trimEnd();
+}
+
+export function renderRow(cols: readonly Column[], e: Event): string {
+  let line = '';
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]!;
+    if (i > 0) line += ' ';
+    line += pad(cut(cellText(e[c.field.name]), c.width, c.ellipsis), c.width, c.alignment, i === cols.length - 1);
+  }
+  // no trailing blanks when the last cells are empty
+  return line.charCodeAt(line.length - 1) === 32 ? line.trimEnd() : line;
+}
+
+export interface ColumnsSinkOptions extends BaseSinkOptions {
+  /** the columns to show, in order (default: the non-hidden fields of `allFields`) */
+  fields?: readonly FieldDesc[];
+  allFields?: readonly FieldDesc[];
+  /** terminal width; default `stream.columns` on a TTY, unlimited otherwise */
+  width?: number;
+  /** force TTY behaviour (screen redraw for snapshots, width fitting) on or off */
+  tty?: boolean;
+}
+
+const CLEAR = '\x1b[H\x1b[2J';
+
+export class ColumnsSink extends BaseSink {
+  private readonly baseCols: Column[];
+  private cols: Column[];
+  private headerDone = false;
+  private tables = 0;
+  private readonly tty: boolean;
+  private readonly fixedWidth?: number;
+  private lastTermWidth: number | undefined;
+
+  constructor(opts: ColumnsSinkOptions) {
+    super(opts);
+    const fields = opts.fields ?? defaultFields(opts.allFields ?? []);
+    this.baseCols = fields.map(columnFor);
+    this.tty = opts.tty ?? Boolean(this.stream.isTTY);
+    this.fixedWidth = opts.width;
+    this.lastTermWidth = this.termWidth();
+    this.cols = fitColumns(this.baseCols, this.lastTermWidth);
+  }
+
+  private termWidth(): number | undefined {
+    if (this.fixedWidth !== undefined) return this.fixedWidth;
+    return this.tty ? this.stream.columns : undefined;
+  }
+
+  /** Current column layout (after fitting to the terminal). */
+  get columns(): readonly Column[] {
+    return this.cols;
+  }
+
+  private refit(): void {
+    const w = this.termWidth();
+    if (w !== this.lastTermWidth) {
+      this.lastTermWidth = w;
+      this.cols = fitColumns(this.baseCols, w);
+    }
+  }
+
+  /** Print the header now (tracers: right after attaching, so the user sees it before any event). */
+  writeHeader(): void {
+    if (this.headerDone) return;
+    this.headerDone = true;
+    this.stream.write(renderHeader(this.cols) + '\n');
+  }
+
+  write(batch: EventBatch): void {
+    if (batch.snapshot) {
+      this.renderTable(batch);
+      return;
+    }
+    if (this.overloaded(batch)) return;
+    let out = '';
+    if (!this.headerDone) {
+      this.headerDone = true;
+      out += renderHeader(this.cols) + '\n';
+    }
+    for (const e of batch.events) out += renderRow(this.cols, e) + '\n';
+    if (out !== '') this.stream.write(out);
+  }
+
+  /** A whole table: on a TTY clear the screen and redraw; otherwise print it with its header. */
+  renderTable(batch: EventBatch): void {
+    if (this.overloaded(batch)) return;
+    this.refit();
+    let out = '';
+    if (this.tty) out += CLEAR;
+    else if (this.tables > 0) out += '\n';
+    this.tables++;
+    out += renderHeader(this.cols) + '\n';
+    for (const e of batch.events) out += renderRow(this.cols, e) + '\n';
+    this.stream.write(out);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * JSON output. `json` = one object per line, `jsonpretty` = indented objects. Dotted field names
+ * are re-nested (`k8s.podName` → `{"k8s":{"podName":…}}`). bigint → a JSON number when it is a safe
+ * integer, else a string. A snapshot batch is written as one JSON array (one line in `json`).
+ *
+ * Speed: per field list a serializer is generated once (`new Function`) that concatenates the
+ * JSON text directly from the flat event, with the nesting and the quoted keys resolved at
+ * compile time: no per-event intermediate objects.
+ */
+import type { Event, EventBatch, FieldDesc } from '../gadget/datasource.js';
+import { BaseSink, type BaseSinkOptions } from './sink.js';
+
+/** JSON text of one value (bigint-safe; typed arrays → arrays; undefined → null). */
+export function encodeValue(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'bigint':
+      return v <= 9007199254740991n && v >= -9007199254740991n ? String(v) : '"' + String(v) + '"';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'undefined':
+      return 'null';
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) return '[' + v.map(encodeValue).join(',') + ']';
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+        return '[' + Array.from(v as unknown as ArrayLike<number | bigint>, encodeValue).join(',') + ']';
+      }
+      const o = v as Record<string, unknown>;
+      return '{' + Object.keys(o).map((k) => JSON.stringify(k) + ':' + encodeValue(o[k])).join(',') + '}';
+    }
+    default:
+      return 'null';
+  }
+}
+
+interface Node {
+  key: string;
+  field?: string; // leaf: the flat field name
+  children?: Node[];
+}
+
+function buildTree(names: readonly string[]): Node[] {
+  const root: Node = { key: '', children: [] };
+  for (const name of names) {
+    const parts = name.split('.');
+    let cur = root;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      let next = cur.children!.find((c) => c.key === p);
+      if (!next) {
+        next = { key: p };
+        cur.children!.push(next);
+      }
+      if (i === parts.length - 1) {
+        if (!next.children) next.field = name;
+      } else {
+        // a name that is both a value and a parent: the nested members win
+        if (!next.children) next.children = [];
+        delete next.field;
+      }
+      cur = next;
+    }
+  }
+  return root.children!;
+}
+
+export type Serializer = (e: Event) => string;
+
+/** Compile a serializer for the given field names (in this order, re-nested on dots). */
+export function compileSerializer(fieldNames: readonly string[]): Serializer {
+  const tree = buildTree(fieldNames);
+  const emit = (nodes: Node[]): string => {
+    const parts: string[] = [];
+    for (const n of nodes) {
+      const k = JSON.stringify(JSON.stringify(n.key) + ':');
+      if (n.children) parts.push(`${k}+${emit(n.children)}`);
+      else parts.push(`${k}+enc(e[${JSON.stringify(n.field)}])`);
+    }
+    if (parts.length === 0) return "'{}'";
+    return `'{'+` + parts.join(`+','+`) + `+'}'`;
+  };
+  const body = `return function serialize(e){return ${emit(tree)};};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('enc', body)(encodeValue) as Serializer;
+}
+
+/** Re-nest a flat event into a plain object (bigint → number or string as in JSON output). */
+export function nestEvent(e: Event, fieldNames: readonly string[]): Record<string, unknown> {
+  return JSON.parse(compileSerializer(fieldNames)(e)) as Record<string, unknown>;
+}
+
+export interface JsonSinkOptions extends BaseSinkOptions {
+  fields: readonly FieldDesc[];
+  pretty?: boolean;
+  /** write `{"lost":N,"lostTotal":T}` lines when events were lost (default true) */
+  lostRecords?: boolean;
+}
+
+export class JsonSink extends BaseSink {
+  private readonly serialize: Serializer;
+  private readonly pretty: boolean;
+  private readonly lostRecords: boolean;
+  private pendingLost = 0;
+
+  constructor(opts: JsonSinkOptions) {
+    super(opts);
+    this.serialize = compileSerializer(opts.fields.map((f) => f.name));
+    this.pretty = opts.pretty ?? false;
+    this.lostRecords = opts.lostRecords ?? true;
+  }
+
+  write(batch: EventBatch): void {
+    this.pendingLost += batch.lost ?? 0;
+    if (this.overloaded(batch)) {
+      this.pendingLost += batch.events.length;
+      return;
+    }
+    const ser = this.serialize;
+    const ev = batch.events;
+    let out = '';
+    if (batch.snapshot) {
+      if (this.pretty) out = JSON.stringify(ev.map((e) => JSON.parse(ser(e))), null, 2) + '\n';
+      else {
+        const parts = new Array<string>(ev.length);
+        for (let i = 0; i < ev.length; i++) parts[i] = ser(ev[i]!);
+        out = '[' + parts.join(',') + ']\n';
+      }
+    } else if (this.pretty) {
+      for (let i = 0; i < ev.length; i++) out += JSON.stringify(JSON.parse(ser(ev[i]!)), null, 2) + '\n';
+    } else {
+      for (let i = 0; i < ev.length; i++) out += ser(ev[i]!) + '\n';
+    }
+    if (this.lostRecords && this.pendingLost > 0) {
+      out += `{"lost":${this.pendingLost},"lostTotal":${Math.max(this.lost.total, this.pendingLost)}}\n`;
+      this.pendingLost = 0;
+    }
+    if (out !== '') this.stream.write(out);
+  }
+
+  override async end(): Promise<void> {
+    if (this.lostRecords && this.pendingLost > 0) {
+      this.stream.write(`{"lost":${this.pendingLost},"lostTotal":${Math.max(this.lost.total, this.pendingLost)}}\n`);
+      this.pendingLost = 0;
+    }
+    return super.end();
+  }
+}
