@@ -47,15 +47,12 @@ export function makeBusyboxRootfs(root: string, busybox = '/bin/busybox'): void 
   }
 }
 
-let imageCache: { dir: string; archive: string; rootfsTar: string } | undefined;
-
 /**
- * Build (once per test process) a docker-archive tar of the busybox image (for
- * `ctr images import`) and a plain rootfs tar (for `podman import`).
+ * Build a docker-archive tar of the busybox image (for `ctr images import`) and a
+ * plain rootfs tar (for `podman import`) inside `dir` (a few ms; the caller removes `dir`).
  */
-export async function busyboxImage(): Promise<{ archive: string; rootfsTar: string }> {
-  if (imageCache && fs.existsSync(imageCache.archive)) return imageCache;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ig-test-busybox-'));
+export async function busyboxImage(dir: string): Promise<{ archive: string; rootfsTar: string }> {
+  fs.mkdirSync(dir, { recursive: true });
   const rootfs = path.join(dir, 'rootfs');
   makeBusyboxRootfs(rootfs);
   const out = path.join(dir, 'archive');
@@ -84,9 +81,8 @@ export async function busyboxImage(): Promise<{ archive: string; rootfsTar: stri
   );
   const archive = path.join(dir, 'busybox-docker-archive.tar');
   await execFileP('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', out, '-cf', archive, 'manifest.json', configName, 'layer.tar']);
-  imageCache = { dir, archive, rootfsTar: layer };
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  return imageCache;
+  fs.rmSync(rootfs, { recursive: true, force: true });
+  return { archive, rootfsTar: layer };
 }
 
 export interface RunPodOptions {
@@ -350,7 +346,7 @@ export async function startContainerd(opts: { keepLogs?: boolean } = {}): Promis
   try {
     await waitFor('containerd socket', () => fs.existsSync(socket), 20_000, logFile);
     await waitFor('containerd CRI', async () => (await cri.version()).runtime_name !== '', 20_000, logFile);
-    const img = await busyboxImage();
+    const img = await busyboxImage(path.join(dir, 'image'));
     await ctr(['images', 'import', '--no-unpack=false', img.archive]).catch(async () => ctr(['images', 'import', img.archive]));
   } catch (e) {
     await handle.stop();

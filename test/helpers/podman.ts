@@ -144,7 +144,7 @@ network_config_dir = "${dir}/net"
   };
 
   try {
-    const img = await busyboxImage();
+    const img = await busyboxImage(path.join(dir, 'image'));
     await podman(['import', '--change', 'CMD=["/bin/sh"]', img.rootfsTar, PODMAN_IMAGE]);
     const end = Date.now() + 20_000;
     for (;;) {
