@@ -239,7 +239,7 @@ export async function buildGadget(o: BuildOptions): Promise<BuildResult> {
     wasm = await fs.readFile(path.resolve(dir, by.wasm));
   }
 
-  const ref = parseReference(o.tag ?? (typeof meta?.name === 'string' && meta.name ? meta.name : path.basename(dir)));
+  const ref = parseReference(o.tag ?? (path.basename(dir).toLowerCase().replace(/[^a-z0-9._-]+/g, '_').replace(/^[^a-z0-9]+/, '') || 'gadget'));
   if (ref.digest) throw new IgError('usage', 'a build tag cannot contain a digest');
   const annotations = annotationsFrom(meta, createdTime(), await builderVersion());
 

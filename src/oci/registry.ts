@@ -92,7 +92,8 @@ export class RegistryClient {
       const code = causeCode(e);
       const tls = /SSL|TLS|EPROTO|CERT/i.test(code) || /SSL|TLS|certificate|wrong version/i.test(causeMessage(e));
       if (tls && !this.isInsecure(domain)) {
-        throw new IgError('registry', `cannot talk HTTPS to registry ${domain} (${what}): ${causeMessage(e)}`, {
+        const msg = /wrong version number|packet length too long|http request/i.test(causeMessage(e)) ? 'it does not answer TLS (a plain-HTTP registry?)' : causeMessage(e);
+        throw new IgError('registry', `cannot talk HTTPS to registry ${domain} (${what}): ${msg}`, {
           hint: `if ${domain} serves plain HTTP, pass --insecure-registries ${domain}`,
           cause: e,
         });

@@ -69,7 +69,7 @@ export async function list(a: A): Promise<void> {
     out(JSON.stringify(rows));
     return;
   }
-  const table = [['REPOSITORY', 'TAG', 'DIGEST', 'CREATED'], ...rows.map((r) => [r.repository, r.tag, a['no-trunc'] ? r.digest : r.digest.slice(7, 19), ago(r.created)])];
+  const table = [['REPOSITORY', 'TAG', 'DIGEST', 'CREATED'], ...rows.map((r) => [r.repository, r.tag, a.trunc === false || a['no-trunc'] === true ? r.digest : r.digest.slice(7, 19), ago(r.created)])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   out(table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n'));
 }

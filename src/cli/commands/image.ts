@@ -41,7 +41,7 @@ const sub: CommandModule<GlobalArgs, A>[] = [
     command: ['list', 'ls'],
     describe: 'List the images in the local store',
     builder: (y) =>
-      y.option('no-trunc', { type: 'boolean', default: false, describe: 'show full digests' }).option('output', outputOption(['columns', 'json'], 'columns')) as never,
+      y.option('trunc', { type: 'boolean', default: true, describe: 'shorten digests; --no-trunc shows them whole' }).option('output', outputOption(['columns', 'json'], 'columns')) as never,
     handler: (a) => act.list(a),
   },
   {
