@@ -5,7 +5,13 @@
  *
  * Errors thrown here are plain Error objects with `errno` (positive number, when
  * the kernel or libbpf gave one), `op` (what was attempted) and, for load
- * failures, `log` (libbpf + verifier output captured during load).
+ * failures, `log` (libbpf + verifier output captured during load). Attach failures also carry
+ * `log` (whatever libbpf printed) and a message naming the ELF section, e.g.
+ * "attaching kprobe/do_sys_openat2 (kp_open): No such file or directory" with errno 2.
+ * libbpf prints nothing to stderr unless the environment variable IG_LIBBPF_DEBUG is set
+ * (non-empty, not "0") when the addon is loaded.
+ *
+ * Build: `make -C native` (fetches and builds the vendored libbpf on first use).
  */
 
 /** One BTF type, as plain data. `id` 0 is void and never listed. */
@@ -46,6 +52,11 @@ export interface BtfType {
 }
 
 export interface MapInfo {
+  /**
+   * libbpf's map name. Internal maps are reported by their section name (".rodata",
+   * ".bss", ".data.custom"), not the kernel's "<obj>.rodata" — that is the name the
+   * other methods accept.
+   */
   name: string;
   /** BPF_MAP_TYPE_* number; see src/runtime/kernel-constants.ts */
   type: number;
@@ -69,7 +80,12 @@ export interface ProgramInfo {
   expectedAttachType: number;
 }
 
-/** An eBPF ELF object opened by libbpf (bpf_object__open_mem): parsed, not yet in the kernel. */
+/**
+ * An eBPF ELF object opened by libbpf (bpf_object__open_mem): parsed, not yet in the kernel.
+ * The ELF bytes are copied. Methods throw `op: 'closed'` after close(), `op: 'loaded'` /
+ * `'not-loaded'` when called in the wrong phase. A GC finalizer releases everything if
+ * close() was never called.
+ */
 export class BpfObject {
   constructor(elf: Buffer, name: string);
   maps(): MapInfo[];
@@ -134,6 +150,18 @@ export interface RecordBatch {
 /**
  * Consumes a RINGBUF or PERF_EVENT_ARRAY map on a native thread and hands JS whole
  * batches through one thread-safe function. One call per wakeup, never per record.
+ *
+ * - The thread polls with `pollTimeoutMs` (default 10) and drains the ring after every
+ *   poll, woken or not, so records submitted with BPF_RB_NO_WAKEUP arrive within one timeout.
+ * - A batch is cut at `maxBatchBytes` (default 1 MiB). `data` is handed over without a copy.
+ * - Back pressure: at most 4 batches wait for JS; beyond that the native thread blocks, the
+ *   kernel ring fills and the eBPF side sees failed reserves / lost samples. Memory stays bounded.
+ * - perf: `sizes[i]` is the raw sample size, which the kernel pads so that size + 4 is a
+ *   multiple of 8 (a 36-byte struct arrives as 36, a 16-byte one as 20). `lost` sums the
+ *   kernel's lost-sample reports. `perfPagesPerCpu` (default 64) must be a power of 2.
+ * - The consumer dups the map fd, so it keeps working after the BpfObject is closed.
+ * - While running it keeps the event loop alive (and itself from GC); after stop() it does not.
+ * - An exception thrown by `onBatch` surfaces as an uncaught exception; catch inside it.
  */
 export class RecordConsumer {
   constructor(
@@ -142,14 +170,19 @@ export class RecordConsumer {
     onBatch: (batch: RecordBatch) => void,
     opts?: { perfPagesPerCpu?: number; pollTimeoutMs?: number; maxBatchBytes?: number },
   );
-  /** Stop the thread and free the ring; pending records are delivered first. Resolves when done. */
+  /**
+   * Stop the thread and free the ring; pending records are delivered first. Resolves when
+   * done (thread joined, last batch delivered). Safe to call any number of times.
+   */
   stop(): Promise<void>;
 }
 
 // ---- map operations on any fd ----
+/** null when the key is absent. For per-CPU maps pass valueSize = roundUp8(size) * numPossibleCpus(). */
 export function mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
 /** flags: 0 BPF_ANY, 1 BPF_NOEXIST, 2 BPF_EXIST */
 export function mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
+/** false when the key was absent. */
 export function mapDelete(fd: number, key: Buffer): boolean;
 /** Next key after `key` (null = first); null when there are no more. */
 export function mapNextKey(fd: number, key: Buffer | null, keySize: number): Buffer | null;
@@ -157,6 +190,8 @@ export function mapNextKey(fd: number, key: Buffer | null, keySize: number): Buf
  * All entries at once: keys and values back to back (count entries). With `andDelete`
  * uses lookup_and_delete batch where the map type allows it, else lookup + delete.
  * Per-CPU maps return valueSize * nCpus (rounded to 8) bytes per entry.
+ * Falls back to get_next_key + lookup where the kernel has no batch op. Maps that cannot
+ * delete (arrays) report their entries and keep them when `andDelete` is set.
  */
 export function mapDump(fd: number, keySize: number, valueSize: number, opts?: { andDelete?: boolean; perCpu?: boolean }):
   { keys: Buffer; values: Buffer; count: number };

@@ -1,7 +1,8 @@
 // Native addon against the real kernel: open/inspect/BTF, rodata, load errors, attach,
 // ringbuf + perf consumers, iterators, map ops, close. Needs root and `make -C native`.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import dgram from 'node:dgram';
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -147,11 +148,34 @@ struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } rb SEC
 char LICENSE[] SEC("license") = "GPL";
 `;
 
+const EXTRA_SRC = String.raw`
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 2);
+  __type(key, __u32);
+  __type(value, __u64);
+} hits SEC(".maps");
+static __always_inline void bump(__u32 k) {
+  __u64 *v = bpf_map_lookup_elem(&hits, &k);
+  if (v) __sync_fetch_and_add(v, 1);
+}
+SEC("uprobe")
+int BPF_UPROBE(on_geteuid) { bump(0); return 0; }
+SEC("socket")
+int sock_count(struct __sk_buff *skb) { bump(1); return 0; }
+char LICENSE[] SEC("license") = "GPL";
+`;
+
 const EVENT_SIZE = 36;
 let mainElf: Buffer;
 let badElf: Buffer;
 let kprobeElf: Buffer;
+let extraElf: Buffer;
 let rbOnlyPath: string;
+let extraPath: string;
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -224,14 +248,16 @@ function progExists(id: number): boolean {
 
 beforeAll(async () => {
   await run(path.join(repoRoot, 'bpf', 'gen-vmlinux.sh'));
-  [mainElf, badElf, kprobeElf] = (
+  [mainElf, badElf, kprobeElf, extraElf] = (
     await Promise.all([
       compileBpf(MAIN_SRC, { name: 'main' }),
       compileBpf(BAD_SRC, { name: 'bad' }),
       compileBpf(KPROBE_SRC, { name: 'kprobe' }),
+      compileBpf(EXTRA_SRC, { name: 'extra' }),
     ])
   ).map((r) => r.bytes);
   rbOnlyPath = (await compileBpf(RB_ONLY_SRC, { name: 'rbonly' })).objectPath;
+  extraPath = (await compileBpf(EXTRA_SRC, { name: 'extra2' })).objectPath;
 });
 
 describe('native addon', () => {
@@ -377,7 +403,7 @@ describe('native addon', () => {
       expect(rbRecs[0].comm.length).toBeGreaterThan(0);
       const perfRecs = perfBatches.flatMap((b) => Array.from(b.offsets, (_, i) => decode(b, i)));
       expect(perfRecs.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i));
-      // perf pads raw samples to 8 bytes (with the u32 size header): 36 -> 36 + 4 bytes of padding.
+      // perf pads raw samples so that size + 4 is a multiple of 8 (36 stays 36).
       for (const r of perfRecs) {
         expect(r.size).toBeGreaterThanOrEqual(EVENT_SIZE);
         expect(r).toMatchObject({ pid: process.pid, tag: 42 });
@@ -429,6 +455,33 @@ describe('native addon', () => {
       // ringbuf records are 8-byte aligned in the ring but reported with their own size
       for (const b of batches) expect(b.offsets.length).toBeLessThanOrEqual(10);
       expect(batches.length).toBeGreaterThanOrEqual(10);
+    } finally {
+      await rb.stop();
+      obj.close();
+    }
+  });
+
+  it('applies back pressure to a slow consumer without losing records or deadlocking stop()', async () => {
+    const obj = loadMain();
+    let records = 0;
+    let batches = 0;
+    const rb = new native.RecordConsumer(
+      obj.mapFd('events'),
+      'ringbuf',
+      (b) => {
+        batches++;
+        records += b.offsets.length;
+        const until = Date.now() + 1;
+        while (Date.now() < until); // slow JS
+      },
+      { maxBatchBytes: EVENT_SIZE * 4, pollTimeoutMs: 1 },
+    );
+    try {
+      obj.attach('on_openat_rb');
+      openFiles(1000);
+      await rb.stop();
+      expect(records).toBe(1000);
+      expect(batches).toBeGreaterThanOrEqual(250);
     } finally {
       await rb.stop();
       obj.close();
@@ -534,6 +587,66 @@ describe('native addon', () => {
     } finally {
       obj.close();
     }
+  });
+
+  it('attaches a uprobe by binary + symbol and a socket filter to lo', async () => {
+    const libc = readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .map((l) => l.split(/\s+/)[5])
+      .find((p) => p && /\/libc\.so\.6$/.test(p));
+    expect(libc).toBeDefined();
+    const obj = new native.BpfObject(extraElf, 'extra');
+    try {
+      obj.load();
+      const fd = obj.mapFd('hits');
+      const hits = (k: number) => native.mapLookup(fd, u32(k), 8)!.readBigUInt64LE();
+      const up = obj.attach('on_geteuid', { binaryPath: libc, funcName: 'geteuid', pid: -1 });
+      execFileSync('id', ['-u']);
+      expect(hits(0)).toBeGreaterThan(0n);
+      obj.detach(up);
+      expect(() => obj.attach('on_geteuid', { binaryPath: libc, funcName: 'no_such_symbol_x' })).toThrow(
+        expect.objectContaining({ op: 'attach' }),
+      );
+
+      const sk = obj.attach('sock_count', { socketIfname: 'lo' });
+      const sock = dgram.createSocket('udp4');
+      for (let i = 0; i < 5; i++) await new Promise((r) => sock.send('x', 9, '127.0.0.1', r));
+      sock.close();
+      await waitFor(() => hits(1) >= 5n, 2000);
+      expect(hits(1)).toBeGreaterThanOrEqual(5n);
+      obj.detach(sk);
+      expect(() => obj.attach('sock_count', { socketIfname: 'no-such-if0' })).toThrow(
+        expect.objectContaining({ op: 'attach', errno: 19 }),
+      );
+    } finally {
+      obj.close();
+    }
+  });
+
+  it('the GC finalizer releases an object that was never closed', async () => {
+    const script = `
+      import * as native from ${JSON.stringify(path.join(repoRoot, 'native', 'index.js'))};
+      import { readFileSync } from 'node:fs';
+      let obj = new native.BpfObject(readFileSync(${JSON.stringify(extraPath)}), 'extra');
+      obj.load();
+      console.log(obj.programId('sock_count'));
+      obj = null;
+      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
+      console.log('done');
+      setTimeout(() => {}, 2000);
+    `;
+    const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    await waitFor(() => out.includes('done'), 5000);
+    const id = Number(out.split('\n')[0]);
+    expect(id).toBeGreaterThan(0);
+    // the process still runs, but its object was collected and closed
+    expect(progExists(id)).toBe(false);
+    child.kill('SIGKILL');
   });
 
   it('a stopped consumer does not keep the process alive', async () => {
