@@ -1,0 +1,2 @@
+export * from './prometheus.js';
+export * from './server.js';
