@@ -1,7 +1,8 @@
 // Compile a BPF C source string into an object file in a fresh temp dir, for tests.
 // Flags match the gadget build: clang-19 -target bpf -O2 -g, the vendored libbpf headers,
 // bpf/include (the gadget/ headers) and bpf/vmlinux/<arch> (generated on first use),
-// then `llvm-strip-19 -g` (keeps .BTF, drops DWARF).
+// then `llvm-strip-19 -g` (keeps .BTF, drops DWARF). Each call gets its own mkdtemp dir under
+// os.tmpdir() (path.dirname(objectPath)); it is left in place for the caller to inspect or remove.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
