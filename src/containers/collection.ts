@@ -238,6 +238,7 @@ export class ContainerCollection {
         continue;
       }
       st.down = false;
+      if (!this.closed) st.src.watch?.(() => void this.refresh().catch(() => {}));
       const next = new Map(fresh.map((c) => [key(c), c]));
       for (const [k, c] of st.known) {
         const n = next.get(k);

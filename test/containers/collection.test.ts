@@ -135,6 +135,25 @@ describe.skipIf(!containerdAvailable() || !podmanAvailable())('container collect
     expect(c.pid).toBe(w2.pid);
   });
 
+  it('podman events make a new container visible without waiting for a poll', async () => {
+    const p = await ContainerCollection.open({ runtimes: ['podman'], podmanSocket: pm.socket, explicit: new Set(['podman']), pollIntervalMs: 60_000 });
+    try {
+      const got = new Promise<ContainerInfo>((resolve) => {
+        p.onChange((kind, c) => kind === 'added' && c.name === 'ig-web3' && resolve(c));
+      });
+      const w3 = await pm.run('ig-web3');
+      const c = await Promise.race([got, new Promise<undefined>((r) => setTimeout(r, 5000))]);
+      expect(c?.pid).toBe(w3.pid);
+      const gone = new Promise<ContainerInfo>((resolve) => {
+        p.onChange((kind, c) => kind === 'removed' && c.name === 'ig-web3' && resolve(c));
+      });
+      await pm.podman(['rm', '-f', '-t', '0', 'ig-web3']);
+      expect(await Promise.race([gone, new Promise<undefined>((r) => setTimeout(r, 5000))])).toBeDefined();
+    } finally {
+      await p.close();
+    }
+  });
+
   it('docker API source works (against podman compat API)', async () => {
     const d = await ContainerCollection.open({ runtimes: ['docker'], dockerSocket: pm.socket, explicit: new Set(['docker']) });
     try {

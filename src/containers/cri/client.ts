@@ -126,6 +126,28 @@ export class CriClient {
     return { status: r.status, pid };
   }
 
+  /**
+   * GetContainerEvents stream (containerd >= 1.7, cri-o); `onEnd` gets the error
+   * (code 12 UNIMPLEMENTED on containerd 1.6). Returns a cancel function.
+   */
+  containerEvents(onEvent: () => void, onEnd: (err: grpc.ServiceError | undefined) => void): () => void {
+    const fn = (this.client as unknown as Record<string, Function>).GetContainerEvents;
+    const stream = fn!.call(this.client, {}) as grpc.ClientReadableStream<unknown>;
+    let ended = false;
+    const end = (e?: grpc.ServiceError) => {
+      if (ended) return;
+      ended = true;
+      onEnd(e);
+    };
+    stream.on('data', () => onEvent());
+    stream.on('error', (e: grpc.ServiceError) => end(e));
+    stream.on('end', () => end());
+    return () => {
+      ended = true;
+      stream.cancel();
+    };
+  }
+
   close(): void {
     this.client.close();
   }

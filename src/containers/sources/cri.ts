@@ -80,7 +80,28 @@ export class CriSource implements RuntimeSource {
     };
   }
 
+  private cancelEvents: (() => void) | undefined;
+  private eventsUnsupported = false;
+
+  watch(changed: () => void): boolean {
+    if (this.eventsUnsupported) return false;
+    if (this.cancelEvents) return true;
+    try {
+      this.cancelEvents = this.client.containerEvents(changed, (err) => {
+        this.cancelEvents = undefined;
+        if (err?.code === 12 /* UNIMPLEMENTED */) this.eventsUnsupported = true;
+        // otherwise the collection asks again after its next successful poll
+      });
+    } catch {
+      this.eventsUnsupported = true;
+      return false;
+    }
+    return true;
+  }
+
   close(): void {
+    this.cancelEvents?.();
+    this.cancelEvents = undefined;
     this.client.close();
   }
 }

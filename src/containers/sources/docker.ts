@@ -1,7 +1,7 @@
 import { ownerOf } from '../k8s.js';
 import { mntnsOf, netnsOf } from '../ns.js';
 import type { ContainerInfo } from '../types.js';
-import { getJson } from './http.js';
+import { follow, getJson } from './http.js';
 import { digestOf, type RuntimeSource } from './source.js';
 
 interface DockerListItem {
@@ -90,5 +90,19 @@ export class DockerSource implements RuntimeSource {
     return out;
   }
 
-  close(): void {}
+  private cancelEvents: (() => void) | undefined;
+
+  watch(changed: () => void): boolean {
+    if (!this.cancelEvents) {
+      this.cancelEvents = follow(this.socket, '/events?filters=' + encodeURIComponent(JSON.stringify({ type: ['container'] })), changed, () => {
+        this.cancelEvents = undefined; // re-subscribed after the next successful poll
+      });
+    }
+    return true;
+  }
+
+  close(): void {
+    this.cancelEvents?.();
+    this.cancelEvents = undefined;
+  }
 }

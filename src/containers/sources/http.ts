@@ -25,3 +25,31 @@ export function getJson<T>(socket: string, path: string, timeoutMs = 3000): Prom
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
   });
 }
+
+/**
+ * Follow a streaming endpoint (podman/docker events): `onData` per chunk, `onEnd`
+ * when the stream stops. The socket is unref'd. Returns a cancel function.
+ */
+export function follow(socket: string, path: string, onData: () => void, onEnd: (err?: Error) => void): () => void {
+  let ended = false;
+  const end = (e?: Error) => {
+    if (ended) return;
+    ended = true;
+    onEnd(e);
+  };
+  const req = http.get({ socketPath: socket, path, agent: false, headers: { Host: 'd' } }, (res) => {
+    if ((res.statusCode ?? 0) >= 300) {
+      res.resume();
+      return end(new Error(`GET ${path}: HTTP ${res.statusCode}`));
+    }
+    res.on('data', () => onData());
+    res.on('end', () => end());
+    res.on('error', (e) => end(e));
+  });
+  req.on('socket', (s) => s.unref());
+  req.on('error', (e) => end(e));
+  return () => {
+    ended = true;
+    req.destroy();
+  };
+}

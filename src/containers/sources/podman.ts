@@ -1,6 +1,6 @@
 import { mntnsOf, netnsOf } from '../ns.js';
 import type { ContainerInfo } from '../types.js';
-import { getJson } from './http.js';
+import { follow, getJson } from './http.js';
 import { digestOf, type RuntimeSource } from './source.js';
 
 interface LibpodListItem {
@@ -72,5 +72,19 @@ export class PodmanSource implements RuntimeSource {
     return out;
   }
 
-  close(): void {}
+  private cancelEvents: (() => void) | undefined;
+
+  watch(changed: () => void): boolean {
+    if (!this.cancelEvents) {
+      this.cancelEvents = follow(this.socket, '/v4.0.0/libpod/events?stream=true&filters=' + encodeURIComponent(JSON.stringify({ type: ['container'] })), changed, () => {
+        this.cancelEvents = undefined; // re-subscribed after the next successful poll
+      });
+    }
+    return true;
+  }
+
+  close(): void {
+    this.cancelEvents?.();
+    this.cancelEvents = undefined;
+  }
 }

@@ -9,6 +9,12 @@ export interface RuntimeSource {
   connect(): Promise<void>;
   /** every running container right now (pid and namespaces filled in) */
   list(): Promise<ContainerInfo[]>;
+  /**
+   * Optional push channel: call `changed` whenever the runtime reports a container
+   * event (the collection then refreshes at once instead of waiting for its poll).
+   * Returns false when the runtime has no such channel. Must not keep node alive.
+   */
+  watch?(changed: () => void): boolean;
   close(): void;
 }
 
