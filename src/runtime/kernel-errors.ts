@@ -16,7 +16,7 @@ export function kernelFeatureOf(section: string): string | undefined {
 
 function lastLines(log: string | undefined, n: number): string {
   if (!log) return '';
-  const lines = log.split('\n').map((l) => l.trimEnd()).filter((l) => l && !l.startsWith('libbpf: prog') && !/^-- END/.test(l));
+  const lines = log.split('\n').map((l) => l.trimEnd()).filter((l) => l && !l.startsWith('libbpf: ') && !/^-- END/.test(l));
   return lines.slice(-n).join('\n  ');
 }
 

@@ -20,7 +20,7 @@ export async function runMain(argv: string[]): Promise<void> {
   const image = first._[1] === undefined ? undefined : String(first._[1]);
   if (!image) {
     if (wantsHelp) {
-      await base(argv).command('run <image>', 'run a gadget').help().parseAsync();
+      await base(argv).usage('Usage: ig run IMAGE [flags]\n\nRun a gadget: pull if needed, load, attach, print events until Ctrl-C or --timeout').help().parseAsync();
       return;
     }
     throw new IgError('usage', 'ig run needs a gadget image', { hint: 'e.g. `ig run trace_open`; `ig image list` shows the images you have' });
@@ -33,14 +33,14 @@ export async function runMain(argv: string[]): Promise<void> {
     for (const p of inst.spec.params) paramOpts[p.key] = paramOption(p, inst.paramDefault(p));
     let helped = false;
     const args = await base(argv)
-      .command('run <image>', `run ${img.reference}`)
+      .usage(`Usage: ig run ${image} [flags]\n\nRun ${img.reference}${describeImage(inst)}`)
       .options(paramOpts)
       .group(Object.keys(paramOpts), 'Gadget params:')
       .strictOptions()
       .help()
       .exitProcess(false)
       .fail((msg, err) => {
-        throw err ?? new IgError('usage', msg, { hint: `run \`ig run ${image} --help\` to see the flags` });
+        throw err ?? new IgError('usage', friendlyUsage(msg), { hint: `run \`ig run ${image} --help\` to see the flags` });
       })
       .parseAsync(argv, {}, (_err, _argv, output) => {
         if (output) {
@@ -71,4 +71,18 @@ function paramOption(p: ParamSpec, dflt: string): Options {
   const o: Options = { type: 'string', describe, default: dflt };
   if (p.choices) o.choices = p.choices.map((c) => c.name);
   return o;
+}
+
+function describeImage(inst: GadgetInstance): string {
+  const d = inst.spec.metadata?.description;
+  const kinds = inst.spec.datasources.map((ds) => `${ds.name} (${ds.kind})`).join(', ');
+  return `${d ? `: ${d}` : ''}\nDatasources: ${kinds || 'none'}`;
+}
+
+/** yargs says "Unknown arguments: bogus-flag, bogusFlag"; say it once, as the user typed it. */
+function friendlyUsage(msg: string): string {
+  const m = msg.match(/^Unknown arguments?: (.*)$/);
+  if (!m) return msg;
+  const names = m[1].split(', ').filter((n) => !/[A-Z]/.test(n));
+  return `unknown flag${names.length > 1 ? 's' : ''} ${names.map((n) => (n.length === 1 ? `-${n}` : `--${n}`)).join(', ')}`;
 }

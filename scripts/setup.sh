@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install whatever is missing for ig, and nothing that is already there:
+# apt packages, npm packages, the libbpf addon, the TypeScript build, vmlinux.h,
+# and the built-in gadgets in the local store. A second run takes seconds.
+#   scripts/setup.sh          what `ig run` needs
+#   scripts/setup.sh --test   plus what the test suite starts (registry, skopeo, containerd, podman, bpftrace)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "ig loads eBPF programs and installs packages: run this as root (sudo $0 $*)" >&2
+  exit 1
+fi
+
+runtime_pkgs=(clang-19 llvm-19 libelf-dev zlib1g-dev bpftool pkg-config make g++ dpkg-dev)
+test_pkgs=(docker-registry skopeo apache2-utils containerd runc podman busybox-static bpftrace iproute2 util-linux)
+pkgs=("${runtime_pkgs[@]}")
+[ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "apt: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  say "npm: installing packages"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+make -s -C native            # fetches and builds the pinned libbpf first when missing
+bpf/gen-vmlinux.sh
+
+if [ ! -f dist/.stamp ] || [ -n "$(find src tsconfig.json package.json -newer dist/.stamp -print -quit)" ]; then
+  say "tsc: building dist/"
+  npx tsc -p tsconfig.json
+  touch dist/.stamp
+fi
+
+# Built-in gadgets go into the default store under their official names, rebuilt when
+# their sources or the headers change.
+mkdir -p .cache/gadgets
+for dir in gadgets/*/; do
+  name=$(basename "$dir")
+  [ -f "$dir/program.bpf.c" ] || continue
+  sum=$(cat "$dir"/*.c "$dir"/*.yaml bpf/include/gadget/*.h 2>/dev/null | sha256sum | cut -d' ' -f1)
+  if [ "$(cat ".cache/gadgets/$name" 2>/dev/null)" != "$sum" ] || ! node bin/ig.js image inspect "$name" >/dev/null 2>&1; then
+    say "building gadget $name"
+    node bin/ig.js image build "$dir" -t "$name" >/dev/null
+    echo "$sum" > ".cache/gadgets/$name"
+  fi
+done

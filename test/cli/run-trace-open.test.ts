@@ -1,0 +1,193 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { runIg, spawnIg, collect, jsonLines } from '../helpers/ig.js';
+import { tempStore, buildGadget, writeImageTar } from '../helpers/gadgets.js';
+import { heldBpfIds, bpfObjectExists, mntnsOf, waitFor } from '../helpers/kernel.js';
+
+const store = tempStore();
+const env = store.env;
+const work = mkdtempSync(path.join(tmpdir(), 'ig-run-'));
+
+beforeAll(async () => {
+  await buildGadget('gadgets/trace_open', 'trace_open', env);
+}, 120_000);
+afterAll(() => store.cleanup());
+
+/** A process that opens `file` and `missing` every 50 ms until killed; its pid is known. */
+function opener(file: string, missing: string) {
+  return spawn(process.execPath, ['-e', `
+    const fs = require('fs');
+    setInterval(() => { fs.closeSync(fs.openSync(${JSON.stringify(file)}, 'r')); try { fs.openSync(${JSON.stringify(missing)}, 'r'); } catch {} }, 50);
+  `], { stdio: 'ignore' });
+}
+
+function assertCleanError(r: { code: number | null; stderr: string }, pattern: RegExp) {
+  expect(r.code).not.toBe(0);
+  expect(r.code).not.toBeNull();
+  expect(r.stderr).toMatch(/^error: /m);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/^\s+at .*\(.*:\d+:\d+\)$/m); // no stack trace
+}
+
+describe('ig run trace_open on the real kernel', () => {
+  it('reports an open of a known file with pid, comm, fd, mntns_id, and a failed one with ENOENT', async () => {
+    const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
+    const missing = `${file}-missing`;
+    writeFileSync(file, 'x');
+    const child = opener(file, missing);
+    try {
+      const r = await runIg(['run', 'trace_open', '-o', 'json', '-t', '3'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      const events = jsonLines(r.stdout);
+      const ok = events.find((e) => e.fname === file);
+      expect(ok, `no event for ${file} among ${events.length}`).toBeDefined();
+      expect(ok!.pid).toBe(child.pid);
+      expect(ok!.comm).toBe('node');
+      expect(ok!.fd as number).toBeGreaterThanOrEqual(0);
+      expect(ok!.mntns_id).toBe(mntnsOf(child.pid!));
+      expect(ok!.error).toBe('');
+      const bad = events.find((e) => e.fname === missing);
+      expect(bad, 'no event for the missing file').toBeDefined();
+      expect(bad!.error).toBe('ENOENT');
+      expect(bad!.pid).toBe(child.pid);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('--pid keeps only that process (pushed into the kernel as targ_pid)', async () => {
+    const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
+    writeFileSync(file, 'x');
+    const child = opener(file, `${file}-missing`);
+    try {
+      const r = await runIg(['run', 'trace_open', '-o', 'json', '-t', '2', '--pid', String(child.pid)], { env });
+      expect(r.code, r.stderr).toBe(0);
+      const events = jsonLines(r.stdout).filter((e) => e.fname !== undefined);
+      expect(events.length).toBeGreaterThan(0);
+      expect(events.every((e) => e.pid === child.pid)).toBe(true);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('prints columns with a header by default', async () => {
+    const r = await runIg(['run', 'trace_open', '-t', '1'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const header = r.stdout.split('\n')[0];
+    for (const col of ['PID', 'COMM', 'FD', 'ERROR', 'FNAME']) expect(header).toContain(col);
+  });
+
+  for (const how of ['timeout', 'SIGINT'] as const) {
+    it(`releases every program and map it created after exiting by ${how}`, async () => {
+      const child = spawnIg(['run', 'trace_open', '-o', 'json', ...(how === 'timeout' ? ['-t', '2'] : [])], { env });
+      const result = collect(child, 30_000);
+      const held = await waitFor(() => {
+        const h = heldBpfIds(child.pid!);
+        return h.progs.length >= 2 ? h : undefined;
+      }, 15_000, 'ig to load its programs');
+      if (how === 'SIGINT') child.kill('SIGINT');
+      const r = await result;
+      expect(r.code, r.stderr).toBe(0);
+      for (const id of held.progs) expect(bpfObjectExists('prog', id), `prog ${id} left behind`).toBe(false);
+      for (const id of held.maps) expect(bpfObjectExists('map', id), `map ${id} left behind`).toBe(false);
+    });
+  }
+
+  it('lists the gadget params in ig run IMAGE --help', async () => {
+    const r = await runIg(['run', 'trace_open', '--help'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Gadget params:/);
+    expect(r.stdout).toMatch(/--failed/);
+    expect(r.stdout).toMatch(/--pid/);
+  });
+});
+
+describe('ig run refuses bad input clearly', () => {
+  it('an image that does not exist', async () => {
+    const r = await runIg(['run', 'no_such_gadget_zz', '--pull', 'never'], { env });
+    assertCleanError(r, /no_such_gadget_zz/);
+  });
+
+  it('an unknown flag', async () => {
+    const r = await runIg(['run', 'trace_open', '--bogus-flag', '1', '-t', '1'], { env });
+    assertCleanError(r, /unknown flag --bogus-flag\n/);
+  });
+
+  it('a param of the wrong type', async () => {
+    const r = await runIg(['run', 'trace_open', '--pid', 'abc', '-t', '1'], { env });
+    assertCleanError(r, /--pid: "abc" is not an integer/);
+  });
+
+  it('a filter on a field that does not exist', async () => {
+    const r = await runIg(['run', 'trace_open', '-F', 'nosuchfield==1', '-t', '1'], { env });
+    assertCleanError(r, /nosuchfield/);
+  });
+
+  it('an image whose eBPF layer is not ELF', async () => {
+    const tar = path.join(work, 'notelf.tar');
+    await writeImageTar(tar, 'ghcr.io/inspektor-gadget/gadget/notelf:latest', Buffer.from('this is not an ELF object at all'));
+    const imp = await runIg(['image', 'import', tar], { env });
+    expect(imp.code, imp.stderr).toBe(0);
+    assertCleanError(await runIg(['run', 'notelf', '--pull', 'never'], { env }), /not an ELF object/);
+  });
+
+  it('an object without BTF', async () => {
+    const dir = mkdtempSync(path.join(work, 'nobtf-'));
+    const src = path.join(dir, 'p.bpf.c');
+    writeFileSync(src, `
+      #define SEC(n) __attribute__((section(n), used))
+      SEC("tracepoint/syscalls/sys_enter_getcwd") int f(void *ctx) { return 0; }
+      char LICENSE[] SEC("license") = "GPL";
+    `);
+    execFileSync('clang-19', ['-target', 'bpf', '-O2', '-c', src, '-o', path.join(dir, 'p.o')]);
+    const tar = path.join(work, 'nobtf.tar');
+    await writeImageTar(tar, 'ghcr.io/inspektor-gadget/gadget/nobtf:latest', readFileSync(path.join(dir, 'p.o')));
+    expect((await runIg(['image', 'import', tar], { env })).code).toBe(0);
+    assertCleanError(await runIg(['run', 'nobtf', '--pull', 'never'], { env }), /has no BTF/);
+  });
+
+  it('a program the verifier rejects, with the verifier\'s last lines', async () => {
+    const dir = path.join(work, 'verifier_reject');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'program.bpf.c'), `
+      #include <vmlinux.h>
+      #include <bpf/bpf_helpers.h>
+      struct event { __u32 pid; };
+      struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); __type(value, struct event); } print_events SEC(".maps");
+      SEC("tracepoint/syscalls/sys_enter_getcwd")
+      int reads_far_past_ctx(void *ctx) { return ((char *)ctx)[100000]; }
+      char LICENSE[] SEC("license") = "GPL";
+    `);
+    await buildGadget(dir, 'verifier_reject', env);
+    const r = await runIg(['run', 'verifier_reject', '--pull', 'never'], { env });
+    assertCleanError(r, /verifier rejected program "reads_far_past_ctx"/);
+    expect(r.stderr).toMatch(/dereference of modified ctx ptr/);
+    expect(r.stderr).not.toMatch(/libbpf: failed to load object/);
+  });
+
+  it('a kprobe program names the missing kernel feature', async () => {
+    const dir = path.join(work, 'kprobe_only');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'program.bpf.c'), `
+      #include <vmlinux.h>
+      #include <bpf/bpf_helpers.h>
+      struct event { __u32 pid; };
+      struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); __type(value, struct event); } print_events SEC(".maps");
+      SEC("kprobe/do_sys_openat2")
+      int on_open(void *ctx) { return 0; }
+      char LICENSE[] SEC("license") = "GPL";
+    `);
+    await buildGadget(dir, 'kprobe_only', env);
+    const r = await runIg(['run', 'kprobe_only', '--pull', 'never', '-t', '1'], { env });
+    const hasKprobes = readFileSync('/proc/kallsyms', 'utf8').includes(' register_kprobe');
+    if (hasKprobes) {
+      expect(r.code, r.stderr).toBe(0); // a kernel with kprobes runs it
+    } else {
+      assertCleanError(r, /kprobe support \(CONFIG_KPROBES\)/);
+    }
+  });
+});
