@@ -94,6 +94,13 @@ function chars(s: string): string[] {
   return Array.from(s);
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** Length in code points (what a terminal shows, wide characters aside). */
+function textLength(s: string): number {
+  return SURROGATE.test(s) ? chars(s).length : s.length;
+}
+
 /** Fit a value into `width` characters, cutting with `…` per `ellipsis`. */
 export function cut(s: string, width: number, ellipsis: Column['ellipsis']): string {
   if (s.length <= width) return s; // UTF-16 length ≥ code points
@@ -113,10 +120,13 @@ export function cut(s: string, width: number, ellipsis: Column['ellipsis']): str
   }
 }
 
-/** Text of a value in a column. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_G = /[\u0000-\u001f\u007f]/g;
+
+/** Text of a value in a column (control characters become spaces so a row stays one line). */
 export function cellText(v: unknown): string {
   if (v === undefined || v === null) return '';
-  if (typeof v === 'string') return v.replace(/[\n\t\r]/g, ' ');
+  if (typeof v === 'string') return CONTROL.test(v) ? v.replace(CONTROL_G, ' ') : v;
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return v.map(cellText).join(',');
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>).join(',');
@@ -124,7 +134,7 @@ export function cellText(v: unknown): string {
 }
 
 function pad(s: string, width: number, alignment: 'left' | 'right', last: boolean): string {
-  const n = chars(s).length;
+  const n = textLength(s);
   if (n >= width) return s;
   if (alignment === 'right') return ' '.repeat(width - n) + s;
   return last ? s : s + ' '.repeat(width - n);

@@ -10,13 +10,17 @@
 import type { Event, EventBatch, FieldDesc } from '../gadget/datasource.js';
 import { BaseSink, type BaseSinkOptions } from './sink.js';
 
+// characters JSON.stringify would escape (surrogates: lone ones are escaped, so let it decide)
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /** JSON text of one value (bigint-safe; typed arrays → arrays; undefined → null). */
 export function encodeValue(v: unknown): string {
   switch (typeof v) {
     case 'string':
-      return JSON.stringify(v);
+      // most values (comm, paths, names) need no escaping: skip JSON.stringify, ~3x faster
+      return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : '"' + v + '"';
     case 'number':
-      return Number.isFinite(v) ? String(v) : 'null';
+      return v - v === 0 ? '' + v : 'null'; // finite
     case 'bigint':
       return v <= 9007199254740991n && v >= -9007199254740991n ? String(v) : '"' + String(v) + '"';
     case 'boolean':

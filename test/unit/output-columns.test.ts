@@ -89,6 +89,13 @@ describe('columns', () => {
     expect(plain.text).toBe('    PID COMM\n      1 a\n\n    PID COMM\n');
   });
 
+  it('keeps rows on one line and counts astral characters as one', () => {
+    const cols = [columnFor({ name: 'a', kind: 'string', width: 6 }), columnFor({ name: 'b', kind: 'string', width: 3 })];
+    expect(renderRow(cols, { a: 'x\ny\tz', b: 'k' })).toBe('x y z  k');
+    expect(renderRow(cols, { a: '🙂🙂', b: 'k' })).toBe('🙂🙂     k');
+    expect(renderRow(cols, { a: '🙂🙂🙂🙂🙂🙂🙂', b: 'k' })).toBe('🙂🙂🙂🙂🙂… k');
+  });
+
   it('renders arrays, bigints, booleans and missing values', () => {
     const cols = [
       columnFor({ name: 'a', kind: 'array', width: 6 }),

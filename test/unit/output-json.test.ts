@@ -41,6 +41,14 @@ describe('json serializer', () => {
     expect(encodeValue(NaN)).toBe('null');
     expect(encodeValue({ x: 1n, y: [true] })).toBe('{"x":1,"y":[true]}');
   });
+  it('escapes control characters and lone surrogates like JSON.stringify', () => {
+    for (const v of ['a\tb\u0001', 'ünïcødé 🙂', 'x\ud800y', 'q"\\', '\u2028']) {
+      expect(encodeValue(v)).toBe(JSON.stringify(v));
+      expect(JSON.parse(encodeValue(v))).toBe(v);
+    }
+    expect(encodeValue(-0.5)).toBe('-0.5');
+    expect(encodeValue(Infinity)).toBe('null');
+  });
   it('is valid JSON equal to the nested object', () => {
     expect(nestEvent(ev, ['k8s.podName', 'pid'])).toEqual({ k8s: { podName: 'web-1' }, pid: 42 });
   });
