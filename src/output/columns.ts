@@ -46,6 +46,27 @@ export const TEMPLATES: Record<string, ColumnTemplate> = {
   duration: { width: 10, alignment: 'right' },
 };
 
+/** Template implied by a gadget_* type when gadget.yaml gives none. */
+export const TYPE_TEMPLATES: Record<string, string> = {
+  gadget_comm: 'comm',
+  gadget_pcomm: 'pcomm',
+  gadget_pid: 'pid',
+  gadget_ppid: 'ppid',
+  gadget_tid: 'tid',
+  gadget_uid: 'uid',
+  gadget_gid: 'gid',
+  gadget_mntns_id: 'ns',
+  gadget_netns_id: 'ns',
+  gadget_timestamp: 'timestamp',
+  gadget_errno: 'errorString',
+  gadget_signal: 'signal',
+  gadget_syscall: 'syscall',
+  gadget_l4endpoint_t: 'l4endpoint',
+  gadget_l3endpoint_t: 'ipaddr',
+  gadget_bytes: 'bytes',
+  gadget_duration: 'duration',
+};
+
 export interface Column {
   field: FieldDesc;
   header: string;
@@ -53,10 +74,13 @@ export interface Column {
   minWidth: number;
   alignment: 'left' | 'right';
   ellipsis: 'end' | 'start' | 'middle' | 'none';
+  /** numbers are never cut (a cut number is a wrong number): they overflow their column instead */
+  numeric: boolean;
 }
 
 export function columnFor(f: FieldDesc): Column {
-  const t = f.template ? TEMPLATES[f.template] : undefined;
+  const tname = f.template ?? (f.typeName ? TYPE_TEMPLATES[f.typeName] : undefined);
+  const t = tname ? TEMPLATES[tname] : undefined;
   const numeric = f.kind === 'number' || f.kind === 'bigint';
   const header = f.name.toUpperCase();
   let width = f.width ?? t?.width ?? Math.max(header.length, numeric ? 7 : 16);
@@ -71,6 +95,7 @@ export function columnFor(f: FieldDesc): Column {
     minWidth: Math.max(1, minWidth),
     alignment: f.alignment ?? t?.alignment ?? (numeric ? 'right' : 'left'),
     ellipsis: f.ellipsis ?? t?.ellipsis ?? 'end',
+    numeric,
   };
 }
 
@@ -152,7 +177,8 @@ export function renderRow(cols: readonly Column[], e: Event): string {
   for (let i = 0; i < cols.length; i++) {
     const c = cols[i]!;
     if (i > 0) line += ' ';
-    line += pad(cut(cellText(e[c.field.name]), c.width, c.ellipsis), c.width, c.alignment, i === cols.length - 1);
+    const text = cellText(e[c.field.name]);
+    line += pad(c.numeric ? text : cut(text, c.width, c.ellipsis), c.width, c.alignment, i === cols.length - 1);
   }
   // no trailing blanks when the last cells are empty
   return line.charCodeAt(line.length - 1) === 32 ? line.trimEnd() : line;

@@ -96,6 +96,17 @@ describe('columns', () => {
     expect(renderRow(cols, { a: '🙂🙂🙂🙂🙂🙂🙂', b: 'k' })).toBe('🙂🙂🙂🙂🙂… k');
   });
 
+  it('never cuts numbers and takes templates from gadget_* types', () => {
+    const ns = columnFor({ name: 'mntns_id', kind: 'bigint' });
+    expect(ns.width).toBe(8);
+    expect(renderRow([ns, columnFor({ name: 'c', kind: 'string', width: 1 })], { mntns_id: 4026531840n, c: 'x' })).toBe(
+      '4026531840 x',
+    );
+    const typed = columnFor({ name: 'mntns_id', kind: 'bigint', typeName: 'gadget_mntns_id' });
+    expect([typed.width, typed.alignment]).toEqual([12, 'right']);
+    expect(columnFor({ name: 'who', kind: 'string', typeName: 'gadget_comm' }).width).toBe(16);
+  });
+
   it('renders arrays, bigints, booleans and missing values', () => {
     const cols = [
       columnFor({ name: 'a', kind: 'array', width: 6 }),
