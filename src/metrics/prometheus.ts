@@ -148,3 +148,61 @@ export function histogramFromLog2Slots(
   }
   return { labels, buckets, sum: sum ?? est };
 }
+
+export interface MetricEntry {
+  /** the key struct's fields (dotted names are fine: they are sanitized to label names) */
+  labels?: Labels;
+  /** counter/gauge: the value; histogram: the log2 slots */
+  value: number | bigint | ReadonlyArray<number | bigint>;
+}
+
+/**
+ * One family from a metrics map's entries (`counter_*`, `gauge_*`, `hist_*` maps or IG's
+ * `gadget_counter__*` / `gadget_gauge__*` / `gadget_histogram_slot__*` fields).
+ */
+export function familyFromEntries(
+  name: string,
+  type: MetricType,
+  entries: readonly MetricEntry[],
+  help?: string,
+): MetricFamily {
+  if (type === 'histogram') {
+    return {
+      name,
+      help,
+      type,
+      samples: entries.map((e) =>
+        histogramFromLog2Slots(Array.isArray(e.value) ? (e.value as Array<number | bigint>) : [e.value as number | bigint], e.labels),
+      ),
+    };
+  }
+  return {
+    name,
+    help,
+    type,
+    samples: entries.map((e) => {
+      if (Array.isArray(e.value)) throw new TypeError(`metric ${name}: a ${type} needs one value per entry, got an array`);
+      return { labels: e.labels, value: e.value as number | bigint };
+    }),
+  };
+}
+
+/**
+ * Merge families with the same name (several gadgets or nodes), keeping the first help and type.
+ * A later family of the same name with another type is an error (Prometheus would reject it).
+ */
+export function mergeFamilies(families: readonly MetricFamily[]): MetricFamily[] {
+  const byName = new Map<string, MetricFamily>();
+  for (const f of families) {
+    const key = sanitizeMetricName(f.name);
+    const prev = byName.get(key);
+    if (!prev) {
+      byName.set(key, { ...f, samples: [...f.samples] } as MetricFamily);
+      continue;
+    }
+    if (prev.type !== f.type) throw new TypeError(`metric ${key} is both a ${prev.type} and a ${f.type}`);
+    (prev.samples as unknown[]).push(...f.samples);
+    if (prev.help === undefined) prev.help = f.help;
+  }
+  return [...byName.values()];
+}

@@ -1,7 +1,9 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import {
+  familyFromEntries,
   histogramFromLog2Slots,
+  mergeFamilies,
   parseListenAddress,
   renderPrometheus,
   startMetricsServer,
@@ -140,6 +142,32 @@ describe('renderPrometheus', () => {
       '# TYPE my_hist histogram\nmy_hist_bucket{le="1"} 0\nmy_hist_bucket{le="3"} 4\nmy_hist_bucket{le="+Inf"} 6\nmy_hist_sum 10\nmy_hist_count 6\n',
     );
     parseExposition(text);
+  });
+});
+
+describe('families from map entries', () => {
+  it('builds counters and histograms and merges by name', () => {
+    const c1 = familyFromEntries('counter_opens', 'counter', [{ labels: { comm: 'cat' }, value: 2n }], 'Opens');
+    const c2 = familyFromEntries('counter_opens', 'counter', [{ labels: { comm: 'ls' }, value: 1 }]);
+    const h = familyFromEntries('hist_lat', 'histogram', [{ labels: { 'proc.comm': 'x' }, value: [0, 1] }]);
+    const text = renderPrometheus(mergeFamilies([c1, h, c2]));
+    expect(text).toBe(
+      [
+        '# HELP counter_opens Opens',
+        '# TYPE counter_opens counter',
+        'counter_opens{comm="cat"} 2',
+        'counter_opens{comm="ls"} 1',
+        '# TYPE hist_lat histogram',
+        'hist_lat_bucket{proc_comm="x",le="1"} 0',
+        'hist_lat_bucket{proc_comm="x",le="3"} 1',
+        'hist_lat_bucket{proc_comm="x",le="+Inf"} 1',
+        'hist_lat_sum{proc_comm="x"} 2.5',
+        'hist_lat_count{proc_comm="x"} 1',
+        '',
+      ].join('\n'),
+    );
+    parseExposition(text);
+    expect(() => mergeFamilies([c1, { ...h, name: 'counter_opens' }])).toThrow('metric counter_opens is both a counter and a histogram');
   });
 });
 
