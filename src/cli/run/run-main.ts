@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import type { Options } from 'yargs';
 import { globalOptions } from '../options.js';
 import { runOptions } from '../commands/run.js';
+import { containerOptions } from '../container-options.js';
 import { ociOptionsFrom } from '../oci-args.js';
 import { getGadgetImage, type PullPolicy } from '../../oci/index.js';
 import { GadgetInstance } from '../../runtime/instance.js';
@@ -62,7 +63,7 @@ export async function runMain(argv: string[]): Promise<void> {
 }
 
 function base(argv: string[]) {
-  return yargs(argv).scriptName('ig').options(globalOptions).options(runOptions).version(false).wrap(Math.min(120, process.stdout.columns || 100));
+  return yargs(argv).scriptName('ig').options(globalOptions).options(runOptions).options(containerOptions).version(false).wrap(Math.min(120, process.stdout.columns || 100));
 }
 
 function paramOption(p: ParamSpec, dflt: string): Options {

@@ -7,6 +7,7 @@ import { parseSort, sortBatch } from '../../operators/sort.js';
 import { limitBatch, parseMaxEntries } from '../../operators/limit.js';
 import { LostCounter } from '../../operators/lost.js';
 import { sinkFor } from './sinks.js';
+import { ContainerStage } from './containers.js';
 import { parseDuration } from './duration.js';
 import type { Sink } from '../../output/sink.js';
 
@@ -26,6 +27,15 @@ interface Route {
  * the instance).
  */
 export async function runGadgetSession(inst: GadgetInstance, args: Args, params: Record<string, string>): Promise<void> {
+  const containers = await ContainerStage.open(inst, args);
+  try {
+    await runWith(inst, args, params, containers);
+  } finally {
+    await containers?.close();
+  }
+}
+
+async function runWith(inst: GadgetInstance, args: Args, params: Record<string, string>, containers: ContainerStage | null): Promise<void> {
   const lost = new LostCounter({ stream: process.stderr });
   const output = String(args.output ?? 'columns');
   const filterSpecs = (args.filter as string[] | undefined) ?? [];
@@ -48,8 +58,9 @@ export async function runGadgetSession(inst: GadgetInstance, args: Args, params:
     routes.set(ds.name, { ds, accept: makeAccept(ds, filterSpecs, sortKeys, maxEntries) });
   }
 
-  inst.configure({ params, forcePerfBuffer: !!args['force-perf-buffer'] });
+  inst.configure({ params, forcePerfBuffer: !!args['force-perf-buffer'], mntnsFilter: containers?.kernelFilter(inst) ? [] : null });
   inst.load();
+  containers?.start(inst);
   inst.attach();
 
   const sinkOf = (r: Route): Sink => {
@@ -64,7 +75,7 @@ export async function runGadgetSession(inst: GadgetInstance, args: Args, params:
       for (const w of b.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
       const r = routes.get(b.datasource);
       if (!r) return;
-      const out = r.accept(b);
+      const out = r.accept(containers ? containers.apply(b) : b);
       if (out.events.length || out.snapshot || out.lost) sinkOf(r).write(out);
     } catch (err) {
       failure ??= err;
@@ -77,6 +88,18 @@ export async function runGadgetSession(inst: GadgetInstance, args: Args, params:
   const onSignal = () => wake();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // `ig run … | head`: the reader went away; stop quietly, as other Unix tools do.
+  let readerGone = false;
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') {
+      readerGone = true;
+      wake();
+    } else {
+      failure ??= err;
+      wake();
+    }
+  };
+  process.stdout.on('error', onStdoutError);
   const timeout = Number(args.timeout ?? 0);
   const timer = timeout > 0 ? setTimeout(wake, timeout * 1000) : undefined;
   try {
@@ -90,7 +113,7 @@ export async function runGadgetSession(inst: GadgetInstance, args: Args, params:
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    for (const r of routes.values()) await r.sink?.end();
+    if (!readerGone) for (const r of routes.values()) await r.sink?.end();
     lost.reportTotal(process.stderr);
   }
   if (failure) throw failure;
