@@ -5,6 +5,7 @@ import { hostNamespaces, mntnsOf } from './ns.js';
 import { CriSource } from './sources/cri.js';
 import { PodmanSource } from './sources/podman.js';
 import { DockerSource } from './sources/docker.js';
+import { ContainerdNativeSource } from './sources/containerd.js';
 import type { RuntimeSource } from './sources/source.js';
 import type { CollectionOptions, ContainerInfo, ContainerSelector } from './types.js';
 
@@ -50,9 +51,11 @@ function socketFor(rt: RuntimeName, o: CollectionOptions): string {
   return given || DEFAULT_SOCKETS[rt];
 }
 
-function makeSource(rt: RuntimeName, socket: string): RuntimeSource {
+function makeSource(rt: RuntimeName, socket: string, containerdNamespace: string): RuntimeSource {
   switch (rt) {
     case 'containerd':
+      // The CRI plugin serves exactly the "k8s.io" namespace; others need containerd's own API.
+      return containerdNamespace === 'k8s.io' ? new CriSource(rt, socket) : new ContainerdNativeSource(socket, containerdNamespace);
     case 'cri-o':
       return new CriSource(rt, socket);
     case 'podman':
@@ -111,9 +114,6 @@ export class ContainerCollection {
     const explicit = opts.explicit ?? new Set<string>();
     const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
     const sources: RuntimeSource[] = [];
-    if (opts.containerdNamespace && opts.containerdNamespace !== 'k8s.io' && runtimes.includes('containerd')) {
-      warn(`containerd is read through its CRI plugin, which only sees the "k8s.io" namespace, not "${opts.containerdNamespace}"`);
-    }
     try {
       for (const rt of runtimes) {
         const socket = socketFor(rt, opts);
@@ -123,7 +123,7 @@ export class ContainerCollection {
           if (named) throw new IgError('container', `${rt} socket ${socket} does not exist`, { hint });
           continue;
         }
-        const src = makeSource(rt, socket);
+        const src = makeSource(rt, socket, opts.containerdNamespace || 'k8s.io');
         try {
           await src.connect();
         } catch (e) {

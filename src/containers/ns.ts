@@ -22,3 +22,23 @@ export function netnsOf(pid: number | 'self'): number | undefined {
 export function hostNamespaces(): { mntns: bigint | undefined; netns: number | undefined } {
   return { mntns: mntnsOf(1) ?? mntnsOf('self'), netns: netnsOf(1) ?? netnsOf('self') };
 }
+
+let bootTimeSec: number | undefined;
+
+/** When a process started (RFC 3339), from /proc/PID/stat and the boot time; '' if unknown. */
+export function processStartedAt(pid: number): string {
+  try {
+    if (bootTimeSec === undefined) {
+      const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
+      bootTimeSec = m ? Number(m[1]) : 0;
+    }
+    if (!bootTimeSec) return '';
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]); // field 22 (starttime), counted from field 3
+    if (!Number.isFinite(ticks)) return '';
+    return new Date(bootTimeSec * 1000 + (ticks * 1000) / 100).toISOString(); // USER_HZ is 100 on Linux
+  } catch {
+    return '';
+  }
+}

@@ -165,6 +165,22 @@ describe.skipIf(!containerdAvailable() || !podmanAvailable())('container collect
     }
   });
 
+  it('--containerd-namespace other than k8s.io reads containerd\'s own API (ctr run containers)', async () => {
+    const pid = await ctrd.ctrRun('ig-plain', 'plain-1');
+    const c = await ContainerCollection.open({ runtimes: ['containerd'], containerdSocket: ctrd.socket, containerdNamespace: 'ig-plain', explicit: new Set(['containerd']) });
+    try {
+      expect(c.list()).toHaveLength(1);
+      const p = c.list()[0]!;
+      expect(p).toMatchObject({ id: 'plain-1', name: 'plain-1', runtime: 'containerd', pid, imageName: ctrd.image });
+      expect(p.mntns).toBe(mntnsOfPid(pid));
+      expect(p.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(Math.abs(Date.parse(p.startedAt) - Date.now())).toBeLessThan(120_000);
+      expect(p.k8s).toBeUndefined();
+    } finally {
+      await c.close();
+    }
+  });
+
   it('explicitly named sockets that fail are IgError("container"); unknown runtimes are usage errors', async () => {
     const err = await ContainerCollection.open({ runtimes: ['containerd'], containerdSocket: '/nonexistent/ctrd.sock', explicit: new Set(['containerd']) }).catch((e) => e);
     expect(err).toBeInstanceOf(IgError);

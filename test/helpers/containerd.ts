@@ -120,8 +120,10 @@ export interface ContainerdHandle {
   runPod(opts: RunPodOptions): Promise<CriPod>;
   /** stop and remove a pod sandbox (and its containers) */
   removePod(podId: string): Promise<void>;
-  /** run `ctr` against this daemon */
-  ctr(args: string[]): Promise<string>;
+  /** run `ctr` against this daemon (namespace default k8s.io) */
+  ctr(args: string[], namespace?: string): Promise<string>;
+  /** `ctr run -d` a busybox loop container in a non-CRI namespace (image imported there first); returns its pid */
+  ctrRun(namespace: string, id: string, command?: string[]): Promise<number>;
   /** SIGKILL the daemon only (its shims and containers keep running), to test a runtime going away */
   kill(): Promise<void>;
   /** tear everything down; safe to call twice */
@@ -159,6 +161,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       default_runtime_name = "runc"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
         runtime_type = "io.containerd.runc.v2"
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+          # runc state in our dir, not /run/containerd/runc (shared with other daemons)
+          Root = "${dir}/runc"
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "${dir}/cni/bin"
       conf_dir = "${dir}/cni/conf"
@@ -240,20 +245,29 @@ export async function startContainerd(opts: { keepLogs?: boolean } = {}): Promis
   for (const d of ['cni/bin', 'cni/conf', 'opt', 'logs']) fs.mkdirSync(path.join(dir, d), { recursive: true });
   fs.writeFileSync(path.join(dir, 'config.toml'), configToml(dir, socket));
   const logFile = path.join(dir, 'containerd.log');
-  const logFd = fs.openSync(logFile, 'a');
-  let proc: ChildProcess | null = spawn('/usr/bin/containerd', ['--config', path.join(dir, 'config.toml'), '--log-level', 'info'], {
-    stdio: ['ignore', logFd, logFd],
-    detached: false,
-  });
-  fs.closeSync(logFd);
+  const launch = (): ChildProcess => {
+    const logFd = fs.openSync(logFile, 'a');
+    const p = spawn('/usr/bin/containerd', ['--config', path.join(dir, 'config.toml'), '--log-level', 'info'], {
+      stdio: ['ignore', logFd, logFd],
+    });
+    fs.closeSync(logFd);
+    return p;
+  };
+  const ready = async () => {
+    await waitFor('containerd socket', () => fs.existsSync(socket), 20_000, logFile);
+    await waitFor('containerd CRI', async () => (await cri.version()).runtime_name !== '', 20_000, logFile);
+  };
+  let proc: ChildProcess | null = launch();
   let stopped = false;
   const cri = new CriClient(socket, 5000);
   const pods = new Set<string>();
 
-  const ctr = async (args: string[]): Promise<string> => {
-    const r = await execFileP('/usr/bin/ctr', ['--address', socket, '-n', 'k8s.io', ...args], { maxBuffer: 16 << 20 });
+  const ctr = async (args: string[], namespace = 'k8s.io'): Promise<string> => {
+    const r = await execFileP('/usr/bin/ctr', ['--address', socket, '-n', namespace, ...args], { maxBuffer: 16 << 20 });
     return r.stdout;
   };
+  const imported = new Set<string>(['k8s.io']);
+  const ctrContainers: [string, string][] = []; // [namespace, id]
 
   const handle: ContainerdHandle = {
     dir,
@@ -265,6 +279,19 @@ export async function startContainerd(opts: { keepLogs?: boolean } = {}): Promis
       return proc;
     },
     ctr,
+    async ctrRun(namespace: string, id: string, command = LOOP_COMMAND): Promise<number> {
+      if (!imported.has(namespace)) {
+        await ctr(['images', 'import', path.join(dir, 'image', 'busybox-docker-archive.tar')], namespace);
+        imported.add(namespace);
+      }
+      ctrContainers.push([namespace, id]);
+      await ctr(['run', '-d', '--runc-root', path.join(dir, 'runc'), BUSYBOX_IMAGE, id, ...command], namespace);
+      const out = await ctr(['tasks', 'ls'], namespace);
+      const line = out.split('\n').find((l) => l.startsWith(id + ' '));
+      const pid = Number(line?.trim().split(/\s+/)[1]);
+      if (!pid) throw new Error(`ctr run ${id}: no running task (${out})`);
+      return pid;
+    },
     async runPod(o: RunPodOptions): Promise<CriPod> {
       const namespace = o.namespace ?? 'default';
       const uid = o.uid ?? crypto.randomUUID();
@@ -323,29 +350,44 @@ export async function startContainerd(opts: { keepLogs?: boolean } = {}): Promis
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
+      // A killed daemon is started again so that it removes its shims and containers cleanly.
+      if (!proc && pidsWithArg(socket).length > 0) {
+        proc = launch();
+        await ready().catch(() => {});
+      }
       if (proc) {
-        for (const p of [...pods]) await handle.removePod(p).catch(() => {});
+        const sandboxes = await cri.listPodSandbox().catch(() => []);
+        for (const p of new Set([...pods, ...sandboxes.map((x) => x.id)])) await handle.removePod(p).catch(() => {});
+        for (const [ns, id] of ctrContainers) {
+          await ctr(['tasks', 'kill', '-s', 'SIGKILL', id], ns).catch(() => {});
+          for (let i = 0; i < 20; i++) {
+            const r = await ctr(['tasks', 'delete', id], ns).then(() => true, (e) => /not found/.test(String(e.stderr)));
+            if (r) break;
+            await new Promise((res) => setTimeout(res, 50));
+          }
+          await ctr(['containers', 'delete', id], ns).catch(() => {});
+        }
       }
       cri.close();
       if (proc) {
         if (!(await killAndWait(proc, 'SIGTERM', 5000))) await killAndWait(proc, 'SIGKILL', 5000);
         proc = null;
       }
-      // Shims (and the containers under them) outlive a killed daemon: they name our socket.
+      // Last resort: shims (and the containers under them) that are still there name our socket.
       for (const pid of pidsWithArg(socket)) {
-        // the shim's children (pause + workload) die with their pid namespace init; kill shim's tree
+        const sockets = unixSocketsOf(pid).filter((p) => p.startsWith('/run/containerd/s/'));
         for (const child of childrenOf(pid)) killQuiet(child);
         killQuiet(pid);
+        for (const sp of sockets) fs.rmSync(sp, { force: true });
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 100));
       unmountUnder(dir);
       fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 
   try {
-    await waitFor('containerd socket', () => fs.existsSync(socket), 20_000, logFile);
-    await waitFor('containerd CRI', async () => (await cri.version()).runtime_name !== '', 20_000, logFile);
+    await ready();
     const img = await busyboxImage(path.join(dir, 'image'));
     await ctr(['images', 'import', '--no-unpack=false', img.archive]).catch(async () => ctr(['images', 'import', img.archive]));
   } catch (e) {
@@ -376,4 +418,27 @@ function killQuiet(pid: number): void {
   } catch {
     /* gone */
   }
+}
+
+/** Paths of the unix sockets a process has open (listening shims). */
+function unixSocketsOf(pid: number): string[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        /* closed */
+      }
+    }
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of fs.readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 8 && inodes.has(f[6]!)) out.push(f[7]!.replace(/^@/, ''));
+  }
+  return out;
 }
