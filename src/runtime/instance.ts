@@ -8,6 +8,7 @@ import { MapType } from './kernel-constants.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
 import { startSource, type RunningSource } from './sources/index.js';
+import { ensureTracefs, needsTracefs } from './tracefs.js';
 
 export interface InstanceOptions {
   /** flag values by param key (without dashes), as the user typed them */
@@ -150,6 +151,7 @@ export class GadgetInstance {
 
   /** Attach every program that runs on its own (iterators run when read). */
   attach(): void {
+    if (this.spec.programs.some((p) => needsTracefs(p.section))) ensureTracefs();
     for (const p of this.spec.programs) {
       if (isReadOnDemand(p)) continue;
       try {

@@ -1,5 +1,6 @@
 import type { BpfObject } from '../../../native/index.js';
-import type { DataSourceSpec, SourceSpec } from '../../gadget/spec.js';
+import type { DataSourceSpec, GadgetSpec, SourceSpec } from '../../gadget/spec.js';
+import { annotateFields } from '../../gadget/metadata.js';
 import type { Event, EventBatch } from '../../gadget/datasource.js';
 import { parseTextRecords } from '../text-records.js';
 import { IgError } from '../../errors.js';
@@ -11,7 +12,7 @@ type IterSpec = Extract<SourceSpec, { type: 'iter-text' | 'iter-typed' }>;
  * A snapshotter: each iterator program is read once to the end and the records
  * (text pairs or raw structs) become one table.
  */
-export function startIterator(obj: BpfObject, ds: DataSourceSpec, s: IterSpec, onBatch: BatchSink): RunningSource {
+export function startIterator(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, s: IterSpec, onBatch: BatchSink): RunningSource {
   const run = async () => {
     const events: Event[] = [];
     const warnings: string[] = [];
@@ -24,8 +25,9 @@ export function startIterator(obj: BpfObject, ds: DataSourceSpec, s: IterSpec, o
       }
       if (s.type === 'iter-text') {
         const r = parseTextRecords(out);
-        if (ds.fields.length === 0) ds.fields = r.fields;
-        else for (const f of r.fields) if (!ds.fields.some((x) => x.name === f.name)) ds.fields.push(f);
+        // Text records carry no types: their fields appear now, and take gadget.yaml's column annotations.
+        const learned = annotateFields(spec.metadata, ds.name, r.fields);
+        for (const f of learned) if (!ds.fields.some((x) => x.name === f.name)) ds.fields.push(f);
         events.push(...r.events);
         if (r.skipped) warnings.push(`skipped ${r.skipped} malformed iterator record(s) from ${prog}: ${r.firstProblem}`);
       } else {
