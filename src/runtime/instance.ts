@@ -200,6 +200,11 @@ export class GadgetInstance {
     await Promise.all(s.map((x) => x.stop()));
   }
 
+  /** A loaded map's fd, for readers outside the runtime (metrics). */
+  mapFd(name: string): number {
+    return this.obj.mapFd(name);
+  }
+
   /** Kernel ids of the loaded programs (tests match them against bpftool). */
   programIds(): number[] {
     return this.loaded ? this.spec.programs.map((p) => this.obj.programId(p.name)) : [];

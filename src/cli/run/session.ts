@@ -8,6 +8,8 @@ import { limitBatch, parseMaxEntries } from '../../operators/limit.js';
 import { LostCounter } from '../../operators/lost.js';
 import { sinkFor } from './sinks.js';
 import { ContainerStage } from './containers.js';
+import { startMetricsServer } from '../../metrics/server.js';
+import { metricsReader } from '../../metrics/gadget-maps.js';
 import { parseDuration } from './duration.js';
 import type { Sink } from '../../output/sink.js';
 
@@ -62,6 +64,9 @@ async function runWith(inst: GadgetInstance, args: Args, params: Record<string, 
   inst.load();
   containers?.start(inst);
   inst.attach();
+  const metricsAddr = args['metrics-listen'] as string | undefined;
+  const metrics = metricsAddr ? await startMetricsServer(metricsAddr, metricsReader(inst.spec, (m) => inst.mapFd(m))) : undefined;
+  if (metrics) process.stderr.write(`serving metrics on ${metrics.url}\n`);
 
   const sinkOf = (r: Route): Sink => {
     r.sink ??= sinkFor(output, r.ds, lost, args.fields === undefined ? undefined : String(args.fields));
@@ -107,9 +112,11 @@ async function runWith(inst: GadgetInstance, args: Args, params: Record<string, 
       mapFetchIntervalMs: parseDuration('map-fetch-interval', String(args['map-fetch-interval'] ?? '1s')),
       mapFetchCount: Number(args['map-fetch-count'] ?? 0),
     });
-    await Promise.race([stopped, Promise.all(done)]);
+    // A gadget with only metrics maps has no source that ends: it serves until stopped.
+    await Promise.race([stopped, done.length ? Promise.all(done) : stopped]);
     await inst.stop();
   } finally {
+    await metrics?.close();
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
