@@ -90,6 +90,9 @@ export class ContainerCollection {
   private net = new Map<number, ContainerInfo>();
   private readonly listeners = new Set<(kind: 'added' | 'removed', c: ContainerInfo) => void>();
   private readonly hostNetns: number | undefined;
+  private readonly hostMntns: bigint | undefined;
+  /** unknown mount namespaces looked up recently (→ when they triggered a refresh) */
+  private readonly misses = new Map<bigint, number>();
   private readonly warn: (msg: string) => void;
   private readonly interval: number;
   private timer: NodeJS.Timeout | undefined;
@@ -99,7 +102,9 @@ export class ContainerCollection {
 
   private constructor(sources: RuntimeSource[], opts: CollectionOptions) {
     this.states = sources.map((src) => ({ src, down: false, known: new Map() }));
-    this.hostNetns = hostNamespaces().netns;
+    const host = hostNamespaces();
+    this.hostNetns = host.netns;
+    this.hostMntns = host.mntns;
     this.warn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
     this.interval = opts.pollIntervalMs ?? 1000;
   }
@@ -158,8 +163,23 @@ export class ContainerCollection {
     return sel ? this.list().filter((c) => matches(c, sel)) : this.list();
   }
 
+  /**
+   * The container owning a mount namespace. A miss on a namespace that is not the
+   * host's starts a refresh in the background (at most once per namespace every
+   * 5 s), so a container whose first events arrive before the next poll is known
+   * a moment later.
+   */
   byMntns(id: bigint): ContainerInfo | undefined {
-    return this.mnt.get(id);
+    const c = this.mnt.get(id);
+    if (c || id === this.hostMntns || this.closed) return c;
+    const now = Date.now();
+    const t = this.misses.get(id);
+    if (t === undefined || now - t > 5000) {
+      if (this.misses.size > 4096) this.misses.clear();
+      this.misses.set(id, now);
+      this.refresh().catch(() => {});
+    }
+    return undefined;
   }
 
   byNetns(id: number): ContainerInfo | undefined {

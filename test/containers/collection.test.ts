@@ -121,6 +121,20 @@ describe.skipIf(!containerdAvailable() || !podmanAvailable())('container collect
     off();
   });
 
+  it('a lookup of an unknown mntns triggers a refresh (no waiting for the poll)', async () => {
+    const slow = await ContainerCollection.open({ runtimes: ['containerd'], containerdSocket: ctrd.socket, explicit: new Set(['containerd']), pollIntervalMs: 60_000 });
+    try {
+      const podD = await ctrd.runPod({ name: 'pod-d', namespace: 'ns-one' });
+      const id = mntnsOfPid(podD.pid);
+      expect(slow.byMntns(id)).toBeUndefined();
+      const c = await until('refresh after miss', () => slow.byMntns(id), 3000);
+      expect(c.k8s?.podName).toBe('pod-d');
+      await ctrd.removePod(podD.podId);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('a podman container started later appears on the next poll', async () => {
     const got = new Promise<ContainerInfo>((resolve) => {
       const off = coll.onChange((kind, c) => {
@@ -178,6 +192,23 @@ describe.skipIf(!containerdAvailable() || !podmanAvailable())('container collect
       expect(p.k8s).toBeUndefined();
     } finally {
       await c.close();
+    }
+  });
+
+  it('podman API service going away: one warning, last known containers kept (runs last in this block)', async () => {
+    const warned: string[] = [];
+    const p = await ContainerCollection.open({ runtimes: ['podman'], podmanSocket: pm.socket, explicit: new Set(['podman']), warn: (m) => warned.push(m), pollIntervalMs: 100 });
+    try {
+      const before = p.list().map((c) => c.name).sort();
+      expect(before).toContain('ig-web1');
+      await pm.killService();
+      await p.refresh();
+      await new Promise((r) => setTimeout(r, 400));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatch(/podman at .* stopped answering/);
+      expect(p.list().map((c) => c.name).sort()).toEqual(before);
+    } finally {
+      await p.close();
     }
   });
 
