@@ -73,14 +73,19 @@ async function runWith(inst: GadgetInstance, args: Args, params: Record<string, 
     return r.sink;
   };
 
+  // IG_STATS=1: say at exit how many records the kernel handed over and how many were shown, so the
+  // effect of in-kernel filtering can be checked (the benchmark and the container tests use it).
+  const stats = { received: 0, shown: 0 };
   let failure: unknown;
   const onBatch = (b: EventBatch) => {
     try {
+      stats.received += b.events.length;
       lost.add(b.lost);
       for (const w of b.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
       const r = routes.get(b.datasource);
       if (!r) return;
       const out = r.accept(containers ? containers.apply(b) : b);
+      stats.shown += out.events.length;
       if (out.events.length || out.snapshot || out.lost) sinkOf(r).write(out);
     } catch (err) {
       failure ??= err;
@@ -122,6 +127,7 @@ async function runWith(inst: GadgetInstance, args: Args, params: Record<string, 
     process.off('SIGTERM', onSignal);
     if (!readerGone) for (const r of routes.values()) await r.sink?.end();
     lost.reportTotal(process.stderr);
+    if (process.env.IG_STATS) process.stderr.write(`ig-stats: received=${stats.received} shown=${stats.shown} lost=${lost.total}\n`);
   }
   if (failure) throw failure;
 }
