@@ -117,6 +117,11 @@ export class BpfObject {
    * uprobe with a full spec, fentry...) need no options; returns a link handle index.
    */
   attach(prog: string, opts?: AttachOptions): number;
+  /**
+   * Attach a perf_event program to a sampling event on every CPU (default: the
+   * software cpu-clock at 49 Hz). Returns one link handle per CPU.
+   */
+  attachPerfEvent(prog: string, opts?: { type?: number; config?: number; frequency?: number }): number[];
   /** Release one link made by attach(). */
   detach(link: number): void;
   /** Create an iterator from an iter/ program, read it to the end, release it. */

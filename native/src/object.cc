@@ -10,7 +10,9 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <linux/perf_event.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <thread>
@@ -52,6 +54,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       InstanceMethod<&BpfObject::ProgramId>("programId"),
       InstanceMethod<&BpfObject::MapId>("mapId"),
       InstanceMethod<&BpfObject::Attach>("attach"),
+      InstanceMethod<&BpfObject::AttachPerfEvent>("attachPerfEvent"),
       InstanceMethod<&BpfObject::Detach>("detach"),
       InstanceMethod<&BpfObject::ReadIter>("readIter"),
       InstanceMethod<&BpfObject::Close>("close"),
@@ -283,6 +286,49 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     }
     links_.push_back(l);
     return static_cast<uint32_t>(links_.size() - 1);
+  }
+
+  // A perf_event program runs on a sampling event: open one event per CPU and attach
+  // the program to each (libbpf's link owns the event fd). Returns the link handles.
+  Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    NeedLoaded(env, true);
+    bpf_program* p = FindProg(info);
+    std::string what = std::string(bpf_program__section_name(p)) + " (" + bpf_program__name(p) + ")";
+    Napi::Object opts = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    auto num = [&](const char* k, int64_t def) -> int64_t {
+      Napi::Value v = opts.Get(k);
+      return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : def;
+    };
+    perf_event_attr attr{};
+    attr.size = sizeof attr;
+    attr.type = static_cast<uint32_t>(num("type", PERF_TYPE_SOFTWARE));
+    attr.config = static_cast<uint64_t>(num("config", PERF_COUNT_SW_CPU_CLOCK));
+    attr.freq = 1;
+    attr.sample_freq = static_cast<uint64_t>(num("frequency", 49));
+    int ncpu = libbpf_num_possible_cpus();
+    Napi::Array out = Napi::Array::New(env);
+    std::vector<uint32_t> made;
+    for (int cpu = 0; cpu < ncpu; cpu++) {
+      int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+      if (pfd < 0) {
+        if (errno == ENODEV) continue;  // a possible but offline CPU
+        int err = errno;
+        for (uint32_t i : made) links_[i].release();
+        ThrowError(env, "attach", "attaching " + what + ": perf_event_open on CPU " + std::to_string(cpu), err);
+      }
+      Link l;
+      l.link = bpf_program__attach_perf_event(p, pfd);
+      if (l.link == nullptr) {
+        int err = errno;
+        close(pfd);
+        for (uint32_t i : made) links_[i].release();
+        ThrowError(env, "attach", "attaching " + what + " to a perf event on CPU " + std::to_string(cpu), err);
+      }
+      made.push_back(AddLink(l));
+    }
+    for (size_t i = 0; i < made.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, made[i]));
+    return out;
   }
 
   Napi::Value Attach(const Napi::CallbackInfo& info) {

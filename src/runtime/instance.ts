@@ -4,7 +4,7 @@ import { buildGadgetSpec, type GadgetSpec, type DataSourceSpec } from '../gadget
 import { parseMetadata } from '../gadget/metadata.js';
 import { encodeParam, decodeParam, type ParamSpec } from '../gadget/params.js';
 import type { EventBatch } from '../gadget/datasource.js';
-import { MapType } from './kernel-constants.js';
+import { MapType, ProgType } from './kernel-constants.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
 import { startSource, type RunningSource } from './sources/index.js';
@@ -155,7 +155,8 @@ export class GadgetInstance {
     for (const p of this.spec.programs) {
       if (isReadOnDemand(p)) continue;
       try {
-        this.links.push(this.obj.attach(p.name, p.type === 1 ? { socketIfname: '' } : undefined));
+        if (p.type === ProgType.PERF_EVENT) this.links.push(...this.obj.attachPerfEvent(p.name));
+        else this.links.push(this.obj.attach(p.name, p.type === ProgType.SOCKET_FILTER ? { socketIfname: '' } : undefined));
       } catch (err) {
         throw attachError(err, p);
       }

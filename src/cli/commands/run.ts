@@ -15,6 +15,26 @@ export const runOptions = {
   'metrics-listen': { type: 'string', describe: 'serve the gadget\'s counter_/gauge_/hist_ maps as Prometheus metrics on host:port' },
 } satisfies Record<string, Options>;
 
+/** Flags whose value may start with "-" (`--sort -reads`, `--fields -mntns_id`); see joinDashValues. */
+export const DASH_VALUE_FLAGS = new Set(['--sort', '--fields', '--filter', '-F']);
+
+/**
+ * `--sort -reads` → `--sort=-reads`. Go's flag parser (IG's) takes the next word as a
+ * string flag's value whatever it starts with; yargs would read `-reads` as flags.
+ */
+export function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (DASH_VALUE_FLAGS.has(a) && i + 1 < argv.length && argv[i + 1].startsWith('-')) {
+      out.push(`${a}=${argv[++i]}`);
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 export const runCommand: CommandModule = {
   command: 'run <image>',
   describe: 'run a gadget: pull if needed, load, attach, print events until Ctrl-C or --timeout',

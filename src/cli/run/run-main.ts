@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import type { Options } from 'yargs';
 import { globalOptions } from '../options.js';
-import { runOptions } from '../commands/run.js';
+import { runOptions, joinDashValues } from '../commands/run.js';
 import { containerOptions } from '../container-options.js';
 import { ociOptionsFrom } from '../oci-args.js';
 import { getGadgetImage, type PullPolicy } from '../../oci/index.js';
@@ -15,9 +15,10 @@ import { runGadgetSession } from './session.js';
  * it), then, with the image's params turned into flags, strictly — so that
  * `ig run IMAGE --help` lists the gadget's own flags and a mistyped one is an error.
  */
-export async function runMain(argv: string[]): Promise<void> {
+export async function runMain(rawArgv: string[]): Promise<void> {
+  const argv = joinDashValues(rawArgv);
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
-  const first = await base(argv).help(false).strict(false).parseAsync();
+  const first = await base(argv).help(false).strict(false).exitProcess(false).fail(usageFailure(undefined)).parseAsync();
   const image = first._[1] === undefined ? undefined : String(first._[1]);
   if (!image) {
     if (wantsHelp) {
@@ -40,9 +41,7 @@ export async function runMain(argv: string[]): Promise<void> {
       .strictOptions()
       .help()
       .exitProcess(false)
-      .fail((msg, err) => {
-        throw err ?? new IgError('usage', friendlyUsage(msg), { hint: `run \`ig run ${image} --help\` to see the flags` });
-      })
+      .fail(usageFailure(image))
       .parseAsync(argv, {}, (_err, _argv, output) => {
         if (output) {
           helped = true;
@@ -78,6 +77,12 @@ function describeImage(inst: GadgetInstance): string {
   const d = inst.spec.metadata?.description;
   const kinds = inst.spec.datasources.map((ds) => `${ds.name} (${ds.kind})`).join(', ');
   return `${d ? `: ${d}` : ''}\nDatasources: ${kinds || 'none'}`;
+}
+
+function usageFailure(image: string | undefined) {
+  return (msg: string, err: Error | undefined): never => {
+    throw err ?? new IgError('usage', friendlyUsage(msg), { hint: `run \`ig run ${image ?? 'IMAGE'} --help\` to see the flags` });
+  };
 }
 
 /** yargs says "Unknown arguments: bogus-flag, bogusFlag"; say it once, as the user typed it. */
