@@ -203,5 +203,7 @@ export function mapDump(fd: number, keySize: number, valueSize: number, opts?: {
 export function numPossibleCpus(): number;
 /** Close a file descriptor returned by the addon (map fds from mapFd are owned by the object; do not close those). */
 export function closeFd(fd: number): void;
+/** CLOCK_REALTIME − CLOCK_BOOTTIME in ns, read natively (eBPF boot-time stamps + this = wall-clock ns). */
+export function bootToWallOffsetNs(): bigint;
 /** libbpf's own version string, e.g. "v1.5". */
 export function libbpfVersion(): string;

@@ -1,6 +1,9 @@
 // Module init, error helpers and the libbpf print hook.
 #include "common.h"
 
+#include <climits>
+#include <ctime>
+
 #include <bpf/libbpf.h>
 #include <cstdarg>
 #include <cstdio>
@@ -88,6 +91,21 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("libbpfVersion", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::String::New(info.Env(), libbpf_version_string());
   }, "libbpfVersion"));
+  // Wall-clock minus boot-clock, in ns: eBPF timestamps (bpf_ktime_get_boot_ns) plus this are
+  // wall-clock times. Both clocks are read back to back; the tightest of a few pairs wins.
+  exports.Set("bootToWallOffsetNs", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    int64_t best = 0, bestGap = INT64_MAX;
+    for (int i = 0; i < 5; i++) {
+      timespec b1{}, w{}, b2{};
+      clock_gettime(CLOCK_BOOTTIME, &b1);
+      clock_gettime(CLOCK_REALTIME, &w);
+      clock_gettime(CLOCK_BOOTTIME, &b2);
+      auto ns = [](const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; };
+      int64_t gap = ns(b2) - ns(b1);
+      if (gap < bestGap) { bestGap = gap; best = ns(w) - (ns(b1) + gap / 2); }
+    }
+    return Napi::BigInt::New(info.Env(), best);
+  }, "bootToWallOffsetNs"));
   return exports;
 }
 

@@ -7,6 +7,7 @@ import type { EventBatch } from '../gadget/datasource.js';
 import { MapType, ProgType } from './kernel-constants.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
+import { setBootOffsetNs } from '../format/timestamp.js';
 import { startSource, type RunningSource } from './sources/index.js';
 import { ensureTracefs, needsTracefs } from './tracefs.js';
 
@@ -146,6 +147,9 @@ export class GadgetInstance {
       throw loadError(err, this.spec.programs);
     }
     this.loaded = true;
+    // Timestamps are formatted with the exact clock offset, instead of the formatter measuring it
+    // by polling /proc/uptime (which would also show up in trace_open's own output).
+    setBootOffsetNs(native().bootToWallOffsetNs());
     if (this.hasFilterMap()) this.filterFd = this.obj.mapFd(FILTER_MAP);
   }
 
