@@ -1,6 +1,6 @@
 import type { Leaf } from './layout.js';
 import type { Event, FieldDesc, ValueKind } from '../gadget/datasource.js';
-import { formatters } from '../format/index.js';
+import { formatters, formatProto } from '../format/index.js';
 
 /** Decodes the record at byte `o` of a batch. `dv` and `u8` view the same bytes. */
 export type RecordDecoder = (dv: DataView, u8: Buffer, o: number) => Event;
@@ -87,7 +87,7 @@ function compressV6(g: string[]): string {
   return `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;
 }
 
-const HELPERS = { u64, s64, str, bits, enumName, enumSet, endpoint };
+const HELPERS = { u64, s64, str, bits, enumName, enumSet, endpoint, proto: formatProto };
 
 function readExpr(l: Leaf, at: string): string {
   switch (l.size) {
@@ -186,6 +186,24 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     } else {
       props.push(`${JSON.stringify(name)}: ${expr}`);
       fields.push(desc);
+    }
+    if (l.kind === 'endpoint') {
+      // JSON re-nests `ep.port` etc. under `ep`, where the `ep` string itself cannot live: as IG,
+      // the endpoint also gets `ep.addr` (the IP as text) and, for L4, `ep.proto` (`TCP`).
+      const e = l.endpoint!;
+      const hidden = { name: '', kind: 'string' as const, hidden: true, tags: opts.tags };
+      const addrName = `${name}.addr`;
+      if (!seen.has(addrName) && e.addr >= 0) {
+        seen.add(addrName);
+        props.push(`${JSON.stringify(addrName)}: H.endpoint(u8, ${at}, ${e.addr}, ${e.version}, -1)`);
+        fields.push({ ...hidden, name: addrName, typeName: 'gadget_ip_addr' });
+      }
+      const protoName = `${name}.proto`;
+      if (!seen.has(protoName) && e.proto >= 0) {
+        seen.add(protoName);
+        props.push(`${JSON.stringify(protoName)}: H.proto(dv.getUint16(${at} + ${e.proto}, true))`);
+        fields.push({ ...hidden, name: protoName, typeName: 'gadget_proto' });
+      }
     }
   }
   const source = `${pre.join('\n')}\nreturn {\n  ${props.join(',\n  ')}\n};`;

@@ -146,7 +146,7 @@ function endpointLeaf(spec: BtfSpec, type: BtfType, name: string, offset: number
   const l4 = structName === 'gadget_l4endpoint_t';
   return {
     name, offset, kind: 'endpoint', size: type.size!, signed: false, typedefs: [structName, ...typedefs], cType: structName,
-    endpoint: { l4, addr: find(/^addr/), version: find(/^version$/), port: find(/^port$/), proto: find(/^proto$/) },
+    endpoint: { l4, addr: find(/^addr/), version: find(/^version$/), port: find(/^port$/), proto: find(/^proto(_raw)?$/) },
   };
 }
 
