@@ -7,7 +7,7 @@ export const runtimeOptions = {
   runtimes: {
     alias: 'r',
     type: 'string',
-    describe: 'container runtimes to ask, comma list of docker,containerd,cri-o,podman (default all)',
+    describe: 'container runtimes to ask, comma list of proc (opt-in: other mount namespaces) and docker,containerd,cri-o,podman (default all)',
   },
   'containerd-socketpath': {
     type: 'string',

@@ -6,11 +6,15 @@ import { CriSource } from './sources/cri.js';
 import { PodmanSource } from './sources/podman.js';
 import { DockerSource } from './sources/docker.js';
 import { ContainerdNativeSource } from './sources/containerd.js';
+import { ProcSource } from './sources/proc.js';
 import type { RuntimeSource } from './sources/source.js';
 import type { CollectionOptions, ContainerInfo, ContainerSelector } from './types.js';
 
 export const KNOWN_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman'] as const;
 export type RuntimeName = (typeof KNOWN_RUNTIMES)[number];
+/** Sources asked only when named in --runtimes (see sources/proc.ts). */
+export const OPT_IN_RUNTIMES = ['proc'] as const;
+type SourceName = RuntimeName | (typeof OPT_IN_RUNTIMES)[number];
 
 export const DEFAULT_SOCKETS: Record<RuntimeName, string> = {
   docker: '/var/run/docker.sock',
@@ -27,21 +31,22 @@ const SOCKET_FLAG: Record<RuntimeName, string> = {
 };
 
 /** Normalize and check a --runtimes list. */
-export function parseRuntimes(v: string | string[] | undefined): RuntimeName[] {
+export function parseRuntimes(v: string | string[] | undefined): SourceName[] {
   if (v === undefined) return [...KNOWN_RUNTIMES];
   const parts = (Array.isArray(v) ? v.join(',') : v)
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter((s) => s !== '');
-  const out: RuntimeName[] = [];
+  const out: SourceName[] = [];
+  const known: readonly string[] = [...KNOWN_RUNTIMES, ...OPT_IN_RUNTIMES];
   for (const p of parts) {
     const name = p === 'crio' ? 'cri-o' : p;
-    if (!(KNOWN_RUNTIMES as readonly string[]).includes(name)) {
+    if (!known.includes(name)) {
       throw new IgError('usage', `unknown container runtime "${p}" in --runtimes`, {
-        hint: `choose from ${KNOWN_RUNTIMES.join(', ')} (comma separated)`,
+        hint: `choose from ${known.join(', ')} (comma separated)`,
       });
     }
-    if (!out.includes(name as RuntimeName)) out.push(name as RuntimeName);
+    if (!out.includes(name as SourceName)) out.push(name as SourceName);
   }
   return out;
 }
@@ -107,6 +112,11 @@ export class ContainerCollection {
     this.hostMntns = host.mntns;
     this.warn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
     this.interval = opts.pollIntervalMs ?? 1000;
+    for (const src of sources) {
+      if (src instanceof ProcSource) {
+        src.claimed = () => new Set([...this.all.values()].filter((c) => c.runtime !== 'proc').map((c) => c.mntns));
+      }
+    }
   }
 
   /**
@@ -121,6 +131,7 @@ export class ContainerCollection {
     const sources: RuntimeSource[] = [];
     try {
       for (const rt of runtimes) {
+        if (rt === 'proc') continue; // added last, below: it takes what the runtimes leave
         const socket = socketFor(rt, opts);
         const named = explicit.has(rt);
         const hint = `check that ${rt} is running and that ${SOCKET_FLAG[rt]} names its API socket`;
@@ -143,6 +154,7 @@ export class ContainerCollection {
       for (const s of sources) s.close();
       throw e;
     }
+    if (runtimes.includes('proc')) sources.push(new ProcSource(hostNamespaces().mntns));
     const coll = new ContainerCollection(sources, opts);
     await coll.refresh();
     coll.schedule();
