@@ -6,6 +6,9 @@ export interface TextRecords {
   /** records skipped because they were truncated or malformed, with the first reason */
   skipped: number;
   firstProblem?: string;
+  /** pairs without `=` dropped from records that were otherwise kept, with the first one */
+  droppedPairs: number;
+  firstDroppedPair?: string;
 }
 
 const MARK = '[event]\n';
@@ -15,8 +18,9 @@ const MARK = '[event]\n';
  * `name=value\0` pairs. NUL ends a pair because values (a comm) may hold `\n`;
  * a value may hold `=`, so only the first `=` splits. Field order is the first
  * good record's; a field whose every value is an integer is a number.
- * A record that is cut short (no NUL after its last pair) or has a pair without
- * `=` is skipped and counted, never fatal.
+ * A record that is cut short (no NUL after its last pair) is skipped and counted;
+ * a pair without `=` is dropped (and counted) but the rest of its record is kept.
+ * Neither is fatal.
  */
 export function parseTextRecords(out: Buffer | string): TextRecords {
   const text = typeof out === 'string' ? out : out.toString('utf8');
@@ -25,6 +29,8 @@ export function parseTextRecords(out: Buffer | string): TextRecords {
   const seen = new Set<string>();
   let skipped = 0;
   let firstProblem: string | undefined;
+  let droppedPairs = 0;
+  let firstDroppedPair: string | undefined;
   const skip = (why: string) => {
     skipped++;
     firstProblem ??= why;
@@ -34,7 +40,7 @@ export function parseTextRecords(out: Buffer | string): TextRecords {
   if (pos > 0 && text.slice(0, pos).trim() !== '') skip('output before the first [event] marker');
   if (pos < 0) {
     if (text.trim() !== '') skip('no [event] marker in iterator output');
-    return { events, fields: [], skipped, firstProblem };
+    return { events, fields: [], skipped, firstProblem, droppedPairs };
   }
   while (pos >= 0) {
     const start = pos + MARK.length;
@@ -47,17 +53,19 @@ export function parseTextRecords(out: Buffer | string): TextRecords {
       continue;
     }
     const ev: Event = {};
-    let ok = true;
     for (const pair of body.slice(0, -1).split('\0')) {
       const eq = pair.indexOf('=');
       if (eq <= 0) {
-        skip(`record ${events.length + skipped + 1} has a pair without "=": ${JSON.stringify(pair.slice(0, 40))}`);
-        ok = false;
-        break;
+        droppedPairs++;
+        firstDroppedPair ??= `record ${events.length + skipped + 1} has a pair without "=": ${JSON.stringify(pair.slice(0, 40))}`;
+        continue;
       }
       ev[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
-    if (!ok) continue;
+    if (Object.keys(ev).length === 0) {
+      skip(`record ${events.length + skipped + 1} has no name=value pair`);
+      continue;
+    }
     for (const k of Object.keys(ev)) if (!seen.has(k)) { seen.add(k); order.push(k); }
     events.push(ev);
   }
@@ -72,7 +80,7 @@ export function parseTextRecords(out: Buffer | string): TextRecords {
     }
   }
   const fields: FieldDesc[] = order.map((name) => ({ name, kind: numeric.has(name) ? 'number' : 'string' }));
-  return { events, fields, skipped, firstProblem };
+  return { events, fields, skipped, firstProblem, droppedPairs, firstDroppedPair };
 }
 
 /**

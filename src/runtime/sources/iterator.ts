@@ -30,6 +30,7 @@ export function startIterator(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSp
         for (const f of learned) if (!ds.fields.some((x) => x.name === f.name)) ds.fields.push(f);
         events.push(...r.events);
         if (r.skipped) warnings.push(`skipped ${r.skipped} malformed iterator record(s) from ${prog}: ${r.firstProblem}`);
+        if (r.droppedPairs) warnings.push(`dropped ${r.droppedPairs} field(s) without "=" from ${prog}'s records: ${r.firstDroppedPair}`);
       } else {
         const size = ds.recordSize!;
         if (out.length % size !== 0) {
