@@ -41,6 +41,10 @@ export async function runWith<T>(
   let exited = false;
   child.on('exit', () => (exited = true));
   await waitFor(() => exited || linkCount(child.pid!) >= (opts.links ?? 1), 20_000, `ig ${args.join(' ')} to attach`);
+  // programs are attached one after the other: wait until the count stops growing
+  for (let last = -1, n = linkCount(child.pid!); !exited && n !== last; last = n, n = linkCount(child.pid!)) {
+    await new Promise((r) => setTimeout(r, 150));
+  }
   let triggered: T;
   try {
     triggered = await trigger();
