@@ -1,3 +1,5 @@
+import type { ContainerInfo } from './types.js';
+
 /** Kubernetes metadata from CRI labels and annotations (no API server needed). */
 
 /** Labels kubelet adds to sandboxes for its own bookkeeping; not the user's pod labels. */
@@ -42,4 +44,23 @@ export function ownerOf(podName: string, labels: Record<string, string>, annotat
     return { kind: 'Node', name: '' };
   }
   return { kind: '', name: '' };
+}
+
+/**
+ * Pod metadata from a container's own labels, as kubelet stamps them (docker and
+ * containerd's native API have no sandbox to ask): undefined for a non-Kubernetes container.
+ */
+export function k8sFromContainerLabels(labels: Record<string, string>): ContainerInfo['k8s'] {
+  const podName = labels['io.kubernetes.pod.name'];
+  if (!podName) return undefined;
+  const owner = ownerOf(podName, labels);
+  return {
+    namespace: labels['io.kubernetes.pod.namespace'] ?? '',
+    podName,
+    podUid: labels['io.kubernetes.pod.uid'] ?? '',
+    containerName: labels['io.kubernetes.container.name'] ?? '',
+    podLabels: {},
+    ownerKind: owner.kind,
+    ownerName: owner.name,
+  };
 }

@@ -15,7 +15,8 @@ export async function withLock<T>(lockPath: string, fn: () => Promise<T>, timeou
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, but is not ours). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -48,14 +49,14 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<() => Promi
     try {
       const [text, st] = await Promise.all([fs.readFile(lockPath, 'utf8'), fs.stat(lockPath)]);
       holder = Number.parseInt(text, 10);
-      const stale = Number.isFinite(holder) && holder > 0 ? !alive(holder) : Date.now() - st.mtimeMs > 10_000;
+      const stale = Number.isFinite(holder) && holder > 0 ? !pidAlive(holder) : Date.now() - st.mtimeMs > 10_000;
       if (stale) {
         // Move it aside first so that two processes cleaning the same stale lock do not remove a fresh one.
         const aside = `${lockPath}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
         try {
           await fs.rename(lockPath, aside);
           const again = Number.parseInt(await fs.readFile(aside, 'utf8'), 10);
-          if (again !== holder || (again > 0 && alive(again))) {
+          if (again !== holder || (again > 0 && pidAlive(again))) {
             // Not the lock we judged stale; put it back if nothing took its place.
             await fs.link(aside, lockPath).catch(() => {});
           }

@@ -3,7 +3,7 @@ import { promises as fs, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IgError } from '../errors.js';
-import { withLock } from './lock.js';
+import { pidAlive, withLock } from './lock.js';
 import { ANN, INDEX_TYPES, MANIFEST_TYPES } from './mediatypes.js';
 import { canonicalDescriptor, sha256 } from './json.js';
 import type { Descriptor, ImageIndex, ImageManifest } from './types.js';
@@ -14,14 +14,6 @@ export function defaultStorePath(): string {
   return path.join(os.homedir(), '.ig', 'oci-store');
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const LAYOUT = '{"imageLayoutVersion":"1.0.0"}';
 const HEX = /^[a-f0-9]{64}$/;

@@ -16,7 +16,20 @@ import { runGadgetSession } from './session.js';
  * `ig run IMAGE --help` lists the gadget's own flags and a mistyped one is an error.
  */
 export async function runMain(rawArgv: string[]): Promise<void> {
-  const argv = joinDashValues(rawArgv);
+  // Ctrl-C must stop cleanly at any moment, also while the image is read or the gadget loads.
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await runWithArgs(joinDashValues(rawArgv), stop.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function runWithArgs(argv: string[], stopSignal: AbortSignal): Promise<void> {
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
   const first = await base(argv).help(false).strict(false).exitProcess(false).fail(usageFailure(undefined)).parseAsync();
   const image = first._[1] === undefined ? undefined : String(first._[1]);
@@ -55,7 +68,8 @@ export async function runMain(rawArgv: string[]): Promise<void> {
       const given = argv.some((a) => a === `--${p.key}` || a.startsWith(`--${p.key}=`) || a === `--no-${p.key}`);
       if (given) params[p.key] = String(args[p.key]);
     }
-    await runGadgetSession(inst, args as unknown as Record<string, unknown>, params);
+    if (stopSignal.aborted) return;
+    await runGadgetSession(inst, args as unknown as Record<string, unknown>, params, stopSignal);
   } finally {
     await inst.close();
   }

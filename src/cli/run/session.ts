@@ -28,16 +28,16 @@ interface Route {
  * --map-fetch-count). Everything is released on every path (the caller closes
  * the instance).
  */
-export async function runGadgetSession(inst: GadgetInstance, args: Args, params: Record<string, string>): Promise<void> {
+export async function runGadgetSession(inst: GadgetInstance, args: Args, params: Record<string, string>, stop: AbortSignal): Promise<void> {
   const containers = await ContainerStage.open(inst, args);
   try {
-    await runWith(inst, args, params, containers);
+    await runWith(inst, args, params, containers, stop);
   } finally {
     await containers?.close();
   }
 }
 
-async function runWith(inst: GadgetInstance, args: Args, params: Record<string, string>, containers: ContainerStage | null): Promise<void> {
+async function runWith(inst: GadgetInstance, args: Args, params: Record<string, string>, containers: ContainerStage | null, stop: AbortSignal): Promise<void> {
   const lost = new LostCounter({ stream: process.stderr });
   const output = String(args.output ?? 'columns');
   const filterSpecs = (args.filter as string[] | undefined) ?? [];
@@ -95,9 +95,8 @@ async function runWith(inst: GadgetInstance, args: Args, params: Record<string, 
 
   let wake!: () => void;
   const stopped = new Promise<void>((r) => (wake = r));
-  const onSignal = () => wake();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (stop.aborted) wake();
+  stop.addEventListener('abort', () => wake(), { once: true });
   // `ig run … | head`: the reader went away; stop quietly, as other Unix tools do.
   let readerGone = false;
   const onStdoutError = (err: NodeJS.ErrnoException) => {
@@ -123,8 +122,6 @@ async function runWith(inst: GadgetInstance, args: Args, params: Record<string, 
   } finally {
     await metrics?.close();
     clearTimeout(timer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     if (!readerGone) for (const r of routes.values()) await r.sink?.end();
     lost.reportTotal(process.stderr);
     if (process.env.IG_STATS) process.stderr.write(`ig-stats: received=${stats.received} shown=${stats.shown} lost=${lost.total}\n`);

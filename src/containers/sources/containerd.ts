@@ -1,5 +1,5 @@
 import { ContainerdClient } from '../containerd/client.js';
-import { ownerOf } from '../k8s.js';
+import { k8sFromContainerLabels } from '../k8s.js';
 import { mntnsOf, netnsOf, processStartedAt } from '../ns.js';
 import type { ContainerInfo } from '../types.js';
 import type { RuntimeSource } from './source.js';
@@ -58,19 +58,7 @@ export class ContainerdNativeSource implements RuntimeSource {
         imageDigest: st.digest,
         startedAt: st.startedAt,
       };
-      const podName = labels['io.kubernetes.pod.name'];
-      if (podName) {
-        const owner = ownerOf(podName, labels);
-        info.k8s = {
-          namespace: labels['io.kubernetes.pod.namespace'] ?? '',
-          podName,
-          podUid: labels['io.kubernetes.pod.uid'] ?? '',
-          containerName: labels['io.kubernetes.container.name'] ?? '',
-          podLabels: {},
-          ownerKind: owner.kind,
-          ownerName: owner.name,
-        };
-      }
+      info.k8s = k8sFromContainerLabels(labels);
       out.push(info);
     }
     for (const id of this.cache.keys()) if (!seen.has(id)) this.cache.delete(id);

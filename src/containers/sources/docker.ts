@@ -1,4 +1,4 @@
-import { ownerOf } from '../k8s.js';
+import { k8sFromContainerLabels } from '../k8s.js';
 import { mntnsOf, netnsOf } from '../ns.js';
 import type { ContainerInfo } from '../types.js';
 import { follow, getJson } from './http.js';
@@ -69,20 +69,10 @@ export class DockerSource implements RuntimeSource {
         imageDigest: digestOf(it.ImageID),
         startedAt: st.startedAt,
       };
-      const podName = labels['io.kubernetes.pod.name'];
-      const cname = labels['io.kubernetes.container.name'];
-      if (podName && cname) {
-        const owner = ownerOf(podName, labels);
-        info.name = cname;
-        info.k8s = {
-          namespace: labels['io.kubernetes.pod.namespace'] ?? '',
-          podName,
-          podUid: labels['io.kubernetes.pod.uid'] ?? '',
-          containerName: cname,
-          podLabels: {},
-          ownerKind: owner.kind,
-          ownerName: owner.name,
-        };
+      const k8s = k8sFromContainerLabels(labels);
+      if (k8s?.containerName) {
+        info.k8s = k8s;
+        info.name = k8s.containerName;
       }
       out.push(info);
     }
