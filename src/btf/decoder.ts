@@ -43,7 +43,8 @@ function enumName(names: Map<number | bigint, string>, v: number | bigint): stri
 }
 function enumSet(values: { name: string; value: bigint }[], v: number | bigint): string {
   const b = BigInt(v);
-  if (b === 0n) return values.find((x) => x.value === 0n)?.name ?? '0';
+  // no bit set: the zero enumerator's name, else "" (as format/formatEnumSet: an empty set shows nothing)
+  if (b === 0n) return values.find((x) => x.value === 0n)?.name ?? '';
   const parts: string[] = [];
   let rest = b;
   for (const x of values) {

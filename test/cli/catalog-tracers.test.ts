@@ -135,7 +135,10 @@ describe('trace_mount', () => {
     const ev = events(r.stdout);
     const m = ev.find((x) => x.op === 'MOUNT' && x.dest === '/mnt');
     expect(m, r.stdout).toBeDefined();
-    expect(m).toMatchObject({ comm: 'mount', src: 'none', fs: 'tmpfs', data: 'size=1m,mode=755', error: '' });
+    // no MS_* flag: an empty set prints as "" (not "0")
+    expect(m).toMatchObject({ comm: 'mount', src: 'none', fs: 'tmpfs', data: 'size=1m,mode=755', error: '', flags: '' });
+    // unshare(1) makes its namespace private first: mount(none, "/", MS_REC|MS_PRIVATE)
+    expect(ev.find((x) => x.comm === 'unshare' && x.op === 'MOUNT')).toMatchObject({ dest: '/', flags: 'MS_REC|MS_PRIVATE' });
     const u = ev.find((x) => x.op === 'UMOUNT' && x.dest === '/mnt');
     expect(u, 'no umount event').toBeDefined();
     expect(u).toMatchObject({ comm: 'umount', error: '' });
