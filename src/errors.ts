@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'registry' // registry protocol or HTTP failure
   | 'auth' // registry authentication failure
   | 'digest' // content does not match its digest
+  | 'signature' // an image is unsigned, or signed by no trusted key
+  | 'denied' // an image is not in --allowed-gadgets
   | 'store' // local store problem
   | 'container' // container runtime problem
   | 'build' // gadget compilation failure

@@ -12,3 +12,4 @@ export { manifestBytes, indexBytes, sha256 } from './json.js';
 export { MT, ANN } from './mediatypes.js';
 export { hostArch, pickPlatform, checkGadgetManifest } from './validate.js';
 export type { Descriptor, ImageIndex, ImageManifest } from './types.js';
+export { signImage, verifyImage, loadPrivateKey, loadPublicKey, keyId, checkAllowed, isSignatureReference, signatureReference, signatureTag } from './signing.js';

@@ -1,6 +1,7 @@
 import { IgError } from '../errors.js';
 import { ANN } from './mediatypes.js';
 import { Progress } from './progress.js';
+import { pullSignatureIfAny, pushSignature } from './signing.js';
 import { parseReference, type Reference } from './reference.js';
 import type { RegistryClient } from './registry.js';
 import type { Store } from './store.js';
@@ -78,6 +79,7 @@ export async function pullImage(store: Store, client: RegistryClient, refStr: st
     const descriptor: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.body.length };
     const doc = parseJson<{ annotations?: Record<string, string> }>(top.body, what);
     await store.setTag(ref.full, descriptor, entryAnnotations(doc));
+    await pullSignatureIfAny(store, client, ref.full, descriptor.digest);
     return { reference: ref.full, descriptor };
   } finally {
     progress.stop();
@@ -114,6 +116,7 @@ export async function pushImage(store: Store, client: RegistryClient, refStr: st
     } else {
       await pushManifestWithBlobs(desc, topBody, dest.digest ?? dest.tag!);
     }
+    await pushSignature(store, client, ref, dest, desc.digest);
     return { reference: dest.full, descriptor: desc };
   } finally {
     progress.stop();

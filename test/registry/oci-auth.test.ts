@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,6 @@ function igWithStdin(args: string[], input: string, env: NodeJS.ProcessEnv = pro
 }
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
   reg = await startRegistry({ auth: { user: USER, password: PASS } });
   tmp = mkdtempSync(path.join(os.tmpdir(), 'ig-oci-auth-'));
   const r = await runIg(['build', fixture, '-t', `${reg.host}/private/gadget:v1`, '--oci-store', path.join(tmp, 'store')]);

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type net from 'node:net';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
@@ -113,7 +112,6 @@ function expectCleanFailure(r: { code: number | null; stderr: string }, pattern:
 }
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
   reg = await startRegistry();
   proxy = new FaultProxy(reg.port);
   via = await proxy.start();

@@ -24,7 +24,6 @@ function digestOf(stdout: string): string {
 }
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' }) ;
   reg = await startRegistry();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'ig-oci-rt-'));
 }, 180_000);

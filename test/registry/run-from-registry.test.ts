@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +17,6 @@ let tmp: string;
 
 beforeAll(async () => {
   if (!canRun) return;
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
   reg = await startRegistry();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'ig-run-reg-'));
 }, 180_000);

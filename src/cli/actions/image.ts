@@ -4,6 +4,7 @@ import type { GlobalArgs } from '../options.js';
 import {
   ANN, MT, RegistryClient, Store, buildGadget, exportImages, importArchive, normalizeReference, parseReference,
   pullImage, pushImage, readResolved, resolveLocal, notFoundLocally, shortName,
+  signImage, verifyImage, loadPrivateKey, loadPublicKey, keyId, isSignatureReference, signatureReference,
 } from '../../oci/index.js';
 
 type A = GlobalArgs & Record<string, unknown>;
@@ -52,7 +53,7 @@ function ago(iso: string | undefined, now = Date.now()): string {
 
 export async function list(a: A): Promise<void> {
   const store = await openStore(a);
-  const rows = (await store.listTags()).map((t) => {
+  const rows = (await store.listTags()).filter((t) => !isSignatureReference(t.reference)).map((t) => {
     let repository = t.reference;
     let tag = '<none>';
     try {
@@ -94,7 +95,10 @@ export async function remove(a: A): Promise<void> {
     const d = await store.removeTag(r);
     if (!d) throw notFoundLocally(r);
     const shared = (await store.listTags()).some((t) => t.descriptor.digest === d.digest);
-    if (!shared) needGc = true;
+    if (!shared) {
+      needGc = true;
+      await store.removeTag(signatureReference(parseReference(r), d.digest)); // its signatures go with it
+    }
     out(shared ? `Untagged ${r} (its content is still tagged by another name)` : `Successfully removed ${r}`);
   }
   if (needGc) await store.gc();
@@ -161,9 +165,17 @@ export async function importCmd(a: A): Promise<void> {
   for (const i of r) out(i.reference ? `Successfully imported ${i.reference}@${i.digest}` : `Imported untagged ${i.digest}`);
 }
 
+export async function sign(a: A): Promise<void> {
+  const store = await openStore(a);
+  const key = loadPrivateKey(String(a.key));
+  const r = await signImage(store, normalizeReference(String(a.image)), key);
+  out(`Signed ${normalizeReference(String(a.image))}@${r.digest} with key ${keyId(key)} (signature ${r.signature})`);
+}
+
 export async function verify(a: A): Promise<void> {
-  const ref = normalizeReference(String(a.image));
-  throw new IgError('unsupported', `signature verification is not implemented yet (image ${ref})`, {
-    hint: 'images are still checked against their digests on pull and on read',
-  });
+  const files = (a['public-key'] as string[] | undefined) ?? [];
+  if (files.length === 0) throw new IgError('usage', 'ig image verify needs --public-key FILE', { hint: 'the PEM public key of the signer, e.g. cosign.pub' });
+  const store = await openStore(a);
+  const r = await verifyImage(store, normalizeReference(String(a.image)), files.map(loadPublicKey), a.offline ? undefined : client(a));
+  out(`Verified ${r.reference}@${r.digest}: signed by key ${r.keyId}`);
 }

@@ -80,9 +80,20 @@ const sub: CommandModule<GlobalArgs, A>[] = [
     handler: (a) => act.prune(a),
   },
   {
+    command: 'sign <image>',
+    describe: 'Sign a local image (cosign format); the signature is pushed with the image',
+    builder: (y) =>
+      y.positional('image', { type: 'string', demandOption: true })
+        .option('key', { type: 'string', demandOption: true, describe: 'ECDSA P-256 private key (PEM)' }) as never,
+    handler: (a) => act.sign(a),
+  },
+  {
     command: 'verify <image>',
-    describe: 'Verify an image\'s signature',
-    builder: (y) => y.positional('image', { type: 'string', demandOption: true }) as never,
+    describe: 'Verify an image\'s signature against public keys (from the local store; pulls the signature only if missing)',
+    builder: (y) =>
+      y.positional('image', { type: 'string', demandOption: true })
+        .option('public-key', { type: 'string', array: true, describe: 'trusted public key (PEM), repeatable' })
+        .option('offline', { type: 'boolean', default: false, describe: 'never ask the registry for a missing signature' }) as never,
     handler: (a) => act.verify(a),
   },
 ];

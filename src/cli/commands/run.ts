@@ -12,6 +12,9 @@ export const runOptions = {
   'map-fetch-count': { type: 'number', default: 0, describe: 'toppers: stop after N reads (0 = until stopped)' },
   pull: { type: 'string', choices: ['always', 'missing', 'never'], default: 'missing', describe: 'when to pull the image from its registry' },
   'force-perf-buffer': { type: 'boolean', default: false, describe: 'use perf buffers instead of ring buffers (as on kernels without ring buffers)' },
+  'verify-image': { type: 'boolean', describe: 'refuse images without a signature by --public-key (default: on when a key is given)' },
+  'public-key': { type: 'string', array: true, describe: 'public key (PEM) whose signature the image must carry; repeatable' },
+  'allowed-gadgets': { type: 'string', describe: 'comma list of images allowed to run: name@sha256:…, name:tag, or prefix*' },
   'metrics-listen': { type: 'string', describe: 'serve the gadget\'s counter_/gauge_/hist_ maps as Prometheus metrics on host:port' },
 } satisfies Record<string, Options>;
 

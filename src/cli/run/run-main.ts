@@ -9,6 +9,7 @@ import { GadgetInstance } from '../../runtime/instance.js';
 import type { ParamSpec } from '../../gadget/params.js';
 import { IgError } from '../../errors.js';
 import { runGadgetSession } from './session.js';
+import { admit } from './admission.js';
 
 /**
  * `ig run IMAGE [flags]`. Parsed twice: first to learn the image (and how to get
@@ -41,7 +42,9 @@ async function runWithArgs(argv: string[], stopSignal: AbortSignal): Promise<voi
     throw new IgError('usage', 'ig run needs a gadget image', { hint: 'e.g. `ig run trace_open`; `ig image list` shows the images you have' });
   }
 
-  const img = await getGadgetImage(image, first.pull as PullPolicy, ociOptionsFrom(first));
+  const oci = ociOptionsFrom(first);
+  const img = await getGadgetImage(image, first.pull as PullPolicy, oci);
+  await admit(img, first as unknown as Record<string, unknown>, oci, first.pull as PullPolicy);
   const inst = GadgetInstance.open(img.ebpf, img.metadata, img.reference);
   try {
     const paramOpts: Record<string, Options> = {};
