@@ -18,6 +18,10 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, o
   const decode = ds.layout!.decode;
   const recordSize = ds.recordSize ?? 0;
   const lost = s.lostMap ? lostCounter(obj, s.lostMap) : undefined;
+  // In perf mode, a record the kernel could not write is counted twice: the perf ring reports it
+  // (PERF_RECORD_LOST) and gadget_submit_buf() counts the helper's error in <map>_lost_samples.
+  // Every ring loss is such an error, so with a lost-samples map the map alone is the count.
+  const kernelLost = !(lost && s.buffer === 'perf');
 
   const handle = (b: RecordBatch) => {
     const events: Event[] = new Array(b.offsets.length);
@@ -35,7 +39,7 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, o
       }
     }
     events.length = k;
-    onBatch({ datasource: ds.name, events, lost: b.lost + (lost?.delta() ?? 0) });
+    onBatch({ datasource: ds.name, events, lost: (kernelLost ? b.lost : 0) + (lost?.delta() ?? 0) });
   };
 
   const consumer = new n.RecordConsumer(obj.mapFd(s.map), s.buffer, handle);
