@@ -1,0 +1,86 @@
+// Figures (ig vs baseline, ratio, target, PASS/MISS) and the printed table.
+const fmtRate = (x) => (Number.isFinite(x) ? `${Math.round(x).toLocaleString('en-US')}/s` : 'n/a');
+const fmtMs = (x) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a');
+const fmtS = (x) => (Number.isFinite(x) ? `${x.toFixed(3)} s` : 'n/a');
+const fmtMB = (x) => (Number.isFinite(x) ? `${(x / 1048576).toFixed(0)} MB` : 'n/a');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
+const verdict = (ok) => (ok === undefined ? '' : ok ? 'PASS' : 'MISS');
+
+export function figures(results) {
+  const rows = [];
+  const add = (figure, ig, baseline, r, target, ok, extra = {}) =>
+    rows.push({ figure, ig, baseline, ratio: Number.isFinite(r) ? `${r.toFixed(2)}x` : '', target, result: verdict(ok), ...extra });
+  const t = results.throughput;
+  if (t?.runs) {
+    for (const kind of ['small', 'open']) {
+      const get = (tool, pc) => t.runs.find((r) => r.kind === kind && r.tool === tool && r.perCall === pc);
+      const ig64 = get('ig', 64), c64 = get('c', 64), ig1 = get('ig', 1), bt1 = get('bpftrace', 1);
+      const label = kind === 'small' ? '16 B' : '320 B (trace_open)';
+      if (ig64 && c64) {
+        const r = ratio(ig64.eventsPerSec, c64.eventsPerSec);
+        add(`throughput ${label}, 64/call`, fmtRate(ig64.eventsPerSec), `C libbpf consumer ${fmtRate(c64.eventsPerSec)}`, r, '>= 0.5x C', r >= 0.5,
+          { igValue: ig64.eventsPerSec, baselineValue: c64.eventsPerSec });
+      }
+      if (ig64 && bt1) {
+        const r = ratio(ig64.eventsPerSec, bt1.eventsPerSec);
+        add(`throughput ${label}, ig 64/call vs bpftrace 1/call`, fmtRate(ig64.eventsPerSec), `bpftrace ${fmtRate(bt1.eventsPerSec)}`, r, '>= 5x bpftrace', r >= 5,
+          { igValue: ig64.eventsPerSec, baselineValue: bt1.eventsPerSec });
+      }
+      if (ig1 && bt1) {
+        const r = ratio(ig1.eventsPerSec, bt1.eventsPerSec);
+        add(`throughput ${label}, 1/call (per-syscall)`, fmtRate(ig1.eventsPerSec), `bpftrace ${fmtRate(bt1.eventsPerSec)}`, r, '(info)', undefined,
+          { igValue: ig1.eventsPerSec, baselineValue: bt1.eventsPerSec });
+      }
+    }
+  } else if (t?.error) add('throughput', 'ERROR', t.error, NaN, '', false);
+
+  const n = results.noloss;
+  if (n?.runs) {
+    const top = n.runs.find((r) => r.targetRate === 131072);
+    add(`no-loss rate, trace_open (${n.secs} s per rung)`, fmtRate(n.highestZeroLoss),
+      n.runs.map((r) => `${r.targetRate / 1024}k:${r.zeroLoss ? 'ok' : `lost ${r.lostTotal}/${r.emitted}`}`).join(' '), NaN,
+      'zero loss at 131072/s', top ? top.zeroLoss : false, { igValue: n.highestZeroLoss });
+  } else if (n?.error) add('no-loss rate', 'ERROR', n.error, NaN, '', false);
+
+  const o = results.overhead;
+  if (o?.ig) {
+    const rIg = ratio(o.ig.median, o.untraced.median);
+    const rBt = ratio(o.bpftrace?.median, o.untraced.median);
+    add(`overhead: ${o.count} open+close, slowdown`, `${fmtS(o.ig.median)} (${rIg.toFixed(2)}x)`,
+      `untraced ${fmtS(o.untraced.median)}; bpftrace ${fmtS(o.bpftrace?.median)} (${rBt.toFixed(2)}x)`, ratio(o.ig.median, o.bpftrace?.median),
+      'ig slowdown < bpftrace', rIg < rBt, { igValue: o.ig.median, baselineValue: o.untraced.median, bpftraceValue: o.bpftrace?.median });
+  } else if (o?.error) add('overhead', 'ERROR', o.error, NaN, '', false);
+
+  const s = results.startup;
+  if (s?.local) {
+    add('start-up to first event, local store', fmtMs(s.local.median), `bare node ${fmtMs(s.nodeBare?.median)}`, NaN, '< 300 ms', s.local.median < 300,
+      { igValue: s.local.median });
+    if (s.tags500) {
+      const d = s.tags500.median - s.local.median;
+      add('start-up, local store with 500 more tags', fmtMs(s.tags500.median), `without ${fmtMs(s.local.median)}`, ratio(s.tags500.median, s.local.median),
+        '< 300 ms, unchanged (±10%)', s.tags500.median < 300 && Math.abs(d) <= 0.1 * s.local.median + 5, { igValue: s.tags500.median });
+    }
+    if (s.pull) add('pull (loopback registry) and run to first event', fmtMs(s.pull.median), `local ${fmtMs(s.local.median)}`, ratio(s.pull.median, s.local.median),
+      '< 1000 ms', s.pull.median < 1000, { igValue: s.pull.median });
+  } else if (s?.error) add('start-up', 'ERROR', s.error, NaN, '', false);
+
+  const rss = [];
+  for (const r of t?.runs ?? []) if (r.tool === 'ig' && r.peakRssBytes) rss.push(['throughput', r.peakRssBytes]);
+  for (const r of n?.runs ?? []) if (r.peakRssBytes) rss.push(['noloss', r.peakRssBytes]);
+  if (rss.length) {
+    const peak = Math.max(...rss.map((x) => x[1]));
+    const cPeak = Math.max(0, ...(t?.runs ?? []).filter((r) => r.tool === 'c').map((r) => r.peakRssBytes ?? 0));
+    add('peak RSS of ig (throughput, no-loss runs)', fmtMB(peak), cPeak ? `C consumer ${fmtMB(cPeak)}` : '', NaN, '< 150 MB', peak < 150 * 1048576,
+      { igValue: peak });
+  }
+  return rows;
+}
+
+export function printTable(rows) {
+  const cols = ['figure', 'ig', 'baseline', 'ratio', 'target', 'result'];
+  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (vals) => vals.map((v, i) => String(v ?? '').padEnd(w[i])).join('  ').trimEnd();
+  console.log(line(cols));
+  console.log(line(w.map((n) => '-'.repeat(n))));
+  for (const r of rows) console.log(line(cols.map((c) => r[c])));
+}

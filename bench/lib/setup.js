@@ -1,0 +1,62 @@
+// Everything the figures need, built fresh into a temp dir: the C tools, the emitter objects
+// (for the C consumer) and the gadget images (for ig) in a temp OCI store.
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { run, tempDir } from './procs.js';
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+export const IG = path.join(ROOT, 'bin', 'ig.js');
+
+export async function setup(log) {
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` (or `npx tsc -p tsconfig.json`) first');
+  }
+  const dir = tempDir('ig-bench-');
+  const bin = path.join(dir, 'bin');
+  const store = path.join(dir, 'store');
+  await run('mkdir', ['-p', bin, store]);
+  const vendor = path.join(ROOT, 'native', 'vendor');
+  log('compiling the C load generator, sink and consumer (gcc, vendored libbpf)');
+  await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'load'), path.join(ROOT, 'bench/baseline/load.c')]);
+  await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'sink'), path.join(ROOT, 'bench/baseline/sink.c')]);
+  await run('gcc', ['-O2', '-Wall', '-I', path.join(vendor, 'include'), '-o', path.join(bin, 'consumer'),
+    path.join(ROOT, 'bench/baseline/consumer.c'), path.join(vendor, 'lib', 'libbpf.a'), '-lelf', '-lz']);
+
+  log('building gadget images into a temp store (trace_open, bench_emit_small, bench_emit_open)');
+  const env = { ...process.env, IG_OCI_STORE: store };
+  const images = { trace_open: 'gadgets/trace_open', bench_emit_small: 'bench/gadgets/emit_small', bench_emit_open: 'bench/gadgets/emit_open' };
+  for (const [tag, src] of Object.entries(images)) {
+    await run('node', [IG, 'image', 'build', path.join(ROOT, src), '-t', tag], { env, cwd: ROOT });
+  }
+  // The same objects for the C consumer, with the same flags ig's build uses.
+  const vmlinuxDir = path.join(ROOT, 'bpf', 'vmlinux', 'x86');
+  if (!existsSync(path.join(vmlinuxDir, 'vmlinux.h'))) {
+    const h = await run('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c']);
+    await run('mkdir', ['-p', vmlinuxDir]);
+    writeFileSync(path.join(vmlinuxDir, 'vmlinux.h'), h);
+  }
+  const objs = {};
+  for (const g of ['emit_small', 'emit_open']) {
+    const o = path.join(dir, `${g}.o`);
+    await run('clang-19', ['-target', 'bpf', '-O2', '-g', '-D__TARGET_ARCH_x86', '-I', path.join(ROOT, 'bpf/include'),
+      '-I', vmlinuxDir, '-I', path.join(vendor, 'include'), '-c', path.join(ROOT, `bench/gadgets/${g}/program.bpf.c`), '-o', o]);
+    await run('llvm-strip-19', ['-g', o]);
+    objs[g] = o;
+  }
+  // files the load generators open
+  const target = path.join(dir, 'igbench-target');
+  const probe = path.join(dir, 'igbench-probe');
+  writeFileSync(target, 'x');
+  writeFileSync(probe, 'x');
+  return {
+    dir,
+    store,
+    env,
+    objs,
+    target,
+    probe,
+    load: path.join(bin, 'load'),
+    sink: path.join(bin, 'sink'),
+    consumer: path.join(bin, 'consumer'),
+  };
+}
