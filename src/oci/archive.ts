@@ -9,6 +9,7 @@ import { normalizeReference, parseReference } from './reference.js';
 import type { Store } from './store.js';
 import type { Descriptor, ImageIndex, ImageManifest } from './types.js';
 import { resolveLocal, notFoundLocally } from './image.js';
+import { isSignatureReference, signatureReference } from './signing.js';
 
 const MTIME = new Date(0);
 
@@ -25,6 +26,13 @@ export async function exportImages(store: Store, refs: string[], file: string): 
     if (!d) throw notFoundLocally(full);
     entries.push({ mediaType: d.mediaType, digest: d.digest, size: d.size, annotations: { ...(d.annotations ?? {}), [ANN.refName]: full } });
     await store.reachable(d, digests);
+    // An image's signatures go with it, so it still verifies after `import` on an offline machine.
+    const sigRef = signatureReference(parseReference(full), d.digest);
+    const sig = await store.resolveTag(sigRef);
+    if (sig && !entries.some((e) => e.annotations?.[ANN.refName] === sigRef)) {
+      entries.push({ mediaType: sig.mediaType, digest: sig.digest, size: sig.size, annotations: { [ANN.refName]: sigRef } });
+      await store.reachable(sig, digests, true);
+    }
   }
   entries.sort((a, b) => (a.annotations![ANN.refName]! < b.annotations![ANN.refName]! ? -1 : 1));
   const files = new Map<string, Buffer | string>();
@@ -52,7 +60,7 @@ export async function exportImages(store: Store, refs: string[], file: string): 
   pack.finalize();
   await out;
   await fs.rename(tmp, file);
-  return { images: entries.length, blobs: digests.size };
+  return { images: entries.filter((e) => !isSignatureReference(e.annotations![ANN.refName]!)).length, blobs: digests.size };
 }
 
 const MAX_IMPORT = 2 ** 31; // 2 GiB in memory at most

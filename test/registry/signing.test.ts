@@ -92,4 +92,16 @@ describe('image signatures (cosign format)', () => {
     const allowed = await runIg(['run', 'trace_open', '--allowed-gadgets', 'ghcr.io/inspektor-gadget/gadget/*', '--pull', 'never', '-o', 'json', '-t', '1', ...store('a')]);
     expect(allowed.code, allowed.stderr).toBe(0);
   });
+
+  it('export/import keeps the signature, so an air-gapped machine can verify', async () => {
+    const tar = path.join(tmp, 'signed.tar');
+    const e = await runIg(['image', 'export', 'trace_open', tar, ...store('a')]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/exported 1 image /);
+    expect((await runIg(['image', 'import', tar, ...store('c')])).code).toBe(0);
+    const v = await runIg(['image', 'verify', 'trace_open', '--public-key', pub, '--offline', ...store('c')]);
+    expect(v.code, v.stderr).toBe(0);
+    const list = await runIg(['image', 'list', ...store('c')]);
+    expect(list.stdout).not.toMatch(/\.sig/);
+  });
 });
