@@ -10,7 +10,8 @@ let ns: ChildProcess;
 let nsMntns: number;
 beforeAll(async () => {
   await buildGadget('gadgets/trace_open', 'trace_open', store.env);
-  ns = spawn('unshare', ['--mount', '--fork', 'sh', '-c', 'while :; do cat /etc/hostname >/dev/null; sleep 0.2; done'], { stdio: 'ignore' });
+  // its own process group, so the forked shell dies with unshare at the end
+  ns = spawn('unshare', ['--mount', '--fork', 'sh', '-c', 'while :; do cat /etc/hostname >/dev/null; sleep 0.2; done'], { stdio: 'ignore', detached: true });
   // the forked shell is unshare's child; its mount namespace is the new one
   const child = await waitFor(() => {
     try {
@@ -22,7 +23,7 @@ beforeAll(async () => {
   nsMntns = mntnsOf(child);
 }, 120_000);
 afterAll(() => {
-  ns?.kill('SIGKILL');
+  if (ns?.pid) process.kill(-ns.pid, 'SIGKILL');
   store.cleanup();
 });
 

@@ -4,6 +4,7 @@ import { imageCommand, buildAliasCommand } from './image.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { listContainersCommand } from './list-containers.js';
 import { versionCommand } from './version.js';
+import { daemonCommand } from './daemon.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -14,4 +15,5 @@ export const commands: CommandModule<any, any>[] = [
   logoutCommand,
   listContainersCommand,
   versionCommand,
+  daemonCommand,
 ];

@@ -15,6 +15,10 @@ export const runOptions = {
   'verify-image': { type: 'boolean', describe: 'refuse images without a signature by --public-key (default: on when a key is given)' },
   'public-key': { type: 'string', array: true, describe: 'public key (PEM) whose signature the image must carry; repeatable' },
   'allowed-gadgets': { type: 'string', describe: 'comma list of images allowed to run: name@sha256:…, name:tag, or prefix*' },
+  'remote-address': { type: 'string', describe: 'run on ig daemons instead of here: comma list of unix:///path or tcp://HOST:PORT (merged output)' },
+  'tls-cert-file': { type: 'string', describe: 'with --remote-address: client certificate (PEM)' },
+  'tls-key-file': { type: 'string', describe: 'with --remote-address: client key (PEM)' },
+  'tls-ca-file': { type: 'string', describe: 'with --remote-address: CA that signed the daemon\'s certificate (PEM); turns TLS on' },
   'metrics-listen': { type: 'string', describe: 'serve the gadget\'s counter_/gauge_/hist_ maps as Prometheus metrics on host:port' },
 } satisfies Record<string, Options>;
 

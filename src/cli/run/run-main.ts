@@ -8,7 +8,7 @@ import { getGadgetImage, type PullPolicy } from '../../oci/index.js';
 import { GadgetInstance } from '../../runtime/instance.js';
 import type { ParamSpec } from '../../gadget/params.js';
 import { IgError } from '../../errors.js';
-import { runGadgetSession } from './session.js';
+import { runGadgetSession, type SessionIO } from './session.js';
 import { admit } from './admission.js';
 
 /**
@@ -30,7 +30,11 @@ export async function runMain(rawArgv: string[]): Promise<void> {
   }
 }
 
-async function runWithArgs(argv: string[], stopSignal: AbortSignal): Promise<void> {
+/**
+ * `ig run` from parsed-out argv, with its output going to `io` (the terminal by
+ * default; the daemon passes a gRPC stream). Exported for the daemon.
+ */
+export async function runWithArgs(argv: string[], stopSignal: AbortSignal, io: SessionIO = {}): Promise<void> {
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
   const first = await base(argv).help(false).strict(false).exitProcess(false).fail(usageFailure(undefined)).parseAsync();
   const image = first._[1] === undefined ? undefined : String(first._[1]);
@@ -42,6 +46,18 @@ async function runWithArgs(argv: string[], stopSignal: AbortSignal): Promise<voi
     throw new IgError('usage', 'ig run needs a gadget image', { hint: 'e.g. `ig run trace_open`; `ig image list` shows the images you have' });
   }
 
+  if (first['remote-address']) {
+    // The image, its params and the kernel are the nodes' business: hand the flags over as typed.
+    const { runRemote, nodeArgs } = await import('../../service/client.js');
+    const after = argv.slice(argv.indexOf(image) + 1);
+    await runRemote({
+      addresses: String(first['remote-address']).split(',').map((s) => s.trim()).filter(Boolean),
+      image, args: nodeArgs(after), output: String(first.output), fields: first.fields as string | undefined,
+      tls: { cert: first['tls-cert-file'] as string | undefined, key: first['tls-key-file'] as string | undefined, ca: first['tls-ca-file'] as string | undefined },
+      stop: stopSignal,
+    });
+    return;
+  }
   const oci = ociOptionsFrom(first);
   const img = await getGadgetImage(image, first.pull as PullPolicy, oci);
   await admit(img, first as unknown as Record<string, unknown>, oci, first.pull as PullPolicy);
@@ -72,7 +88,7 @@ async function runWithArgs(argv: string[], stopSignal: AbortSignal): Promise<voi
       if (given) params[p.key] = String(args[p.key]);
     }
     if (stopSignal.aborted) return;
-    await runGadgetSession(inst, args as unknown as Record<string, unknown>, params, stopSignal);
+    await runGadgetSession(inst, args as unknown as Record<string, unknown>, params, stopSignal, io);
   } finally {
     await inst.close();
   }

@@ -15,6 +15,17 @@ import type { Sink } from '../../output/sink.js';
 
 type Args = Record<string, unknown>;
 
+/**
+ * Where a session's output goes. The CLI prints (the default); the daemon sends
+ * each datasource's fields and batches to a remote client instead.
+ */
+export interface SessionIO {
+  /** the sink for a datasource, made once its fields are known */
+  sinkFor?: (ds: DataSourceSpec, lost: LostCounter) => Sink;
+  /** messages for the user (lost events, skipped records): stderr by default */
+  notice?: (text: string) => void;
+}
+
 /** One datasource's path from decoded batch to output. */
 interface Route {
   ds: DataSourceSpec;
@@ -28,17 +39,20 @@ interface Route {
  * --map-fetch-count). Everything is released on every path (the caller closes
  * the instance).
  */
-export async function runGadgetSession(inst: GadgetInstance, args: Args, params: Record<string, string>, stop: AbortSignal): Promise<void> {
+export async function runGadgetSession(inst: GadgetInstance, args: Args, params: Record<string, string>, stop: AbortSignal, io: SessionIO = {}): Promise<void> {
   const containers = await ContainerStage.open(inst, args);
   try {
-    await runWith(inst, args, params, containers, stop);
+    await runWith(inst, args, params, containers, stop, io);
   } finally {
     await containers?.close();
   }
 }
 
-async function runWith(inst: GadgetInstance, args: Args, params: Record<string, string>, containers: ContainerStage | null, stop: AbortSignal): Promise<void> {
-  const lost = new LostCounter({ stream: process.stderr });
+async function runWith(
+  inst: GadgetInstance, args: Args, params: Record<string, string>, containers: ContainerStage | null, stop: AbortSignal, io: SessionIO,
+): Promise<void> {
+  const notice = io.notice ?? ((t: string) => process.stderr.write(t));
+  const lost = new LostCounter({ stream: { write: (t: string) => (notice(t), true) } });
   const output = String(args.output ?? 'columns');
   const filterSpecs = (args.filter as string[] | undefined) ?? [];
   const sortKeys = args.sort as string | undefined;
@@ -66,10 +80,10 @@ async function runWith(inst: GadgetInstance, args: Args, params: Record<string, 
   inst.attach();
   const metricsAddr = args['metrics-listen'] as string | undefined;
   const metrics = metricsAddr ? await startMetricsServer(metricsAddr, metricsReader(inst.spec, (m) => inst.mapFd(m))) : undefined;
-  if (metrics) process.stderr.write(`serving metrics on ${metrics.url}\n`);
+  if (metrics) notice(`serving metrics on ${metrics.url}\n`);
 
   const sinkOf = (r: Route): Sink => {
-    r.sink ??= sinkFor(output, r.ds, lost, args.fields === undefined ? undefined : String(args.fields));
+    r.sink ??= io.sinkFor ? io.sinkFor(r.ds, lost) : sinkFor(output, r.ds.fields, lost, args.fields === undefined ? undefined : String(args.fields));
     return r.sink;
   };
 
@@ -81,7 +95,7 @@ async function runWith(inst: GadgetInstance, args: Args, params: Record<string, 
     try {
       stats.received += b.events.length;
       lost.add(b.lost);
-      for (const w of b.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+      for (const w of b.warnings ?? []) notice(`warning: ${w}\n`);
       const r = routes.get(b.datasource);
       if (!r) return;
       const out = r.accept(containers ? containers.apply(b) : b);
@@ -123,8 +137,8 @@ async function runWith(inst: GadgetInstance, args: Args, params: Record<string, 
     await metrics?.close();
     clearTimeout(timer);
     if (!readerGone) for (const r of routes.values()) await r.sink?.end();
-    lost.reportTotal(process.stderr);
-    if (process.env.IG_STATS) process.stderr.write(`ig-stats: received=${stats.received} shown=${stats.shown} lost=${lost.total}\n`);
+    lost.reportTotal({ write: (t: string) => (notice(t), true) });
+    if (process.env.IG_STATS) notice(`ig-stats: received=${stats.received} shown=${stats.shown} lost=${lost.total}\n`);
   }
   if (failure) throw failure;
 }

@@ -1,4 +1,4 @@
-import type { DataSourceSpec } from '../../gadget/spec.js';
+import type { FieldDesc } from '../../gadget/datasource.js';
 import type { LostCounter } from '../../operators/lost.js';
 import { selectFields } from '../../operators/fields.js';
 import { createSink, type Sink } from '../../output/index.js';
@@ -7,8 +7,8 @@ import { createSink, type Sink } from '../../output/index.js';
  * Columns show the default set (fields not hidden); JSON and YAML carry every
  * field, raw ones included, unless --fields narrows them — as users of IG expect.
  */
-export function sinkFor(format: string, ds: DataSourceSpec, lost: LostCounter, fieldsSpec: string | undefined): Sink {
+export function sinkFor(format: string, allFields: readonly FieldDesc[], lost: LostCounter, fieldsSpec: string | undefined): Sink {
   const all = format === 'json' || format === 'jsonpretty' || format === 'yaml';
-  const fields = fieldsSpec === undefined && all ? ds.fields : selectFields(ds.fields, fieldsSpec);
+  const fields = fieldsSpec === undefined && all ? [...allFields] : selectFields(allFields, fieldsSpec);
   return createSink(format, { fields, lost });
 }

@@ -1,0 +1,18 @@
+import type { CommandModule } from 'yargs';
+
+interface DaemonArgs { host: string; 'tls-cert-file'?: string; 'tls-key-file'?: string; 'tls-client-ca-file'?: string }
+
+export const daemonCommand: CommandModule<object, DaemonArgs> = {
+  command: 'daemon',
+  describe: 'serve gadget runs to remote clients (ig run --remote-address) over gRPC',
+  builder: (y) =>
+    y
+      .option('host', { alias: 'H', type: 'string', default: 'unix:///var/run/ig/ig.socket', describe: 'where to listen: unix:///path or tcp://IP:PORT' })
+      .option('tls-cert-file', { type: 'string', describe: 'server certificate (PEM); with --tls-key-file turns TLS on' })
+      .option('tls-key-file', { type: 'string', describe: 'server key (PEM)' })
+      .option('tls-client-ca-file', { type: 'string', describe: 'CA for client certificates (PEM); makes them required' }),
+  handler: async (a) => {
+    const { serveUntilStopped } = await import('../../service/daemon-main.js');
+    await serveUntilStopped(a.host, { cert: a['tls-cert-file'], key: a['tls-key-file'], ca: a['tls-client-ca-file'] });
+  },
+};
