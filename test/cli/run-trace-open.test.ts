@@ -115,6 +115,8 @@ describe('ig run refuses bad input clearly', () => {
   it('an unknown flag', async () => {
     const r = await runIg(['run', 'trace_open', '--bogus-flag', '1', '-t', '1'], { env });
     assertCleanError(r, /unknown flag --bogus-flag\n/);
+    const negated = await runIg(['run', 'trace_open', '--no-such-param', '1', '-t', '1'], { env });
+    assertCleanError(negated, /unknown flag --no-such-param\n/);
   });
 
   it('a param of the wrong type', async () => {

@@ -36,7 +36,7 @@ export async function runMain(rawArgv: string[]): Promise<void> {
  */
 export async function runWithArgs(argv: string[], stopSignal: AbortSignal, io: SessionIO = {}): Promise<void> {
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
-  const first = await base(argv).help(false).strict(false).exitProcess(false).fail(usageFailure(undefined)).parseAsync();
+  const first = await base(argv).help(false).strict(false).exitProcess(false).fail(usageFailure(undefined, argv)).parseAsync();
   const image = first._[1] === undefined ? undefined : String(first._[1]);
   if (!image) {
     if (wantsHelp) {
@@ -73,7 +73,7 @@ export async function runWithArgs(argv: string[], stopSignal: AbortSignal, io: S
       .strictOptions()
       .help()
       .exitProcess(false)
-      .fail(usageFailure(image))
+      .fail(usageFailure(image, argv))
       .parseAsync(argv, {}, (_err, _argv, output) => {
         if (output) {
           helped = true;
@@ -112,16 +112,20 @@ function describeImage(inst: GadgetInstance): string {
   return `${d ? `: ${d}` : ''}\nDatasources: ${kinds || 'none'}`;
 }
 
-function usageFailure(image: string | undefined) {
+function usageFailure(image: string | undefined, argv: string[]) {
   return (msg: string, err: Error | undefined): never => {
-    throw err ?? new IgError('usage', friendlyUsage(msg), { hint: `run \`ig run ${image ?? 'IMAGE'} --help\` to see the flags` });
+    throw err ?? new IgError('usage', friendlyUsage(msg, argv), { hint: `run \`ig run ${image ?? 'IMAGE'} --help\` to see the flags` });
   };
 }
 
-/** yargs says "Unknown arguments: bogus-flag, bogusFlag"; say it once, as the user typed it. */
-function friendlyUsage(msg: string): string {
+/**
+ * yargs says "Unknown arguments: bogus-flag, bogusFlag"; say it once, as the user
+ * typed it (yargs reads `--no-x` as "x negated", so name `--no-x` when that was typed).
+ */
+function friendlyUsage(msg: string, argv: string[]): string {
   const m = msg.match(/^Unknown arguments?: (.*)$/);
   if (!m) return msg;
-  const names = m[1].split(', ').filter((n) => !/[A-Z]/.test(n));
+  const typed = (n: string) => argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`));
+  const names = m[1].split(', ').filter((n) => !/[A-Z]/.test(n)).map((n) => (!typed(n) && typed(`no-${n}`) ? `no-${n}` : n));
   return `unknown flag${names.length > 1 ? 's' : ''} ${names.map((n) => (n.length === 1 ? `-${n}` : `--${n}`)).join(', ')}`;
 }
