@@ -125,7 +125,11 @@ export class BpfObject {
   /** Release one link made by attach(). */
   detach(link: number): void;
   /** Create an iterator from an iter/ program, read it to the end, release it. */
-  readIter(prog: string, opts?: { mapFd?: number }): Buffer;
+  /**
+   * With `netnsPath` (e.g. /proc/PID/ns/net), socket iterators (tcp, udp) walk that
+   * network namespace instead of the caller's.
+   */
+  readIter(prog: string, opts?: { mapFd?: number; netnsPath?: string }): Buffer;
   /** Release every link, map and program. Idempotent. */
   close(): void;
 }

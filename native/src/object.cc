@@ -7,6 +7,8 @@
 #include <bpf/libbpf.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -410,9 +412,12 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     bpf_program* p = FindProg(info);
     std::string what = std::string(bpf_program__section_name(p)) + " (" + bpf_program__name(p) + ")";
     int mapFd = -1;
+    std::string netns;
     if (info.Length() > 1 && info[1].IsObject()) {
       Napi::Value v = info[1].As<Napi::Object>().Get("mapFd");
       if (v.IsNumber()) mapFd = v.As<Napi::Number>().Int32Value();
+      Napi::Value n = info[1].As<Napi::Object>().Get("netnsPath");
+      if (n.IsString()) netns = n.As<Napi::String>().Utf8Value();
     }
     LogCapture cap;
     bpf_link* link;
@@ -429,11 +434,31 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       std::string log = cap.text();
       ThrowError(env, "attach", "attaching iterator " + what, errno, &log);
     }
-    int fd = bpf_iter_create(bpf_link__fd(link));
+    // Socket iterators (tcp, udp, unix) walk the network namespace of the thread that creates
+    // the iterator fd: to read another namespace, create it on a short-lived thread that
+    // joined that namespace (setns affects only the calling thread for CLONE_NEWNET).
+    int fd = -1;
+    int createErr = 0;
+    if (netns.empty()) {
+      fd = bpf_iter_create(bpf_link__fd(link));
+      createErr = errno;
+    } else {
+      std::thread t([&]() {
+        int nsfd = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
+        if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) != 0) {
+          createErr = errno;
+          if (nsfd >= 0) close(nsfd);
+          return;
+        }
+        close(nsfd);
+        fd = bpf_iter_create(bpf_link__fd(link));
+        createErr = errno;
+      });
+      t.join();
+    }
     if (fd < 0) {
-      int err = errno;
       bpf_link__destroy(link);
-      ThrowError(env, "iter", "creating iterator " + what, err);
+      ThrowError(env, "iter", "creating iterator " + what + (netns.empty() ? "" : " in network namespace " + netns), createErr);
     }
     std::vector<uint8_t> out;
     size_t used = 0;

@@ -21,6 +21,8 @@ export interface InstanceOptions {
   /** toppers: milliseconds between fetches, and how many (0 = until stopped) */
   mapFetchIntervalMs?: number;
   mapFetchCount?: number;
+  /** snapshotters: network namespaces (e.g. /proc/PID/ns/net) whose sockets tcp/udp iterators read; default: ours */
+  netnsPaths?: () => string[];
 }
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { GadgetInstance } from '../../runtime/instance.js';
 import type { EventBatch } from '../../gadget/datasource.js';
 import type { DataSourceSpec } from '../../gadget/spec.js';
@@ -76,6 +77,20 @@ export class ContainerStage {
       events.push(e);
     }
     return events.length === b.events.length ? b : { ...b, events };
+  }
+
+  /**
+   * Network namespaces a socket snapshot should read: the selected containers'
+   * (and ours with --host), or without a selection ours and every container's.
+   */
+  netnsPaths(): string[] {
+    const paths = new Map<number, string>();
+    const self = statSync('/proc/self/ns/net').ino;
+    if (!this.sel || this.sel.host) paths.set(self, '/proc/self/ns/net');
+    for (const c of this.sel ? this.selected() : this.coll.list()) {
+      if (!paths.has(c.netns)) paths.set(c.netns, `/proc/${c.pid}/ns/net`);
+    }
+    return [...paths.values()];
   }
 
   async close(): Promise<void> {

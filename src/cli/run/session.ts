@@ -129,6 +129,7 @@ async function runWith(
     const done = inst.start(onBatch, {
       mapFetchIntervalMs: parseDuration('map-fetch-interval', String(args['map-fetch-interval'] ?? '1s')),
       mapFetchCount: Number(args['map-fetch-count'] ?? 0),
+      netnsPaths: containers ? () => containers.netnsPaths() : undefined,
     });
     // A gadget with only metrics maps has no source that ends: it serves until stopped.
     await Promise.race([stopped, done.length ? Promise.all(done) : stopped]);

@@ -22,6 +22,6 @@ export function startSource(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec
       return startMapFetch(obj, spec, ds, ds.source, onBatch, opts);
     case 'iter-text':
     case 'iter-typed':
-      return startIterator(obj, spec, ds, ds.source, onBatch);
+      return startIterator(obj, spec, ds, ds.source, onBatch, opts.netnsPaths);
   }
 }

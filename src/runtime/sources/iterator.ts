@@ -8,19 +8,30 @@ import type { BatchSink, RunningSource } from './index.js';
 
 type IterSpec = Extract<SourceSpec, { type: 'iter-text' | 'iter-typed' }>;
 
+const SOCKET_ITER = /^iter(\.s)?\/(tcp|udp|unix)$/;
+
 /**
  * A snapshotter: each iterator program is read once to the end and the records
  * (text pairs or raw structs) become one table.
  */
-export function startIterator(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, s: IterSpec, onBatch: BatchSink): RunningSource {
+export function startIterator(
+  obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, s: IterSpec, onBatch: BatchSink, netnsPaths?: () => string[],
+): RunningSource {
+  const sections = new Map(spec.programs.map((p) => [p.name, p.section]));
+  /** One read per network namespace for socket iterators (they see only the namespace they are created in). */
+  const reads = (prog: string): { netnsPath?: string }[] => {
+    const paths = SOCKET_ITER.test(sections.get(prog) ?? '') ? netnsPaths?.() : undefined;
+    return paths?.length ? paths.map((netnsPath) => ({ netnsPath })) : [{}];
+  };
   const run = async () => {
     const events: Event[] = [];
     const warnings: string[] = [];
-    for (const prog of s.programs) {
+    for (const prog of s.programs) for (const where of reads(prog)) {
       let out: Buffer;
       try {
-        out = obj.readIter(prog);
+        out = obj.readIter(prog, where);
       } catch (err) {
+        if (where.netnsPath && (err as { errno?: number }).errno === 2) continue; // the container ended meanwhile
         throw new IgError('kernel', `reading iterator "${prog}" failed: ${(err as Error).message}`, { cause: err });
       }
       if (s.type === 'iter-text') {
