@@ -2,12 +2,13 @@
 /*
  * sink: reads JSON lines from stdin as fast as possible, discards them, and
  * reports on stdout (one line each, flushed):
- *   first SECS                when the first event line arrives (one containing MARKER, if given)
+ *   first SECS                when the first event line arrives (one containing READY, if given)
  *   window LINES SECS         event lines counted during the window (after the warm-up)
  *   eof LINES MARKERS LOSTTOTAL LOSTLINES   at end of input
  * Lines starting with {"lost": are not events: their "lostTotal" is tracked.
  *
- *   sink [--marker STR] [--warmup-ms N] [--window-ms N]
+ *   sink [--ready STR] [--marker STR] [--warmup-ms N] [--window-ms N]
+ * MARKERS counts the event lines containing MARKER.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -28,10 +29,12 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	const char *marker = NULL;
+	const char *marker = NULL, *ready = NULL;
 	double warmup = 0, window = 0;
 	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--marker"))
+		if (!strcmp(argv[i], "--ready"))
+			ready = argv[i + 1];
+		else if (!strcmp(argv[i], "--marker"))
 			marker = argv[i + 1];
 		else if (!strcmp(argv[i], "--warmup-ms"))
 			warmup = atof(argv[i + 1]) / 1000;
@@ -66,10 +69,9 @@ int main(int argc, char **argv)
 					}
 				} else {
 					lines++;
-					int hit = marker && memmem(s, nl - s, marker, mlen);
-					if (hit)
+					if (marker && memmem(s, nl - s, marker, mlen))
 						markers++;
-					if (state == 0 && (!marker || hit)) {
+					if (state == 0 && (!ready || memmem(s, nl - s, ready, strlen(ready)))) {
 						t_first = t;
 						printf("first %.6f\n", t - t_start);
 						fflush(stdout);

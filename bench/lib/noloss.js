@@ -1,5 +1,5 @@
 // 2. No-loss rate: trace_open under a paced open() load, default 256 KiB ring buffer.
-import { IG } from './setup.js';
+import { igArgs } from './setup.js';
 import { startPiped } from './pipe.js';
 import { lineReader, sleep, start, stop } from './procs.js';
 
@@ -11,7 +11,7 @@ async function rung(ctx, rate, secs) {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const loadOut = lineReader(load.stdout);
-  const pipe = startPiped(ctx, 'node', [IG, 'run', 'trace_open', '-o', 'json', '--pid', String(load.pid)], {
+  const pipe = startPiped(ctx, 'node', igArgs('run', 'trace_open', '-o', 'json', '--pid', String(load.pid)), {
     env: ctx.env,
     sinkArgs: ['--marker', 'igbench-target'],
   });

@@ -1,5 +1,5 @@
 // 3. Overhead: 200,000 open+close (C), untraced vs traced by ig (JSON into a pipe) vs bpftrace.
-import { IG } from './setup.js';
+import { igArgs } from './setup.js';
 import { startPiped } from './pipe.js';
 import { median, run, start, stop } from './procs.js';
 
@@ -19,7 +19,7 @@ async function workload(ctx, reps) {
 }
 
 async function traced(ctx, cmd, args, reps) {
-  const pipe = startPiped(ctx, cmd, args, { env: ctx.env, sinkArgs: ['--marker', 'igbench-probe'] });
+  const pipe = startPiped(ctx, cmd, args, { env: ctx.env, sinkArgs: ['--ready', 'igbench-probe'] });
   const probe = start(ctx.load, ['probe', ctx.probe], { stdio: ['ignore', 'ignore', 'inherit'] });
   let xs;
   try {
@@ -42,7 +42,7 @@ export async function overhead(ctx, opts, log) {
   const out = { count: COUNT, reps, untraced: { secs: base, median: median(base) } };
   log(`  ${out.untraced.median.toFixed(3)} s`);
   log('overhead: traced by ig run trace_open -o json | sink');
-  out.ig = await traced(ctx, 'node', [IG, 'run', 'trace_open', '-o', 'json'], reps);
+  out.ig = await traced(ctx, 'node', igArgs('run', 'trace_open', '-o', 'json'), reps);
   log(`  ${out.ig.median.toFixed(3)} s (received ${out.ig.received} lines, lost ${out.ig.lostTotal})`);
   log('overhead: traced by bpftrace (sys_enter_openat, printf) | sink');
   out.bpftrace = await traced(ctx, 'bpftrace', ['-e', BPFTRACE], reps);

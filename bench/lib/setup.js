@@ -6,6 +6,13 @@ import { run, tempDir } from './procs.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 export const IG = path.join(ROOT, 'bin', 'ig.js');
+/** Extra node flags for every measured ig process (A/B a fix or profile via a preload):
+ *  IG_BENCH_NODE_ARGS="--import /abs/path/preload.mjs" */
+const NODE_ARGS = (process.env.IG_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** argv for `node bin/ig.js ...args` */
+export function igArgs(...args) {
+  return [...NODE_ARGS, IG, ...args];
+}
 
 export async function setup(log) {
   if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {

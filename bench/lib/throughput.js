@@ -1,5 +1,5 @@
 // 1. Throughput: ring buffer → decoded events → JSON lines into a pipe, events/s.
-import { IG } from './setup.js';
+import { igArgs } from './setup.js';
 import { startPiped } from './pipe.js';
 import { lineReader, start, stop } from './procs.js';
 
@@ -33,7 +33,7 @@ async function measure(ctx, tool, kind, perCall, { warmupMs, windowMs }) {
   let cmd, args;
   if (tool === 'ig') {
     cmd = 'node';
-    args = [IG, 'run', k.image, '-o', 'json', '--target-pid', String(load.pid), '--per-call', String(perCall)];
+    args = igArgs('run', k.image, '-o', 'json', '--target-pid', String(load.pid), '--per-call', String(perCall));
   } else if (tool === 'c') {
     cmd = ctx.consumer;
     args = [ctx.objs[k.obj], kind, String(load.pid), String(perCall)];
@@ -43,7 +43,7 @@ async function measure(ctx, tool, kind, perCall, { warmupMs, windowMs }) {
   }
   const pipe = startPiped(ctx, cmd, args, {
     env: ctx.env,
-    sinkArgs: ['--marker', '"pid":', '--warmup-ms', String(warmupMs), '--window-ms', String(windowMs)],
+    sinkArgs: ['--ready', '"pid":', '--warmup-ms', String(warmupMs), '--window-ms', String(windowMs)],
   });
   load.stdin.write('go\n');
   let result;
