@@ -8,6 +8,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <csignal>
+#include <pthread.h>
 #include <sched.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -243,7 +245,16 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     Napi::Env env = info.Env();
     NeedLoaded(env, false);
     LogCapture cap;
+    // The verifier gives up (EAGAIN) when a signal is pending; a CPU profiler's SIGPROF
+    // (node --cpu-prof) arrives every millisecond. Hold it back on this thread while loading.
+    sigset_t prof, old;
+    sigemptyset(&prof);
+    sigaddset(&prof, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &prof, &old);
     int err = bpf_object__load(obj_);
+    int loadErrno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = loadErrno;
     if (err != 0) {
       std::string log = cap.text();
       ThrowError(env, "load", "loading eBPF object " + name_, err, &log);

@@ -104,9 +104,41 @@ export function formatWallNs(wallNs: bigint, utc = false): string {
   return `${date}T${time}${tz}`;
 }
 
+/**
+ * The hot path of `formatTimestamp`: a boot-time ns that fits a number (up to ~104 days of
+ * uptime) is split into seconds and ns with number arithmetic, and the date-and-time text is
+ * reused for every event of the same wall-clock second, so per event only the nanoseconds
+ * are formatted. Everything else takes formatWallNs.
+ */
+let fastOffset: { of: bigint; sec: number; ns: number } | undefined;
+let cachedSec = NaN;
+let cachedPrefix = '';
+let cachedSuffix = '';
+
+function formatBootNumber(bootNs: number): string {
+  const off = bootOffsetNs();
+  if (fastOffset?.of !== off) {
+    fastOffset = { of: off, sec: Number(off / 1_000_000_000n), ns: Number(off % 1_000_000_000n) };
+    cachedSec = NaN;
+  }
+  let sec = Math.floor(bootNs / 1e9);
+  let ns = bootNs - sec * 1e9 + fastOffset.ns;
+  sec += fastOffset.sec;
+  if (ns >= 1e9) { sec += 1; ns -= 1e9; } else if (ns < 0) { sec -= 1; ns += 1e9; }
+  if (sec !== cachedSec) {
+    const full = formatWallNs(BigInt(sec) * 1_000_000_000n);
+    const dot = full.indexOf('.');
+    cachedPrefix = full.slice(0, dot + 1);
+    cachedSuffix = full.slice(dot + 10);
+    cachedSec = sec;
+  }
+  return cachedPrefix + String(ns).padStart(9, '0') + cachedSuffix;
+}
+
 /** `gadget_timestamp` formatter. 0 (not set by the gadget) stays "0". */
 export function formatTimestamp(bootNs: unknown, utc = false): string {
   if (typeof bootNs !== 'bigint' && typeof bootNs !== 'number') return String(bootNs);
   if (bootNs === 0 || bootNs === 0n) return '0';
+  if (!utc && typeof bootNs === 'number' && Number.isSafeInteger(bootNs)) return formatBootNumber(bootNs);
   return formatWallNs(bootNsToWallNs(typeof bootNs === 'number' ? Math.trunc(bootNs) : bootNs), utc);
 }

@@ -4,6 +4,7 @@ import { IgError } from '../errors.js';
 import { gadgetService, grpcTarget, type ServiceClient, type TlsFiles } from './proto.js';
 import { LostCounter } from '../operators/lost.js';
 import { sinkFor } from '../cli/run/sinks.js';
+import { blockingStdoutPipe } from '../output/stdout.js';
 import type { Sink } from '../output/sink.js';
 import type { FieldDesc } from '../gadget/datasource.js';
 
@@ -50,6 +51,7 @@ export interface RemoteRun {
  * node in `k8s.node`. A node that fails is reported by name; the others go on.
  */
 export async function runRemote(r: RemoteRun): Promise<void> {
+  blockingStdoutPipe();
   const lost = new LostCounter({ stream: process.stderr });
   const sinks = new Map<string, Sink>();
   const errors: IgError[] = [];

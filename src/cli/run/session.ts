@@ -7,6 +7,7 @@ import { parseSort, sortBatch } from '../../operators/sort.js';
 import { limitBatch, parseMaxEntries } from '../../operators/limit.js';
 import { LostCounter } from '../../operators/lost.js';
 import { sinkFor } from './sinks.js';
+import { blockingStdoutPipe } from '../../output/stdout.js';
 import { ContainerStage } from './containers.js';
 import { startMetricsServer } from '../../metrics/server.js';
 import { metricsReader } from '../../metrics/gadget-maps.js';
@@ -52,6 +53,7 @@ async function runWith(
   inst: GadgetInstance, args: Args, params: Record<string, string>, containers: ContainerStage | null, stop: AbortSignal, io: SessionIO,
 ): Promise<void> {
   const notice = io.notice ?? ((t: string) => process.stderr.write(t));
+  if (!io.sinkFor) blockingStdoutPipe();
   const lost = new LostCounter({ stream: { write: (t: string) => (notice(t), true) } });
   const output = String(args.output ?? 'columns');
   const filterSpecs = (args.filter as string[] | undefined) ?? [];
