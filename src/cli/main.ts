@@ -1,10 +1,10 @@
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { globalOptions } from './options.js';
 import { handleError } from './errors.js';
-import { commands } from './commands/index.js';
 
 /** Build the parser; exported so tests can parse without spawning a process. */
-export function parser(argv: string[]): Argv {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function parser(argv: string[], commands: CommandModule<any, any>[]): Argv {
   let y = yargs(argv)
     .scriptName('ig')
     .usage('ig: run eBPF gadgets shipped as OCI images\n\nUsage: $0 <command> [flags]')
@@ -31,7 +31,10 @@ export async function main(argv: string[]): Promise<void> {
       await runMain(argv);
       return;
     }
-    await parser(argv).parseAsync();
+    // Command modules (and what they pull in: registry client, gRPC, tar) load only now, so
+    // `ig run` above starts without them.
+    const { commands } = await import('./commands/index.js');
+    await parser(argv, commands).parseAsync();
   } catch (err) {
     process.exitCode = handleError(err);
   }

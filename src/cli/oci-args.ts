@@ -1,4 +1,4 @@
-import type { OciOptions } from '../oci/index.js';
+import type { OciOptions } from '../oci/image.js';
 import type { GlobalArgs } from './options.js';
 
 /** The global registry/store flags as the OCI layer takes them. */

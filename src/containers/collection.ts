@@ -2,10 +2,6 @@ import fs from 'node:fs';
 import { IgError } from '../errors.js';
 import { matches } from './selector.js';
 import { hostNamespaces, mntnsOf } from './ns.js';
-import { CriSource } from './sources/cri.js';
-import { PodmanSource } from './sources/podman.js';
-import { DockerSource } from './sources/docker.js';
-import { ContainerdNativeSource } from './sources/containerd.js';
 import { ProcSource } from './sources/proc.js';
 import type { RuntimeSource } from './sources/source.js';
 import type { CollectionOptions, ContainerInfo, ContainerSelector } from './types.js';
@@ -56,17 +52,19 @@ function socketFor(rt: RuntimeName, o: CollectionOptions): string {
   return given || DEFAULT_SOCKETS[rt];
 }
 
-function makeSource(rt: RuntimeName, socket: string, containerdNamespace: string): RuntimeSource {
+/** A runtime's client, loaded only when its socket exists (the gRPC ones cost ~100 ms to load). */
+async function makeSource(rt: RuntimeName, socket: string, containerdNamespace: string): Promise<RuntimeSource> {
   switch (rt) {
     case 'containerd':
       // The CRI plugin serves exactly the "k8s.io" namespace; others need containerd's own API.
-      return containerdNamespace === 'k8s.io' ? new CriSource(rt, socket) : new ContainerdNativeSource(socket, containerdNamespace);
+      if (containerdNamespace === 'k8s.io') return new (await import('./sources/cri.js')).CriSource(rt, socket);
+      return new (await import('./sources/containerd.js')).ContainerdNativeSource(socket, containerdNamespace);
     case 'cri-o':
-      return new CriSource(rt, socket);
+      return new (await import('./sources/cri.js')).CriSource(rt, socket);
     case 'podman':
-      return new PodmanSource(socket);
+      return new (await import('./sources/podman.js')).PodmanSource(socket);
     case 'docker':
-      return new DockerSource(socket);
+      return new (await import('./sources/docker.js')).DockerSource(socket);
   }
 }
 
@@ -139,7 +137,7 @@ export class ContainerCollection {
           if (named) throw new IgError('container', `${rt} socket ${socket} does not exist`, { hint });
           continue;
         }
-        const src = makeSource(rt, socket, opts.containerdNamespace || 'k8s.io');
+        const src = await makeSource(rt, socket, opts.containerdNamespace || 'k8s.io');
         try {
           await src.connect();
         } catch (e) {

@@ -324,6 +324,23 @@ export function formatDuration(v: unknown): string {
 // ---------------------------------------------------------------- registry
 
 /** Formatters by BTF typedef name. Enums are per type: use `enumFormatter`. */
+/**
+ * Flags and modes take few distinct values (a handful of open flag sets, a few modes), and
+ * formatting them builds several strings: remember the last few hundred results.
+ */
+function memoized(fn: (v: unknown) => string, max = 512): (v: unknown) => string {
+  const cache = new Map<unknown, string>();
+  return (v) => {
+    let s = cache.get(v);
+    if (s === undefined) {
+      s = fn(v);
+      if (cache.size >= max) cache.clear();
+      cache.set(v, s);
+    }
+    return s;
+  };
+}
+
 export const formatters: Record<string, (v: unknown) => string> = {
   gadget_timestamp: (v) => formatTimestamp(v),
   gadget_errno: formatErrno,
@@ -331,8 +348,8 @@ export const formatters: Record<string, (v: unknown) => string> = {
   gadget_syscall: formatSyscall,
   gadget_uid: formatUid,
   gadget_gid: formatGid,
-  gadget_file_flags: formatFileFlags,
-  gadget_file_mode: formatFileMode,
+  gadget_file_flags: memoized(formatFileFlags),
+  gadget_file_mode: memoized(formatFileMode),
   gadget_l3endpoint_t: formatL3Endpoint,
   gadget_l4endpoint_t: formatL4Endpoint,
   gadget_bytes: formatBytes,

@@ -1,5 +1,6 @@
 import { IgError } from '../../errors.js';
-import { Store, RegistryClient, verifyImage, loadPublicKey, checkAllowed, type GadgetImage, type OciOptions, type PullPolicy } from '../../oci/index.js';
+import type { GadgetImage, OciOptions, PullPolicy } from '../../oci/image.js';
+import { checkAllowed } from '../../oci/signing.js';
 
 /**
  * What may run: with --public-key (or --verify-image) the image must carry a
@@ -17,6 +18,9 @@ export async function admit(img: GadgetImage, args: Record<string, unknown>, oci
   if (keyFiles.length === 0) {
     throw new IgError('usage', '--verify-image needs at least one --public-key', { hint: 'pass the signer\'s PEM public key, or --verify-image=false' });
   }
+  const { Store } = await import('../../oci/store.js');
+  const { RegistryClient } = await import('../../oci/registry.js');
+  const { verifyImage, loadPublicKey } = await import('../../oci/signing.js');
   const store = await Store.open(oci.store);
   const client = pull === 'never' ? undefined : new RegistryClient({ authfile: oci.authfile, insecureRegistries: oci.insecureRegistries });
   await verifyImage(store, img.reference, keyFiles.map(loadPublicKey), client);

@@ -4,7 +4,7 @@ import { globalOptions } from '../options.js';
 import { runOptions, joinDashValues } from '../commands/run.js';
 import { containerOptions } from '../container-options.js';
 import { ociOptionsFrom } from '../oci-args.js';
-import { getGadgetImage, type PullPolicy } from '../../oci/index.js';
+import { getGadgetImage, type PullPolicy } from '../../oci/image.js';
 import { GadgetInstance } from '../../runtime/instance.js';
 import type { ParamSpec } from '../../gadget/params.js';
 import { IgError } from '../../errors.js';
