@@ -6,7 +6,7 @@
 // consume (the eBPF side may submit with BPF_RB_NO_WAKEUP, so data can be pending
 // without a wakeup), then hand the batch over.
 //
-// Memory bound / back pressure: the TSFN queue holds at most kQueueSize batches of at
+// Memory bound / back pressure: the TSFN queue holds at most kQueueSize (32) batches of at
 // most maxBatchBytes each (plus one being filled). Batches are handed over with
 // BlockingCall, so when JS falls behind the native thread blocks; the kernel ring then
 // fills up and the eBPF side sees failed reserves (counted as lost samples) instead of
@@ -33,7 +33,7 @@ namespace ig {
 
 namespace {
 
-constexpr size_t kQueueSize = 4;
+constexpr size_t kQueueSize = 32;  // absorbs JS pauses (GC, a blocking write) of ~100 ms at 128k events/s; bounds memory at 32 MiB
 
 struct Batch {
   std::vector<uint8_t> data;
