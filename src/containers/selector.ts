@@ -1,5 +1,6 @@
 import { IgError } from '../errors.js';
 import type { ContainerInfo, ContainerSelector, LabelRequirement, NameFilter } from './types.js';
+import { splitCommaList } from '../text/comma-list.js';
 
 /** The CLI flags a selector is read from (yargs keys). */
 export const SELECTOR_FLAGS = ['containername', 'k8s-namespace', 'k8s-podname', 'k8s-containername', 'k8s-selector', 'host'] as const;
@@ -12,27 +13,10 @@ function flagValue(args: Record<string, unknown>, key: string): string | undefin
   return String(v);
 }
 
-/** Split on commas, honouring `\,` as a literal comma. */
-function splitList(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    if (ch === '\\' && s[i + 1] === ',') {
-      cur += ',';
-      i++;
-    } else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
 
 function parseNameList(flag: string, raw: string): NameFilter {
   const f: NameFilter = { include: [], exclude: [] };
-  for (const part0 of splitList(raw)) {
+  for (const part0 of splitCommaList(raw)) {
     const part = part0.trim();
     const neg = part.startsWith('!');
     const name = neg ? part.slice(1).trim() : part;
@@ -69,7 +53,7 @@ function parseLabels(raw: string): LabelRequirement[] {
       hint: "use key=value, key!=value (or '!key=value'), key (has the label) or '!key' (lacks it), comma separated",
     });
   };
-  for (const part0 of splitList(raw)) {
+  for (const part0 of splitCommaList(raw)) {
     const part = part0.trim();
     if (part === '') bad(part0, 'is empty');
     let neg = false;

@@ -5,6 +5,7 @@
  */
 import { IgError } from '../errors.js';
 import type { Event, EventBatch, FieldDesc } from '../gadget/datasource.js';
+import { splitCommaList } from '../text/comma-list.js';
 
 export type FilterOp = '==' | '!=' | '>=' | '>' | '<=' | '<' | '~' | '!~';
 
@@ -21,24 +22,7 @@ export interface FilterExpr {
 const OPS: FilterOp[] = ['==', '!=', '!~', '>=', '<=', '>', '<', '~'];
 
 /** Split one -F value on unescaped commas; `\,` becomes `,` (other backslashes are kept for regexes). */
-export function splitFilterSpec(spec: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < spec.length; i++) {
-    const c = spec[i]!;
-    if (c === '\\' && spec[i + 1] === ',') {
-      cur += ',';
-      i++;
-    } else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else {
-      cur += c;
-    }
-  }
-  out.push(cur);
-  return out;
-}
+export const splitFilterSpec = splitCommaList;
 
 function availableHint(fields: readonly FieldDesc[]): string {
   return `available fields: ${fields.map((f) => f.name).join(', ')}`;

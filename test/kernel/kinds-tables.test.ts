@@ -3,29 +3,22 @@
 // map-name HASH topper (print_hash_topper, cumulative). Trigger: a copy of /bin/pwd named
 // `igtpwd`, so other tests' getcwd(2) calls are told apart by comm.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runIg } from '../helpers/ig.js';
 import { tempStore, buildGadget } from '../helpers/gadgets.js';
 import { runWith } from '../helpers/run-with.js';
+import { getcwdTrigger } from '../helpers/getcwd.js';
 
 const store = tempStore();
 const env = store.env;
 const work = mkdtempSync(path.join(tmpdir(), 'ig-tables-'));
-const PWD = path.join(work, 'igtpwd');
-const COMM = 'igtpwd';
+const trigger = getcwdTrigger(work, 'igtpwd');
+const COMM = trigger.comm;
+const pwd = trigger.run;
 
-function pwd(n: number): number[] {
-  const pids: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = spawnSync(PWD, ['-P'], { stdio: 'ignore' });
-    expect(r.status).toBe(0);
-    pids.push(r.pid!);
-  }
-  return pids;
-}
 
 /** `-o json` of a table gadget: one JSON array per line (per fetch / snapshot). */
 function tables(stdout: string): Record<string, unknown>[][] {
@@ -33,7 +26,6 @@ function tables(stdout: string): Record<string, unknown>[][] {
 }
 
 beforeAll(async () => {
-  copyFileSync('/bin/pwd', PWD);
   for (const g of ['iter_text', 'mapiter_topper', 'print_hash_topper']) await buildGadget(`test/gadgets/${g}`, g, env);
 }, 120_000);
 afterAll(() => {

@@ -3,33 +3,24 @@
 // and the perf-buffer fallback giving the same output. Trigger: a copy of /bin/pwd under a
 // name of our own (comm `igkpwd`), so getcwd(2) calls of other tests on the machine never count.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jsonLines, runIg } from '../helpers/ig.js';
 import { tempStore, buildGadget } from '../helpers/gadgets.js';
 import { runWith, cleanErrorProblems, uptimeNs } from '../helpers/run-with.js';
+import { getcwdTrigger } from '../helpers/getcwd.js';
 
 const store = tempStore();
 const env = store.env;
 const work = mkdtempSync(path.join(tmpdir(), 'ig-kinds-'));
-const PWD = path.join(work, 'igkpwd'); // comm "igkpwd"
-const COMM = 'igkpwd';
+const trigger = getcwdTrigger(work, 'igkpwd');
+const COMM = trigger.comm;
+const pwd = trigger.run;
 
-/** Run our pwd copy `n` times (one getcwd(2) each); returns the pids. */
-function pwd(n: number): number[] {
-  const pids: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = spawnSync(PWD, ['-P'], { stdio: 'ignore' });
-    expect(r.status).toBe(0);
-    pids.push(r.pid!);
-  }
-  return pids;
-}
 
 beforeAll(async () => {
-  copyFileSync('/bin/pwd', PWD);
   for (const g of ['print_ringbuf', 'print_perf', 'marker_tracer', 'decode_shapes']) {
     await buildGadget(`test/gadgets/${g}`, g, env);
   }
