@@ -162,7 +162,7 @@ export interface RecordBatch {
  *
  * - The thread polls with `pollTimeoutMs` (default 10) and drains the ring after every
  *   poll, woken or not, so records submitted with BPF_RB_NO_WAKEUP arrive within one timeout.
- * - A batch is cut at `maxBatchBytes` (default 1 MiB). `data` is handed over without a copy.
+ * - A batch is cut at `maxBatchBytes` (default 256 KiB). `data` is a copy V8 owns (so V8 accounts for it and frees it promptly).
  * - Back pressure: at most 4 batches wait for JS; beyond that the native thread blocks, the
  *   kernel ring fills and the eBPF side sees failed reserves / lost samples. Memory stays bounded.
  * - perf: `sizes[i]` is the raw sample size, which the kernel pads so that size + 4 is a
