@@ -245,11 +245,15 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     Napi::Env env = info.Env();
     NeedLoaded(env, false);
     LogCapture cap;
-    // The verifier gives up (EAGAIN) when a signal is pending; a CPU profiler's SIGPROF
-    // (node --cpu-prof) arrives every millisecond. Hold it back on this thread while loading.
+    // The verifier gives up (EAGAIN) when a signal is pending on the loading thread: a CPU
+    // profiler's SIGPROF (every millisecond), or Ctrl-C arriving mid-load. Block them on this
+    // thread while loading: the kernel then hands SIGINT/SIGTERM to another thread, where
+    // Node's handler still sees them, and the load completes (ig then stops cleanly).
     sigset_t prof, old;
     sigemptyset(&prof);
     sigaddset(&prof, SIGPROF);
+    sigaddset(&prof, SIGINT);
+    sigaddset(&prof, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &prof, &old);
     int err = bpf_object__load(obj_);
     int loadErrno = errno;

@@ -16,8 +16,11 @@ export interface InstanceOptions {
   params?: Record<string, string>;
   /** turn ring buffers into perf buffers, as on a kernel without ring buffers */
   forcePerfBuffer?: boolean;
-  /** mount namespaces to keep; null/undefined = no in-kernel container filter */
-  mntnsFilter?: bigint[] | null;
+  /**
+   * In-kernel container filter: 'allow' = the map lists the namespaces to keep (IG's
+   * semantics), 'deny' = the namespaces to drop (see gadget/mntns_filter.h); absent = none.
+   */
+  mntnsFilter?: 'allow' | 'deny' | null;
   /** toppers: milliseconds between fetches, and how many (0 = until stopped) */
   mapFetchIntervalMs?: number;
   mapFetchCount?: number;
@@ -28,6 +31,9 @@ export interface InstanceOptions {
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 const FILTER_MAP = 'gadget_mntns_filter_map';
 const FILTER_FLAG = 'gadget_filter_by_mntns';
+const DENY_FLAG = 'gadget_mntns_filter_denies';
+/** A deny list holds every other namespace of the node; room for a large one. */
+const DENY_MAP_ENTRIES = 16384;
 const PERF_FLAG = 'gadget_buffer_use_perf';
 
 /**
@@ -103,14 +109,23 @@ export class GadgetInstance {
     }
     for (const ds of this.spec.datasources) this.adaptStreamMap(ds, !!opts.forcePerfBuffer);
     if (opts.forcePerfBuffer) this.setFlag(PERF_FLAG, 1);
-    if (opts.mntnsFilter) {
-      if (this.hasFilterMap()) this.setFlag(FILTER_FLAG, 1);
+    if (opts.mntnsFilter && this.hasFilterMap()) {
+      this.setFlag(FILTER_FLAG, 1);
+      if (opts.mntnsFilter === 'deny') {
+        this.setFlag(DENY_FLAG, 1);
+        this.obj.setMapMaxEntries(FILTER_MAP, DENY_MAP_ENTRIES);
+      }
     }
   }
 
   /** Whether the gadget can filter containers in the kernel (else the runtime filters in userspace). */
   hasFilterMap(): boolean {
     return this.spec.maps.some((m) => m.name === FILTER_MAP) && !!this.spec.btf.findVariable(FILTER_FLAG);
+  }
+
+  /** Whether the gadget's filter can run as a deny list (built against our headers). */
+  canDenyMntns(): boolean {
+    return this.hasFilterMap() && !!this.spec.btf.findVariable(DENY_FLAG);
   }
 
   private setFlag(variable: string, value: number): void {
@@ -169,7 +184,7 @@ export class GadgetInstance {
     }
   }
 
-  /** Make the in-kernel container filter hold exactly these mount namespaces. */
+  /** Make the in-kernel filter map hold exactly these mount namespaces (to keep or to drop, per its mode). */
   setMntnsFilter(ids: Iterable<bigint>): void {
     if (this.filterFd < 0) return;
     const n = native();

@@ -6,6 +6,12 @@
  * mount namespace ids of the selected containers (kept current as containers
  * come and go) and sets gadget_filter_by_mntns (frozen .rodata, so the check
  * compiles away when no selector is given).
+ *
+ * Deny mode (ours, not IG's): with gadget_mntns_filter_denies set, the map lists
+ * the namespaces to drop (the host's and those of containers not selected), so a
+ * namespace nobody knows yet (a container that just started) passes; the runtime
+ * holds its events until it knows whose it is. That way a container started after
+ * the gadget is traced from its very first event.
  */
 #ifndef __GADGET_MNTNS_FILTER_H
 #define __GADGET_MNTNS_FILTER_H
@@ -15,6 +21,7 @@
 #include <gadget/mntns.h>
 
 const volatile bool gadget_filter_by_mntns = false;
+const volatile bool gadget_mntns_filter_denies = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -26,9 +33,12 @@ struct {
 /* true when events of this mount namespace must be dropped */
 static __always_inline bool gadget_should_discard_mntns_id(gadget_mntns_id mntns_id)
 {
+	bool listed;
+
 	if (!gadget_filter_by_mntns)
 		return false;
-	return bpf_map_lookup_elem(&gadget_mntns_filter_map, &mntns_id) == NULL;
+	listed = bpf_map_lookup_elem(&gadget_mntns_filter_map, &mntns_id) != NULL;
+	return gadget_mntns_filter_denies ? listed : !listed;
 }
 
 static __always_inline bool gadget_should_discard_current_mntns(void)

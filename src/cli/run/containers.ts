@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import type { GadgetInstance } from '../../runtime/instance.js';
-import type { EventBatch } from '../../gadget/datasource.js';
+import type { Event, EventBatch } from '../../gadget/datasource.js';
 import type { DataSourceSpec } from '../../gadget/spec.js';
 import {
   ContainerCollection, parseSelector, matches, enrich, enrichmentFields, nodeName,
@@ -16,15 +16,42 @@ function ownerField(ds: DataSourceSpec): { name: string; by: 'mntns' | 'netns' }
   return n ? { name: n.name, by: 'netns' } : undefined;
 }
 
+/** How long events of a namespace nobody knows are held while the runtimes are asked again. */
+const DECIDE_ATTEMPTS = 4;
+const DECIDE_INTERVAL_MS = 250;
+/** Events held per unknown namespace at most; beyond, they are counted as lost. */
+const HOLD_LIMIT = 65536;
+
+interface Held { datasource: string; events: Event[] }
+
 /**
  * Containers in `ig run`: every event with a mount (else network) namespace id
- * gains the runtime.* and k8s.* fields; a selection (-c, --k8s-*) fills the
- * gadget's mntns filter map before its first event and keeps it current as
- * containers start and stop, and is applied in userspace too (for gadgets
- * without the map, for --host, and for events already in flight).
+ * gains the runtime.* and k8s.* fields; a selection (-c, --k8s-*) goes into the
+ * gadget's mntns filter map before its first event, kept current as containers
+ * start and stop, and is applied in userspace too.
+ *
+ * With gadgets built against our headers the map is a deny list (the host's
+ * namespace unless --host, and every container not selected): a namespace no one
+ * knows yet, a container that just started, passes the kernel, and its events are
+ * held here until the runtimes say whose it is — then shown, or dropped and its
+ * namespace denied. So a pod created after `ig run` started is traced from its
+ * first event, not from the next poll of its runtime.
  */
 export class ContainerStage {
   private unsubscribe?: () => void;
+  private mode: 'allow' | 'deny' | null = null;
+  private inst?: GadgetInstance;
+  private readonly hostMntns = BigInt(statSync('/proc/self/ns/mnt').ino);
+  /** namespaces found to belong to no container: denied in the kernel from then on */
+  private readonly notContainers = new Set<bigint>();
+  private readonly held = new Map<bigint, Held[]>();
+  /** events of unknown namespaces that turned out not to be selected (IG_STATS) */
+  dropped = 0;
+  /** where released events go (set by the session) */
+  release: (b: EventBatch) => void = () => {};
+  /** where overflowed held events are counted */
+  lost: (n: number) => void = () => {};
+
   private constructor(
     private readonly coll: ContainerCollection,
     private readonly sel: ContainerSelector | null,
@@ -47,36 +74,94 @@ export class ContainerStage {
     return stage;
   }
 
-  /** Whether the selection goes into the kernel (it cannot when host events are wanted too). */
-  kernelFilter(inst: GadgetInstance): boolean {
-    return !!this.sel && !this.sel.host && inst.hasFilterMap();
+  /** How the selection goes into the kernel: a deny list where the gadget allows it, else IG's allow list. */
+  kernelFilter(inst: GadgetInstance): 'allow' | 'deny' | null {
+    if (!this.sel || !inst.hasFilterMap()) return null;
+    if (inst.canDenyMntns()) return 'deny';
+    return this.sel.host ? null : 'allow'; // an allow list cannot let the host through
   }
 
   /** After load: fill the filter map and follow container changes. */
   start(inst: GadgetInstance): void {
-    if (!this.kernelFilter(inst)) return;
-    const sync = () => inst.setMntnsFilter(this.selected().map((c) => c.mntns));
-    sync();
-    this.unsubscribe = this.coll.onChange(sync);
+    this.mode = this.kernelFilter(inst);
+    if (!this.mode) return;
+    this.inst = inst;
+    this.sync();
+    this.unsubscribe = this.coll.onChange(() => this.sync());
   }
 
-  private selected(): ContainerInfo[] {
-    return this.coll.list().filter((c) => matches(c, this.sel!));
+  private sync(): void {
+    if (!this.inst || !this.mode) return;
+    if (this.mode === 'allow') {
+      this.inst.setMntnsFilter(this.coll.list().filter((c) => matches(c, this.sel!)).map((c) => c.mntns));
+      return;
+    }
+    const deny = new Set(this.notContainers);
+    if (!this.sel!.host) deny.add(this.hostMntns);
+    for (const c of this.coll.list()) if (!matches(c, this.sel!)) deny.add(c.mntns);
+    this.inst.setMntnsFilter(deny);
   }
 
   apply(b: EventBatch): EventBatch {
     const owner = this.owners.get(b.datasource);
     if (!owner) return b;
-    const events = [];
+    const events: Event[] = [];
     for (const e of b.events) {
       const id = e[owner.name];
-      const c = id === undefined ? undefined
-        : owner.by === 'mntns' ? this.coll.byMntns(BigInt(id as number | bigint)) : this.coll.byNetns(Number(id));
-      if (this.sel && !matches(c, this.sel)) continue;
-      enrich(e, c, this.node);
+      if (owner.by === 'mntns' && id !== undefined) {
+        const mnt = BigInt(id as number | bigint);
+        const c = this.coll.byMntns(mnt);
+        if (!c && this.sel && mnt !== this.hostMntns && !this.notContainers.has(mnt)) {
+          this.hold(mnt, b.datasource, e);
+          continue;
+        }
+        if (this.sel && !matches(c, this.sel)) continue;
+        enrich(e, c, this.node);
+      } else {
+        const c = id === undefined ? undefined : this.coll.byNetns(Number(id));
+        if (this.sel && !matches(c, this.sel)) continue;
+        enrich(e, c, this.node);
+      }
       events.push(e);
     }
     return events.length === b.events.length ? b : { ...b, events };
+  }
+
+  /** Keep an event of an unknown namespace until the runtimes are asked whose it is. */
+  private hold(mnt: bigint, datasource: string, e: Event): void {
+    let list = this.held.get(mnt);
+    if (!list) {
+      this.held.set(mnt, (list = []));
+      void this.decide(mnt);
+    }
+    const last = list[list.length - 1];
+    if (last?.datasource === datasource) {
+      if (last.events.length >= HOLD_LIMIT) return this.lost(1);
+      last.events.push(e);
+    } else {
+      list.push({ datasource, events: [e] });
+    }
+  }
+
+  private async decide(mnt: bigint): Promise<void> {
+    let c: ContainerInfo | undefined;
+    for (let i = 0; i < DECIDE_ATTEMPTS && !c; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, DECIDE_INTERVAL_MS));
+      await this.coll.refresh().catch(() => undefined);
+      c = this.coll.byMntns(mnt);
+    }
+    const held = this.held.get(mnt) ?? [];
+    this.held.delete(mnt);
+    if (c && matches(c, this.sel!)) {
+      for (const h of held) {
+        for (const e of h.events) enrich(e, c, this.node);
+        this.release({ datasource: h.datasource, events: h.events });
+      }
+      return;
+    }
+    for (const h of held) this.dropped += h.events.length;
+    if (!c) this.notContainers.add(mnt);
+    this.sync(); // deny it in the kernel from now on
   }
 
   /**
@@ -87,7 +172,7 @@ export class ContainerStage {
     const paths = new Map<number, string>();
     const self = statSync('/proc/self/ns/net').ino;
     if (!this.sel || this.sel.host) paths.set(self, '/proc/self/ns/net');
-    for (const c of this.sel ? this.selected() : this.coll.list()) {
+    for (const c of this.sel ? this.coll.list().filter((x) => matches(x, this.sel!)) : this.coll.list()) {
       if (!paths.has(c.netns)) paths.set(c.netns, `/proc/${c.pid}/ns/net`);
     }
     return [...paths.values()];
