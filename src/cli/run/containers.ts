@@ -16,6 +16,19 @@ function ownerField(ds: DataSourceSpec): { name: string; by: 'mntns' | 'netns' }
   return n ? { name: n.name, by: 'netns' } : undefined;
 }
 
+/**
+ * Whether anything would show or use the container fields: not when --fields is an exact
+ * list without k8s.* / runtime.* and no -F names them (then enriching every event, and
+ * asking the runtimes, is work nobody sees).
+ */
+function wantsEnrichment(args: Record<string, unknown>): boolean {
+  const isEnrichment = (name: string) => /^(k8s|runtime)\./.test(name.replace(/^[+-]/, ''));
+  const fields = args.fields === undefined ? undefined : String(args.fields).split(',').map((f) => f.trim());
+  if (!fields || fields.some((f) => f.startsWith('+') || f.startsWith('-')) || fields.some(isEnrichment)) return true;
+  const filters = (args.filter as string[] | undefined) ?? [];
+  return filters.some((f) => /(^|,)\s*(k8s|runtime)\./.test(f));
+}
+
 /** How long events of a namespace nobody knows are held while the runtimes are asked again. */
 const DECIDE_ATTEMPTS = 4;
 const DECIDE_INTERVAL_MS = 250;
@@ -67,6 +80,7 @@ export class ContainerStage {
       if (o) owners.set(ds.name, o);
     }
     if (owners.size === 0 && !sel) return null;
+    if (!sel && !wantsEnrichment(args)) return null;
     const coll = await ContainerCollection.open(collectionOptionsFromArgs(args));
     const stage = new ContainerStage(coll, sel, owners, nodeName());
     const extra = enrichmentFields(coll.hasKubernetes());
