@@ -192,6 +192,12 @@ export class ContainerStage {
     return [...paths.values()];
   }
 
+  /** At the end: events still waiting for a decision are dropped (and counted). */
+  discardHeld(): void {
+    for (const list of this.held.values()) for (const h of list) this.dropped += h.events.length;
+    this.held.clear();
+  }
+
   async close(): Promise<void> {
     this.unsubscribe?.();
     await this.coll.close();

@@ -155,7 +155,10 @@ async function runWith(
   } finally {
     await metrics?.close();
     clearTimeout(timer);
-    if (containers) containers.release = () => {}; // a decision arriving now has nowhere to go
+    if (containers) {
+      containers.release = () => {}; // a decision arriving now has nowhere to go
+      containers.discardHeld();
+    }
     if (!readerGone) for (const r of routes.values()) await r.sink?.end();
     lost.reportTotal({ write: (t: string) => (notice(t), true) });
     if (process.env.IG_STATS) {
