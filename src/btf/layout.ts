@@ -149,8 +149,3 @@ function endpointLeaf(spec: BtfSpec, type: BtfType, name: string, offset: number
     endpoint: { l4, addr: find(/^addr/), version: find(/^version$/), port: find(/^port$/), proto: find(/^proto(_raw)?$/) },
   };
 }
-
-/** Size in bytes of the struct a leaf list came from (for splitting raw arrays of records). */
-export function recordSize(spec: BtfSpec, typeId: number): number {
-  return spec.sizeOf(typeId);
-}

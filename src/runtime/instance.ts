@@ -227,11 +227,6 @@ export class GadgetInstance {
     return this.obj.mapFd(name);
   }
 
-  /** Kernel ids of the loaded programs (tests match them against bpftool). */
-  programIds(): number[] {
-    return this.loaded ? this.spec.programs.map((p) => this.obj.programId(p.name)) : [];
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
