@@ -8,6 +8,7 @@ import { runWithArgs } from '../cli/run/run-main.js';
 import type { SessionIO } from '../cli/run/session.js';
 import type { EventBatch } from '../gadget/datasource.js';
 import { nodeName } from '../containers/index.js';
+import { encodeValue } from '../output/json.js';
 
 /** Flags a remote client may not set: they name files and sockets on the daemon's machine. */
 const LOCAL_ONLY = ['--oci-store', '--authfile', '--containerd-socketpath', '--crio-socketpath', '--podman-socketpath',
@@ -18,7 +19,6 @@ const HIGH_WATER = 8 * 1024 * 1024;
 
 export interface Daemon { address: string; close(): Promise<void> }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? (x <= BigInt(Number.MAX_SAFE_INTEGER) && x >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString()) : x));
 
 /**
  * `ig daemon`: serves GadgetService on a unix socket or TCP address. Each
@@ -68,14 +68,14 @@ async function serveRun(call: grpc.ServerWritableStream<{ image: string; args: s
     const io: SessionIO = {
       notice: (text) => send({ notice: text }),
       sinkFor: (ds, lost) => {
-        send({ datasource: { name: ds.name, kind: ds.kind, fields_json: json(ds.fields) } });
+        send({ datasource: { name: ds.name, kind: ds.kind, fields_json: JSON.stringify(ds.fields) } });
         return {
           write(b: EventBatch) {
             if (call.writableLength > HIGH_WATER) {
               lost.add(b.events.length); // a slow client loses whole batches, counted, rather than growing our memory
               return;
             }
-            send({ batch: { datasource: b.datasource, events_json: json(b.events), lost: b.lost ?? 0, snapshot: !!b.snapshot } });
+            send({ batch: { datasource: b.datasource, events_json: encodeValue(b.events), lost: b.lost ?? 0, snapshot: !!b.snapshot } });
           },
           end: async () => {},
         };
