@@ -1,9 +1,8 @@
-import { statSync } from 'node:fs';
 import type { GadgetInstance } from '../../runtime/instance.js';
 import type { Event, EventBatch } from '../../gadget/datasource.js';
 import type { DataSourceSpec } from '../../gadget/spec.js';
 import {
-  ContainerCollection, parseSelector, matches, enrich, enrichmentFields, nodeName,
+  ContainerCollection, parseSelector, matches, enrich, enrichmentFields, nodeName, mntnsOf, netnsOf,
   type ContainerInfo, type ContainerSelector,
 } from '../../containers/index.js';
 import { collectionOptionsFromArgs } from '../container-options.js';
@@ -54,7 +53,7 @@ export class ContainerStage {
   private unsubscribe?: () => void;
   private mode: 'allow' | 'deny' | null = null;
   private inst?: GadgetInstance;
-  private readonly hostMntns = BigInt(statSync('/proc/self/ns/mnt').ino);
+  private readonly hostMntns = mntnsOf('self');
   /** namespaces found to belong to no container: denied in the kernel from then on */
   private readonly notContainers = new Set<bigint>();
   private readonly held = new Map<bigint, Held[]>();
@@ -111,7 +110,7 @@ export class ContainerStage {
       return;
     }
     const deny = new Set(this.notContainers);
-    if (!this.sel!.host) deny.add(this.hostMntns);
+    if (!this.sel!.host && this.hostMntns !== undefined) deny.add(this.hostMntns);
     for (const c of this.coll.list()) if (!matches(c, this.sel!)) deny.add(c.mntns);
     this.inst.setMntnsFilter(deny);
   }
@@ -184,8 +183,8 @@ export class ContainerStage {
    */
   netnsPaths(): string[] {
     const paths = new Map<number, string>();
-    const self = statSync('/proc/self/ns/net').ino;
-    if (!this.sel || this.sel.host) paths.set(self, '/proc/self/ns/net');
+    const self = netnsOf('self');
+    if (self !== undefined && (!this.sel || this.sel.host)) paths.set(self, '/proc/self/ns/net');
     for (const c of this.sel ? this.coll.list().filter((x) => matches(x, this.sel!)) : this.coll.list()) {
       if (!paths.has(c.netns)) paths.set(c.netns, `/proc/${c.pid}/ns/net`);
     }

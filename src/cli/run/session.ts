@@ -101,27 +101,24 @@ async function runWith(
     stats.shown += out.events.length;
     if (out.events.length || out.snapshot || out.lost) sinkOf(r).write(out);
   };
-  const onBatch = (b: EventBatch) => {
+  /** Batches arrive from native callbacks and timers: a failure stops the session instead of escaping. */
+  const guarded = (fn: (b: EventBatch) => void) => (b: EventBatch) => {
     try {
-      stats.received += b.events.length;
-      lost.add(b.lost);
-      for (const w of b.warnings ?? []) notice(`warning: ${w}\n`);
-      deliver(containers ? containers.apply(b) : b);
+      fn(b);
     } catch (err) {
       failure ??= err;
       wake();
     }
   };
+  const onBatch = guarded((b) => {
+    stats.received += b.events.length;
+    lost.add(b.lost);
+    for (const w of b.warnings ?? []) notice(`warning: ${w}\n`);
+    deliver(containers ? containers.apply(b) : b);
+  });
   if (containers) {
     // Events of a container that started after us, held until its runtime named it, arrive here.
-    containers.release = (b) => {
-      try {
-        deliver(b);
-      } catch (err) {
-        failure ??= err;
-        wake();
-      }
-    };
+    containers.release = guarded(deliver);
     containers.lost = (n) => lost.add(n);
   }
 
