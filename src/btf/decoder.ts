@@ -5,9 +5,38 @@ import { formatters, formatProto } from '../format/index.js';
 /** Decodes the record at byte `o` of a batch. `dv` and `u8` view the same bytes. */
 export type RecordDecoder = (dv: DataView, u8: Buffer, o: number) => Event;
 
+/**
+ * How a field's value is best written as JSON straight from the record bytes (see
+ * output/json-records.ts): `int` a number (<= 32 bits), `u64` a number or bigint, `cstr` a
+ * NUL-terminated char array at `at` of `size` bytes, `formatted` the text the function `fmt`
+ * makes of the value `raw` (the same text for the same value, so it can be kept), `timestamp`
+ * a gadget_timestamp of `raw`, `string` any JS string, `value` anything else (through encodeValue).
+ */
+export type WriteHint =
+  | { as: 'int' | 'u64' | 'string' | 'value' }
+  | { as: 'cstr'; at: string; size: number }
+  | { as: 'formatted'; fmt: string; raw: string }
+  | { as: 'timestamp'; raw: string };
+
+/**
+ * One field of a layout as code: a JS expression over `(dv, u8, o)` (and the helpers `H`, the
+ * constants `C`) that reads its value. The decoder puts every expression into one object literal;
+ * the JSON writer writes the selected ones straight into an output buffer.
+ */
+export interface FieldCode {
+  name: string;
+  expr: string;
+  write: WriteHint;
+  /** an upper bound of the JSON text's length in bytes, when one is known */
+  maxJson?: number;
+}
+
 export interface CompiledLayout {
   decode: RecordDecoder;
   fields: FieldDesc[];
+  /** each field's reading code, in `fields` order; `consts` are its `C[i]` */
+  codes: FieldCode[];
+  consts: unknown[];
   /** the generated source, for `IG_DEBUG` and tests */
   source: string;
 }
@@ -88,7 +117,8 @@ function compressV6(g: string[]): string {
   return `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;
 }
 
-const HELPERS = { u64, s64, str, bits, enumName, enumSet, endpoint, proto: formatProto };
+/** The helpers generated code calls as `H.x` (the JSON writer's code calls them too). */
+export const HELPERS = { u64, s64, str, bits, endpoint, proto: formatProto };
 
 function readExpr(l: Leaf, at: string): string {
   switch (l.size) {
@@ -121,6 +151,9 @@ function formatterOf(l: Leaf): string | undefined {
   return l.typedefs.find((t) => t in formatters);
 }
 
+/** The JSON text bound of an integer read of `size` bytes (a u64 beyond 2^53 is a quoted string). */
+const INT_JSON = [0, 4, 6, 11, 11, 0, 0, 0, 22];
+
 /**
  * Compile leaves into one straight-line function building the event object in a
  * single literal (one hidden class per layout, no per-field dispatch at run time).
@@ -130,12 +163,14 @@ function formatterOf(l: Leaf): string | undefined {
 export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: string[] } = {}): CompiledLayout {
   const consts: unknown[] = [];
   const constRef = (v: unknown) => `C[${consts.push(v) - 1}]`;
-  const pre: string[] = [];
-  const props: string[] = [];
+  const codes: FieldCode[] = [];
   const fields: FieldDesc[] = [];
   const seen = new Set<string>();
   const prefix = opts.prefix ?? '';
-  let tmp = 0;
+  const add = (desc: FieldDesc, code: Omit<FieldCode, 'name'>) => {
+    fields.push(desc);
+    codes.push({ name: desc.name, ...code });
+  };
 
   for (const l of leaves) {
     const name = prefix + l.name;
@@ -143,15 +178,29 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     seen.add(name);
     const at = l.offset === 0 ? 'o' : `o + ${l.offset}`;
     let expr: string;
+    let write: WriteHint = { as: 'value' };
+    let maxJson: number | undefined;
     switch (l.kind) {
-      case 'int': expr = readExpr(l, at); break;
-      case 'bool': expr = `dv.getUint8(${at}) !== 0`; break;
-      case 'float': expr = l.size === 4 ? `dv.getFloat32(${at}, true)` : `dv.getFloat64(${at}, true)`; break;
-      case 'string': expr = `H.str(u8, ${at}, ${l.size})`; break;
+      case 'int':
+        expr = readExpr(l, at);
+        if (l.size <= 8 && INT_JSON[l.size]) {
+          write = { as: l.size === 8 ? 'u64' : 'int' };
+          maxJson = INT_JSON[l.size];
+        }
+        break;
+      case 'bool': expr = `dv.getUint8(${at}) !== 0`; maxJson = 5; break;
+      case 'float': expr = l.size === 4 ? `dv.getFloat32(${at}, true)` : `dv.getFloat64(${at}, true)`; maxJson = 32; break;
+      case 'string':
+        expr = `H.str(u8, ${at}, ${l.size})`;
+        write = { as: 'cstr', at, size: l.size };
+        maxJson = l.size * 6 + 2; // every byte escaped as \u00XX at worst
+        break;
       case 'bitfield': expr = `H.bits(u8, o, ${l.bitOffset}, ${l.bits}, ${l.signed})`; break;
       case 'endpoint': {
         const e = l.endpoint!;
         expr = `H.endpoint(u8, ${at}, ${e.addr}, ${e.version}, ${e.port})`;
+        write = { as: 'string' };
+        maxJson = 56; // "[ffff:…:ffff]:65535"
         break;
       }
       case 'array': {
@@ -159,15 +208,22 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
         const items: string[] = [];
         for (let i = 0; i < e.count; i++) items.push(elemExpr(e, `${at} + ${i * e.size}`));
         expr = `[${items.join(', ')}]`;
+        maxJson = 2 + e.count * 33;
         break;
       }
       case 'enum': {
         const raw = readExpr(l, at);
-        expr = enumExpr(l, raw, constRef);
+        const fmt = enumFormatter(l, constRef);
+        expr = `${fmt}(${raw})`;
+        write = { as: 'formatted', fmt, raw };
         break;
       }
     }
-    if (l.kind === 'bitfield' && l.enumValues) expr = enumExpr(l, expr, constRef);
+    if (l.kind === 'bitfield' && l.enumValues) {
+      const fmt = enumFormatter(l, constRef);
+      write = { as: 'formatted', fmt, raw: expr };
+      expr = `${fmt}(${expr})`;
+    }
 
     const fmt = formatterOf(l);
     const kind = l.kind === 'bitfield' && l.enumValues ? 'string' : valueKind(l);
@@ -176,17 +232,16 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     if (isEndpointPart) desc.hidden = true;
 
     if (fmt && name.endsWith('_raw')) {
-      const t = `t${tmp++}`;
-      pre.push(`const ${t} = ${expr};`);
-      props.push(`${JSON.stringify(name)}: ${t}`);
+      add({ ...desc, hidden: true }, { expr, write, maxJson });
       const fname = name.slice(0, -4);
-      props.push(`${JSON.stringify(fname)}: ${constRef(formatters[fmt])}(${t})`);
-      fields.push({ ...desc, hidden: true });
-      fields.push({ name: fname, kind: 'string', typeName: fmt, rawOf: name, tags: opts.tags, ...(isEndpointPart ? { hidden: true } : {}) });
+      const f = constRef(formatters[fmt]);
+      add(
+        { name: fname, kind: 'string', typeName: fmt, rawOf: name, tags: opts.tags, ...(isEndpointPart ? { hidden: true } : {}) },
+        { expr: `${f}(${expr})`, write: fmt === 'gadget_timestamp' ? { as: 'timestamp', raw: expr } : { as: 'formatted', fmt: f, raw: expr } },
+      );
       seen.add(fname);
     } else {
-      props.push(`${JSON.stringify(name)}: ${expr}`);
-      fields.push(desc);
+      add(desc, { expr, write, maxJson });
     }
     if (l.kind === 'endpoint') {
       // JSON re-nests `ep.port` etc. under `ep`, where the `ep` string itself cannot live: as IG,
@@ -196,24 +251,36 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
       const addrName = `${name}.addr`;
       if (!seen.has(addrName) && e.addr >= 0) {
         seen.add(addrName);
-        props.push(`${JSON.stringify(addrName)}: H.endpoint(u8, ${at}, ${e.addr}, ${e.version}, -1)`);
-        fields.push({ ...hidden, name: addrName, typeName: 'gadget_ip_addr' });
+        add({ ...hidden, name: addrName, typeName: 'gadget_ip_addr' },
+          { expr: `H.endpoint(u8, ${at}, ${e.addr}, ${e.version}, -1)`, write: { as: 'string' }, maxJson: 48 });
       }
       const protoName = `${name}.proto`;
       if (!seen.has(protoName) && e.proto >= 0) {
         seen.add(protoName);
-        props.push(`${JSON.stringify(protoName)}: H.proto(dv.getUint16(${at} + ${e.proto}, true))`);
-        fields.push({ ...hidden, name: protoName, typeName: 'gadget_proto' });
+        add({ ...hidden, name: protoName, typeName: 'gadget_proto' },
+          { expr: `H.proto(dv.getUint16(${at} + ${e.proto}, true))`, write: { as: 'string' } });
       }
     }
   }
-  const source = `${pre.join('\n')}\nreturn {\n  ${props.join(',\n  ')}\n};`;
+  const source = `return {\n  ${codes.map((c) => `${JSON.stringify(c.name)}: ${c.expr}`).join(',\n  ')}\n};`;
   const factory = new Function('H', 'C', `return function decode(dv, u8, o) {\n${source}\n};`);
-  return { decode: factory(HELPERS, consts) as RecordDecoder, fields, source };
+  return { decode: factory(HELPERS, consts) as RecordDecoder, fields, codes, consts, source };
 }
 
-function enumExpr(l: Leaf, raw: string, constRef: (v: unknown) => string): string {
+/** A function reading one field of the layout from a record (e.g. its mount namespace id, without decoding the rest). */
+export function compileFieldReader(layout: CompiledLayout, name: string): ((dv: DataView, u8: Buffer, o: number) => unknown) | undefined {
+  const c = layout.codes.find((x) => x.name === name);
+  if (!c) return undefined;
+  return new Function('H', 'C', `return function read(dv, u8, o) { return ${c.expr}; };`)(HELPERS, layout.consts) as (dv: DataView, u8: Buffer, o: number) => unknown;
+}
+
+/** A constant function naming an enum's value (a set's: its flags joined with `|`). */
+function enumFormatter(l: Leaf, constRef: (v: unknown) => string): string {
   const values = l.enumValues ?? [];
-  if (l.isSet) return `H.enumSet(${constRef(values.map((v) => ({ name: v.name, value: BigInt(v.value) })))}, ${raw})`;
-  return `H.enumName(${constRef(new Map(values.map((v) => [v.value, v.name])))}, ${raw})`;
+  if (l.isSet) {
+    const set = values.map((v) => ({ name: v.name, value: BigInt(v.value) }));
+    return constRef((v: number | bigint) => enumSet(set, v));
+  }
+  const names = new Map(values.map((v) => [v.value, v.name]));
+  return constRef((v: number | bigint) => enumName(names, v));
 }

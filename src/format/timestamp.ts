@@ -111,28 +111,34 @@ export function formatWallNs(wallNs: bigint, utc = false): string {
  * are formatted. Everything else takes formatWallNs.
  */
 let fastOffset: { of: bigint; sec: number; ns: number } | undefined;
-let cachedSec = NaN;
-let cachedPrefix = '';
-let cachedSuffix = '';
 
-function formatBootNumber(bootNs: number): string {
+/** The wall-clock second `splitBootNumber` saw last, and its text before and after the nanoseconds. */
+export const wallSecond = { sec: NaN, prefix: '', suffix: '' };
+
+/** A boot-time ns number (< 2^53) → the nanoseconds within its wall-clock second; `wallSecond` is then that second. */
+export function splitBootNumber(bootNs: number): number {
   const off = bootOffsetNs();
   if (fastOffset?.of !== off) {
     fastOffset = { of: off, sec: Number(off / 1_000_000_000n), ns: Number(off % 1_000_000_000n) };
-    cachedSec = NaN;
+    wallSecond.sec = NaN;
   }
   let sec = Math.floor(bootNs / 1e9);
   let ns = bootNs - sec * 1e9 + fastOffset.ns;
   sec += fastOffset.sec;
   if (ns >= 1e9) { sec += 1; ns -= 1e9; } else if (ns < 0) { sec -= 1; ns += 1e9; }
-  if (sec !== cachedSec) {
+  if (sec !== wallSecond.sec) {
     const full = formatWallNs(BigInt(sec) * 1_000_000_000n);
     const dot = full.indexOf('.');
-    cachedPrefix = full.slice(0, dot + 1);
-    cachedSuffix = full.slice(dot + 10);
-    cachedSec = sec;
+    wallSecond.prefix = full.slice(0, dot + 1);
+    wallSecond.suffix = full.slice(dot + 10);
+    wallSecond.sec = sec;
   }
-  return cachedPrefix + String(ns).padStart(9, '0') + cachedSuffix;
+  return ns;
+}
+
+function formatBootNumber(bootNs: number): string {
+  const ns = splitBootNumber(bootNs);
+  return wallSecond.prefix + String(ns).padStart(9, '0') + wallSecond.suffix;
 }
 
 /** `gadget_timestamp` formatter. 0 (not set by the gadget) stays "0". */

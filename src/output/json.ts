@@ -41,13 +41,14 @@ export function encodeValue(v: unknown): string {
   }
 }
 
-interface Node {
+export interface Node {
   key: string;
   field?: string; // leaf: the flat field name
   children?: Node[];
 }
 
-function buildTree(names: readonly string[]): Node[] {
+/** Field names as the JSON nesting: `a.b` and `a.c` become one `a` object, in first-seen order. */
+export function buildTree(names: readonly string[]): Node[] {
   const root: Node = { key: '', children: [] };
   for (const name of names) {
     const parts = name.split('.');
@@ -97,6 +98,11 @@ export function nestEvent(e: Event, fieldNames: readonly string[]): Record<strin
   return JSON.parse(compileSerializer(fieldNames)(e)) as Record<string, unknown>;
 }
 
+/** The line JSON output carries when events were lost: since the previous one, and in all. */
+export function lostLine(lost: number, lostTotal: number): string {
+  return `{"lost":${lost},"lostTotal":${Math.max(lostTotal, lost)}}\n`;
+}
+
 export interface JsonSinkOptions extends BaseSinkOptions {
   fields: readonly FieldDesc[];
   pretty?: boolean;
@@ -139,7 +145,7 @@ export class JsonSink extends BaseSink {
       for (let i = 0; i < ev.length; i++) out += ser(ev[i]!) + '\n';
     }
     if (this.lostRecords && this.pendingLost > 0) {
-      out += `{"lost":${this.pendingLost},"lostTotal":${Math.max(this.lost.total, this.pendingLost)}}\n`;
+      out += lostLine(this.pendingLost, this.lost.total);
       this.pendingLost = 0;
     }
     if (out !== '') this.stream.write(out);
@@ -147,7 +153,7 @@ export class JsonSink extends BaseSink {
 
   override async end(): Promise<void> {
     if (this.lostRecords && this.pendingLost > 0) {
-      this.stream.write(`{"lost":${this.pendingLost},"lostTotal":${Math.max(this.lost.total, this.pendingLost)}}\n`);
+      this.stream.write(lostLine(this.pendingLost, this.lost.total));
       this.pendingLost = 0;
     }
     return super.end();

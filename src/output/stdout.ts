@@ -12,3 +12,12 @@ export function blockingStdoutPipe(): void {
   const s = process.stdout as unknown as { _type?: string; _handle?: { setBlocking?: (b: boolean) => unknown } };
   if (s._type === 'pipe') s._handle?.setBlocking?.(true);
 }
+
+/**
+ * stdout's descriptor when writing it directly blocks like a write through process.stdout
+ * would (a file, a terminal, or a pipe made blocking above); else undefined.
+ */
+export function stdoutFd(): number | undefined {
+  const s = process.stdout as unknown as { _type?: string; fd?: number };
+  return s._type === 'fs' || s._type === 'tty' || s._type === 'pipe' ? 1 : undefined;
+}

@@ -8,7 +8,7 @@ import { MapType, ProgType } from './kernel-constants.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
 import { setBootOffsetNs } from '../format/timestamp.js';
-import { startSource, type RunningSource } from './sources/index.js';
+import { startSource, type RawBatchSink, type RunningSource } from './sources/index.js';
 import { ensureTracefs, needsTracefs } from './tracefs.js';
 
 export interface InstanceOptions {
@@ -26,6 +26,11 @@ export interface InstanceOptions {
   mapFetchCount?: number;
   /** snapshotters: network namespaces (e.g. /proc/PID/ns/net) whose sockets tcp/udp iterators read; default: ours */
   netnsPaths?: () => string[];
+  /**
+   * Tracers: a datasource whose records the caller takes undecoded (the `-o json` fast path);
+   * undefined for the others, which get decoded batches as usual.
+   */
+  rawRecords?: (ds: DataSourceSpec) => RawBatchSink | undefined;
 }
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);

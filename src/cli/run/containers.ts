@@ -6,6 +6,7 @@ import {
   type ContainerInfo, type ContainerSelector,
 } from '../../containers/index.js';
 import { collectionOptionsFromArgs } from '../container-options.js';
+import { encodeValue } from '../../output/json.js';
 
 /** The field that says which container an event came from. */
 function ownerField(ds: DataSourceSpec): { name: string; by: 'mntns' | 'netns' } | undefined {
@@ -50,7 +51,7 @@ interface Held { datasource: string; events: Event[] }
  * first event, not from the next poll of its runtime.
  */
 export class ContainerStage {
-  private unsubscribe?: () => void;
+  private readonly unsubscribe: (() => void)[] = [];
   private mode: 'allow' | 'deny' | null = null;
   private inst?: GadgetInstance;
   private readonly hostMntns = mntnsOf('self');
@@ -100,7 +101,7 @@ export class ContainerStage {
     if (!this.mode) return;
     this.inst = inst;
     this.sync();
-    this.unsubscribe = this.coll.onChange(() => this.sync());
+    this.unsubscribe.push(this.coll.onChange(() => this.sync()));
   }
 
   private sync(): void {
@@ -138,6 +139,38 @@ export class ContainerStage {
       events.push(e);
     }
     return events.length === b.events.length ? b : { ...b, events };
+  }
+
+  /**
+   * For `-o json` straight from records (direct.ts): without a selection, the container
+   * fields depend on the owner id alone, so they are encoded once per container. Undefined
+   * when events must go through apply() (a selection holds and drops events).
+   */
+  encodedEnrichment(ds: DataSourceSpec): { owner: string; names: string[]; valuesOf: (id: unknown) => Buffer[] } | undefined {
+    const owner = this.owners.get(ds.name);
+    if (this.sel || !owner) return undefined;
+    const names = enrichmentFields(false).map((f) => f.name);
+    const encode = (c: ContainerInfo | undefined) => {
+      const e: Event = {};
+      enrich(e, c, this.node);
+      return names.map((n) => Buffer.from(encodeValue(e[n])));
+    };
+    const none = encode(undefined);
+    const known = new Map<unknown, Buffer[]>(); // by owner id, while no container changes
+    this.unsubscribe.push(this.coll.onChange(() => known.clear()));
+    return {
+      owner: owner.name,
+      names,
+      valuesOf: (id) => {
+        let v = known.get(id);
+        if (v) return v;
+        const c = owner.by === 'mntns' ? this.coll.byMntns(BigInt(id as number | bigint)) : this.coll.byNetns(Number(id));
+        if (!c) return none; // not cached: a container found later must show from then on
+        v = encode(c);
+        known.set(id, v);
+        return v;
+      },
+    };
   }
 
   /** Keep an event of an unknown namespace until the runtimes are asked whose it is. */
@@ -198,7 +231,7 @@ export class ContainerStage {
   }
 
   async close(): Promise<void> {
-    this.unsubscribe?.();
+    for (const u of this.unsubscribe) u();
     await this.coll.close();
   }
 }

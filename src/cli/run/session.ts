@@ -7,6 +7,7 @@ import { parseSort, sortBatch } from '../../operators/sort.js';
 import { limitBatch, parseMaxEntries } from '../../operators/limit.js';
 import { LostCounter } from '../../operators/lost.js';
 import { sinkFor } from './sinks.js';
+import { directJsonSinks } from './direct.js';
 import { blockingStdoutPipe } from '../../output/stdout.js';
 import { ContainerStage } from './containers.js';
 import { startMetricsServer } from '../../metrics/server.js';
@@ -84,6 +85,13 @@ async function runWith(
   const metrics = metricsAddr ? await startMetricsServer(metricsAddr, metricsReader(inst.spec, (m) => inst.mapFd(m))) : undefined;
   if (metrics) notice(`serving metrics on ${metrics.url}\n`);
 
+  // `-o json` with nothing in between: records go to JSON text undecoded (see direct.ts).
+  const direct = directJsonSinks(inst, {
+    output, fieldsSpec: args.fields === undefined ? undefined : String(args.fields), filters: filterSpecs,
+    toStdout: !io.sinkFor, containers,
+  }, lost);
+  for (const [name, sink] of direct) routes.get(name)!.sink = sink;
+
   const sinkOf = (r: Route): Sink => {
     r.sink ??= io.sinkFor ? io.sinkFor(r.ds, lost) : sinkFor(output, r.ds.fields, lost, args.fields === undefined ? undefined : String(args.fields));
     return r.sink;
@@ -101,16 +109,22 @@ async function runWith(
     stats.shown += out.events.length;
     if (out.events.length || out.snapshot || out.lost) sinkOf(r).write(out);
   };
+  /** `ig run … | head`: the reader went away; stop quietly, as other Unix tools do. */
+  let readerGone = false;
+  const fail = (err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') readerGone = true;
+    else failure ??= err;
+    wake();
+  };
   /** Batches arrive from native callbacks and timers: a failure stops the session instead of escaping. */
-  const guarded = (fn: (b: EventBatch) => void) => (b: EventBatch) => {
+  const guarded = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
     try {
-      fn(b);
+      fn(...a);
     } catch (err) {
-      failure ??= err;
-      wake();
+      fail(err);
     }
   };
-  const onBatch = guarded((b) => {
+  const onBatch = guarded((b: EventBatch) => {
     stats.received += b.events.length;
     lost.add(b.lost);
     for (const w of b.warnings ?? []) notice(`warning: ${w}\n`);
@@ -126,18 +140,7 @@ async function runWith(
   const stopped = new Promise<void>((r) => (wake = r));
   if (stop.aborted) wake();
   stop.addEventListener('abort', () => wake(), { once: true });
-  // `ig run … | head`: the reader went away; stop quietly, as other Unix tools do.
-  let readerGone = false;
-  const onStdoutError = (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') {
-      readerGone = true;
-      wake();
-    } else {
-      failure ??= err;
-      wake();
-    }
-  };
-  process.stdout.on('error', onStdoutError);
+  process.stdout.on('error', fail);
   const timeout = Number(args.timeout ?? 0);
   const timer = timeout > 0 ? setTimeout(wake, timeout * 1000) : undefined;
   try {
@@ -145,6 +148,16 @@ async function runWith(
       mapFetchIntervalMs: parseDuration('map-fetch-interval', String(args['map-fetch-interval'] ?? '1s')),
       mapFetchCount: Number(args['map-fetch-count'] ?? 0),
       netnsPaths: containers ? () => containers.netnsPaths() : undefined,
+      rawRecords: (ds) => {
+        const sink = direct.get(ds.name);
+        if (!sink) return undefined;
+        return guarded((records, n) => {
+          stats.received += records.offsets.length;
+          stats.shown += records.offsets.length;
+          lost.add(n);
+          sink.writeRecords(records, n);
+        });
+      },
     });
     // A gadget with only metrics maps has no source that ends: it serves until stopped.
     await Promise.race([stopped, done.length ? Promise.all(done) : stopped]);

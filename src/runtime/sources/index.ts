@@ -1,4 +1,4 @@
-import type { BpfObject } from '../../../native/index.js';
+import type { BpfObject, RecordBatch } from '../../../native/index.js';
 import type { GadgetSpec, DataSourceSpec } from '../../gadget/spec.js';
 import type { EventBatch } from '../../gadget/datasource.js';
 import type { InstanceOptions } from '../instance.js';
@@ -13,11 +13,13 @@ export interface RunningSource {
 }
 
 export type BatchSink = (b: EventBatch) => void;
+/** Takes a stream's records undecoded, with the events lost since the previous batch. */
+export type RawBatchSink = (records: RecordBatch, lost: number) => void;
 
 export function startSource(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, onBatch: BatchSink, opts: InstanceOptions): RunningSource {
   switch (ds.source.type) {
     case 'stream':
-      return startStream(obj, ds, ds.source, onBatch);
+      return startStream(obj, ds, ds.source, onBatch, opts.rawRecords?.(ds));
     case 'map':
       return startMapFetch(obj, spec, ds, ds.source, onBatch, opts);
     case 'iter-text':

@@ -2,7 +2,7 @@ import type { BpfObject, RecordBatch } from '../../../native/index.js';
 import type { DataSourceSpec, SourceSpec } from '../../gadget/spec.js';
 import type { Event } from '../../gadget/datasource.js';
 import { native } from '../native.js';
-import type { BatchSink, RunningSource } from './index.js';
+import type { BatchSink, RawBatchSink, RunningSource } from './index.js';
 
 type StreamSpec = Extract<SourceSpec, { type: 'stream' }>;
 
@@ -11,9 +11,10 @@ const LOST_POLL_MS = 1000;
 
 /**
  * A tracer: the native consumer thread hands whole batches; each is decoded with
- * the layout's generated decoder and passed on as one EventBatch.
+ * the layout's generated decoder and passed on as one EventBatch, or, when the
+ * caller takes records as they are (`raw`), passed on undecoded.
  */
-export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, onBatch: BatchSink): RunningSource {
+export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, onBatch: BatchSink, raw?: RawBatchSink): RunningSource {
   const n = native();
   const decode = ds.layout!.decode;
   const recordSize = ds.recordSize ?? 0;
@@ -23,7 +24,8 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, o
   // Every ring loss is such an error, so with a lost-samples map the map alone is the count.
   const kernelLost = !(lost && s.buffer === 'perf');
 
-  const handle = (b: RecordBatch) => {
+  const lostSince = (b: RecordBatch) => (kernelLost ? b.lost : 0) + (lost?.delta() ?? 0);
+  const decodeBatch = (b: RecordBatch) => {
     const events: Event[] = new Array(b.offsets.length);
     const dv = new DataView(b.data.buffer, b.data.byteOffset, b.data.byteLength);
     let k = 0;
@@ -39,8 +41,9 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, o
       }
     }
     events.length = k;
-    onBatch({ datasource: ds.name, events, lost: (kernelLost ? b.lost : 0) + (lost?.delta() ?? 0) });
+    onBatch({ datasource: ds.name, events, lost: lostSince(b) });
   };
+  const handle = raw ? (b: RecordBatch) => raw(b, lostSince(b)) : decodeBatch;
 
   const consumer = new n.RecordConsumer(obj.mapFd(s.map), s.buffer, handle);
   const timer = lost

@@ -1,0 +1,61 @@
+/**
+ * The `-o json` fast path: when nothing between the ring buffer and stdout needs an event as
+ * an object (no -F filter, no container selection, output to our stdout), a tracer's records go
+ * from the native batch straight into JSON text (output/json-records.ts), with no event objects
+ * at all; container fields come encoded, once per container. Same bytes as the decoded path;
+ * `IG_DIRECT_JSON=0` turns it off (to compare the two).
+ */
+import type { GadgetInstance } from '../../runtime/instance.js';
+import { compileFieldReader } from '../../btf/decoder.js';
+import type { ContainerStage } from './containers.js';
+import type { LostCounter } from '../../operators/lost.js';
+import { compileRecordWriter } from '../../output/json-records.js';
+import { DirectJsonSink } from '../../output/json-direct.js';
+import { stdoutFd } from '../../output/stdout.js';
+import { outputFields } from './sinks.js';
+
+export interface DirectOptions {
+  output: string;
+  fieldsSpec: string | undefined;
+  filters: readonly string[];
+  /** the session prints to our stdout (not the daemon's remote client) */
+  toStdout: boolean;
+  containers: ContainerStage | null;
+}
+
+/** The direct sinks by datasource name, for the tracers that can take the fast path (may be none). */
+export function directJsonSinks(inst: GadgetInstance, o: DirectOptions, lost: LostCounter): Map<string, DirectJsonSink> {
+  const sinks = new Map<string, DirectJsonSink>();
+  if (o.output !== 'json' || !o.toStdout || o.filters.length > 0 || process.env.IG_DIRECT_JSON === '0') return sinks;
+  for (const ds of inst.spec.datasources) {
+    if (ds.source.type !== 'stream' || !ds.layout) continue;
+    const names = outputFields(o.output, ds.fields, o.fieldsSpec).map((f) => f.name);
+    const enrichment = o.containers?.encodedEnrichment(ds);
+    if (o.containers && !enrichment) continue;
+    const known = new Set(ds.layout.codes.map((c) => c.name));
+    const external = names.filter((n) => !known.has(n));
+    if (!external.every((n) => enrichment?.names.includes(n))) continue;
+    let values: ((dv: DataView, u8: Buffer, o: number) => Buffer[]) | undefined;
+    if (enrichment && external.length) {
+      const ownerOf = compileFieldReader(ds.layout, enrichment.owner)!;
+      const pick = external.map((n) => enrichment.names.indexOf(n));
+      const picked = new WeakMap<Buffer[], Buffer[]>();
+      const all = pick.every((i, k) => i === k) && pick.length === enrichment.names.length;
+      values = all ? (dv, u8, at) => enrichment.valuesOf(ownerOf(dv, u8, at)) : (dv, u8, at) => {
+        const every = enrichment.valuesOf(ownerOf(dv, u8, at));
+        let v = picked.get(every);
+        if (!v) picked.set(every, (v = pick.map((i) => every[i]!)));
+        return v;
+      };
+    }
+    sinks.set(ds.name, new DirectJsonSink({
+      writer: compileRecordWriter(ds.layout, names, external),
+      external: values,
+      fieldNames: names,
+      recordSize: ds.recordSize ?? 0,
+      fd: stdoutFd(),
+      lost,
+    }));
+  }
+  return sinks;
+}

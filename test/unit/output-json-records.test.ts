@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { Leaf } from '../../src/btf/layout.js';
+import { compileLayout } from '../../src/btf/decoder.js';
+import { compileSerializer } from '../../src/output/json.js';
+import { compileRecordWriter } from '../../src/output/json-records.js';
+import { setBootOffsetNs, resetBootOffset } from '../../src/format/timestamp.js';
+
+// A record with every shape the writer specializes (and those it hands to encodeValue).
+const leaf = (l: Partial<Leaf> & Pick<Leaf, 'name' | 'offset' | 'kind' | 'size'>): Leaf => ({ signed: false, typedefs: [], cType: 'x', ...l });
+const LEAVES: Leaf[] = [
+  leaf({ name: 'timestamp_raw', offset: 0, kind: 'int', size: 8, typedefs: ['gadget_timestamp'] }),
+  leaf({ name: 'big', offset: 8, kind: 'int', size: 8 }),
+  leaf({ name: 'neg', offset: 16, kind: 'int', size: 8, signed: true }),
+  leaf({ name: 'pid', offset: 24, kind: 'int', size: 4 }),
+  leaf({ name: 'fd', offset: 28, kind: 'int', size: 4, signed: true }),
+  leaf({ name: 'port16', offset: 32, kind: 'int', size: 2 }),
+  leaf({ name: 'b', offset: 34, kind: 'int', size: 1, signed: true }),
+  leaf({ name: 'ok', offset: 35, kind: 'bool', size: 1 }),
+  leaf({ name: 'ratio', offset: 36, kind: 'float', size: 4, signed: true }),
+  leaf({ name: 'comm', offset: 40, kind: 'string', size: 16 }),
+  leaf({ name: 'path', offset: 56, kind: 'string', size: 32 }),
+  leaf({ name: 'error_raw', offset: 88, kind: 'int', size: 4, typedefs: ['gadget_errno'] }),
+  leaf({ name: 'flags_raw', offset: 92, kind: 'int', size: 4, typedefs: ['gadget_file_flags'] }),
+  leaf({ name: 'state', offset: 96, kind: 'enum', size: 4, enumValues: [{ name: 'UP', value: 1 }, { name: 'DOWN', value: 2 }] }),
+  leaf({ name: 'perm', offset: 100, kind: 'enum', size: 4, isSet: true, enumValues: [{ name: 'R', value: 4 }, { name: 'W', value: 2 }, { name: 'X', value: 1 }] }),
+  leaf({ name: 'bf', offset: 104, kind: 'bitfield', size: 4, bitOffset: 104 * 8 + 3, bits: 5 }),
+  leaf({ name: 'bfe', offset: 105, kind: 'bitfield', size: 4, bitOffset: 105 * 8, bits: 3, enumValues: [{ name: 'A', value: 0 }, { name: 'B', value: 1 }] }),
+  leaf({ name: 'ports', offset: 108, kind: 'array', size: 8, elem: { kind: 'int', size: 2, signed: false, count: 4 } }),
+  leaf({ name: 'src', offset: 116, kind: 'endpoint', size: 24, endpoint: { l4: true, addr: 0, version: 16, port: 18, proto: 20 } }),
+  leaf({ name: 'src.port', offset: 134, kind: 'int', size: 2 }),
+  leaf({ name: 'nested.inner.val', offset: 144, kind: 'int', size: 8 }),
+];
+const SIZE = 152;
+
+const STRINGS = ['', 'cat', 'a"b\\c', 'tab\there\n', 'ünïcødé', 'x'.repeat(40), '\u0001ctl'];
+const INVALID_UTF8 = [0xff, 0xfe, 0x41, 0xc3];
+
+/** Deterministic pseudo-random records (xorshift), with the string and time cases that matter. */
+function records(n: number): Buffer {
+  let s = 0x9e3779b9;
+  const rnd = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), s >>> 0);
+  const buf = Buffer.alloc(n * SIZE);
+  for (let i = 0; i < n; i++) {
+    const o = i * SIZE;
+    for (let k = 0; k < SIZE; k++) buf[o + k] = rnd() & 0xff;
+    const times = [0n, 1n, 123456789012345n, 2n ** 60n, BigInt(rnd()) * 1000003n];
+    buf.writeBigUInt64LE(times[i % times.length]!, o);
+    if (i % 3 === 0) buf.writeBigUInt64LE(BigInt(rnd()), o + 8); // a number, not a bigint
+    buf.writeUInt32LE(i % 4 === 0 ? 2 : rnd() % 200, o + 88); // ENOENT, or any errno
+    buf.writeUInt32LE([0, 0o100, 0o2101102, rnd()][i % 4]!, o + 92);
+    for (const [at, len] of [[40, 16], [56, 32]] as const) {
+      buf.fill(0, o + at, o + at + len);
+      if (i % 11 === 10) Buffer.from(INVALID_UTF8).copy(buf, o + at);
+      else Buffer.from(STRINGS[(i + at) % STRINGS.length]!).copy(buf, o + at, 0, len); // may fill it, no NUL
+    }
+    buf[o + 116 + 16] = i % 2 ? 4 : 6;
+  }
+  return buf;
+}
+
+describe('JSON written straight from records', () => {
+  const layout = compileLayout(LEAVES);
+  const all = layout.fields.map((f) => f.name);
+
+  it('is byte for byte what decoding and serializing give, for every field shape', () => {
+    setBootOffsetNs(1_700_000_000_123_456_789n);
+    try {
+      const n = 400;
+      const u8 = records(n);
+      const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+      for (const names of [all, ['fname_missing_is_external', ...all].slice(1), ['nested.inner.val', 'pid', 'src', 'timestamp', 'error', 'comm'], []]) {
+        const writer = compileRecordWriter(layout, names);
+        const serialize = compileSerializer(names);
+        const out = Buffer.alloc(writer.maxBytes * 2);
+        for (let i = 0; i < n; i++) {
+          const end = writer.write(dv, u8, i * SIZE, out, 0, undefined);
+          expect(end).toBeLessThanOrEqual(writer.maxBytes);
+          expect(out.toString('utf8', 0, end)).toBe(serialize(layout.decode(dv, u8, i * SIZE)));
+        }
+      }
+    } finally {
+      resetBootOffset();
+    }
+  });
+
+  it('puts external values (container fields) where their names fall, nested with the rest', () => {
+    const u8 = records(1);
+    const dv = new DataView(u8.buffer);
+    const names = ['k8s.node', 'pid', 'k8s.podName', 'runtime.containerPid'];
+    const writer = compileRecordWriter(layout, names, ['k8s.node', 'k8s.podName', 'runtime.containerPid']);
+    const out = Buffer.alloc(writer.maxBytes);
+    const end = writer.write(dv, u8, 0, out, 0, [Buffer.from('"n1"'), Buffer.from('"web"'), Buffer.from('42')]);
+    const pid = u8.readUInt32LE(24);
+    expect(out.toString('utf8', 0, end)).toBe(`{"k8s":{"node":"n1","podName":"web"},"pid":${pid},"runtime":{"containerPid":42}}`);
+  });
+
+  it('names a field that is neither in the record nor external', () => {
+    expect(() => compileRecordWriter(layout, ['pid', 'nope'])).toThrow(/"nope" is neither in the record nor external/);
+  });
+});
