@@ -81,6 +81,24 @@ describe('ig run trace_open on the real kernel', () => {
     for (const col of ['PID', 'COMM', 'FD', 'ERROR', 'FNAME']) expect(header).toContain(col);
   });
 
+  it('stops quietly with exit 0 when the reader of its output goes away (| head -n 1)', async () => {
+    const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
+    writeFileSync(file, 'x');
+    const child = opener(file, `${file}-missing`);
+    try {
+      for (const output of ['json', 'columns']) {
+        const sh = spawn('bash', ['-c', `"${process.execPath}" bin/ig.js run trace_open -o ${output} --pid ${child.pid} | head -n 1; echo "ig exit \${PIPESTATUS[0]}" >&2`], {
+          env: { ...process.env, ...env }, cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const r = await collect(sh, 30_000);
+        expect(r.stdout.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr.trim(), output).toBe('ig exit 0');
+      }
+    } finally {
+      child.kill();
+    }
+  });
+
   for (const how of ['timeout', 'SIGINT'] as const) {
     it(`releases every program and map it created after exiting by ${how}`, async () => {
       const child = spawnIg(['run', 'trace_open', '-o', 'json', ...(how === 'timeout' ? ['-t', '2'] : [])], { env });
