@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../paths.js';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { IgError } from '../errors.js';
@@ -15,8 +15,8 @@ import type { Descriptor } from './types.js';
 
 const run = promisify(execFile);
 
-/** The repository root, found from this module's own location (src/oci or dist/oci). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root: headers, vmlinux.h and libbpf's headers are compiled against from there. */
+export const repoRoot = packageRoot;
 
 export interface BuildOptions {
   /** Directory holding program.bpf.c, gadget.yaml and optionally build.yaml. */
@@ -140,14 +140,6 @@ async function ensurePrereqs(): Promise<void> {
   }
 }
 
-async function dynamicImport(rel: string): Promise<Record<string, unknown> | undefined> {
-  const spec = new URL(rel, import.meta.url).href;
-  try {
-    return (await import(spec)) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
 
 async function compile(dir: string, source: string, clang: string, strip: string): Promise<Buffer> {
   await ensurePrereqs();
@@ -204,24 +196,17 @@ export async function buildGadget(o: BuildOptions): Promise<BuildResult> {
   const metaPath = path.resolve(dir, by.metadata);
   let metaText: string | undefined = await fs.readFile(metaPath, 'utf8').catch(() => undefined);
   if (o.updateMetadata || o.validateMetadata) {
-    const mod = await dynamicImport('../gadget/metadata.js');
-    const fnName = o.updateMetadata ? 'updateMetadata' : 'validateMetadata';
-    const fn = mod?.[fnName];
-    if (typeof fn !== 'function') {
-      throw new IgError('unsupported', `--${o.updateMetadata ? 'update' : 'validate'}-metadata is not available in this build (src/gadget/metadata.ts has no ${fnName})`);
-    }
+    const { updateMetadata, validateMetadata } = await import('../gadget/metadata.js');
     if (o.updateMetadata) {
-      const out = await (fn as (elf: Buffer, y: string) => unknown)(ebpf, metaText ?? '');
-      const text = Buffer.isBuffer(out) ? out.toString('utf8') : typeof out === 'string' ? out : undefined;
-      if (text !== undefined && text !== metaText) {
+      const text = await updateMetadata(ebpf, metaText ?? '');
+      if (text !== metaText) {
         await fs.writeFile(metaPath, text);
         metaText = text;
       }
     }
     if (o.validateMetadata) {
-      const vfn = (mod?.validateMetadata ?? fn) as (elf: Buffer, y: string) => unknown;
-      const res = await vfn(ebpf, metaText ?? '');
-      if (Array.isArray(res) && res.length) throw new IgError('build', `gadget metadata ${metaPath} is invalid:\n${res.map((r) => `  ${String(r)}`).join('\n')}`);
+      const problems = await validateMetadata(ebpf, metaText ?? '');
+      if (problems.length) throw new IgError('build', `gadget metadata ${metaPath} is invalid:\n${problems.map((r) => `  ${String(r)}`).join('\n')}`);
     }
   }
   let meta: Record<string, unknown> | undefined;

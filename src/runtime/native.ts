@@ -3,6 +3,8 @@
  * error instead of a module-not-found stack trace.
  */
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { packageRoot } from '../paths.js';
 import { IgError } from '../errors.js';
 import type * as Native from '../../native/index.js';
 
@@ -12,7 +14,7 @@ export function native(): typeof Native {
   if (cached) return cached;
   try {
     const require = createRequire(import.meta.url);
-    cached = require('../../native/build/ig_native.node') as typeof Native;
+    cached = require(path.join(packageRoot, 'native', 'build', 'ig_native.node')) as typeof Native;
   } catch (err) {
     throw new IgError('internal', `the native addon is not built (${(err as Error).message.split('\n')[0]})`, {
       hint: 'run `npm run build` (or the README set-up command) first',

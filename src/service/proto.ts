@@ -1,11 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { IgError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 
 /** spec/ig.proto, the API we promise, loaded as is (no generated code to keep in step). */
-const PROTO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'spec', 'ig.proto');
+const PROTO = path.join(packageRoot, 'spec', 'ig.proto');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ServiceClient = grpc.Client & Record<string, any>;

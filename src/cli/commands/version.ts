@@ -5,7 +5,8 @@ export const versionCommand: CommandModule = {
   command: 'version',
   describe: 'print the version of ig and of the libbpf it embeds',
   handler: async () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { packageRoot } = await import('../../paths.js');
+    const pkg = JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as { version: string };
     let libbpf = 'not built';
     try {
       const { native } = await import('../../runtime/native.js');

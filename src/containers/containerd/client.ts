@@ -4,17 +4,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../paths.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 function protoDir(): string {
-  for (const d of [here, path.resolve(here, '..', '..', '..', 'src', 'containers', 'containerd')]) {
-    if (fs.existsSync(path.join(d, 'tasks.proto'))) return d;
-  }
-  throw new Error('containerd .proto files not found');
+  const d = path.join(packageRoot, 'src', 'containers', 'containerd');
+  if (!fs.existsSync(path.join(d, 'tasks.proto'))) throw new Error(`containerd .proto files not found in ${d}`);
+  return d;
 }
 
 type Ctor = grpc.ServiceClientConstructor;

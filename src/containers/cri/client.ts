@@ -5,20 +5,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../paths.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** api.proto lives in src/; the compiled module runs from dist/, so look in both places. */
+/** api.proto lives in src/, wherever the compiled module runs from. */
 export function criProtoPath(): string {
-  const candidates = [
-    path.join(here, 'api.proto'),
-    path.resolve(here, '..', '..', '..', 'src', 'containers', 'cri', 'api.proto'),
-  ];
-  for (const c of candidates) if (fs.existsSync(c)) return c;
-  throw new Error(`CRI api.proto not found (looked in ${candidates.join(', ')})`);
+  const p = path.join(packageRoot, 'src', 'containers', 'cri', 'api.proto');
+  if (!fs.existsSync(p)) throw new Error(`CRI api.proto not found at ${p}`);
+  return p;
 }
 
 let cachedCtor: grpc.ServiceClientConstructor | undefined;
