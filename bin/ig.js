@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`).
-import('../dist/cli/main.js').then((m) => m.main(process.argv.slice(2)));
+// Thin launcher: the CLI is bundled into dist/cli.bundle/ by `npm run build` (scripts/bundle.mjs).
+import('../dist/cli.bundle/main.js').then((m) => m.main(process.argv.slice(2)));

@@ -37,9 +37,10 @@ fi
 make -s -C native            # fetches and builds the pinned libbpf first when missing
 bpf/gen-vmlinux.sh
 
-if [ ! -f dist/.stamp ] || [ -n "$(find src tsconfig.json package.json -newer dist/.stamp -print -quit)" ]; then
-  say "tsc: building dist/"
+if [ ! -f dist/.stamp ] || [ -n "$(find src tsconfig.json package.json scripts/bundle.mjs -newer dist/.stamp -print -quit)" ]; then
+  say "tsc + esbuild: building dist/ and the CLI bundle"
   npx tsc -p tsconfig.json
+  node scripts/bundle.mjs
   touch dist/.stamp
 fi
 

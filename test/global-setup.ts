@@ -22,5 +22,6 @@ export default function setup(): void {
   const stamp = path.join(repoRoot, 'dist', '.stamp');
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest(path.join(repoRoot, 'src'))) return;
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: repoRoot, stdio: 'inherit' });
   writeFileSync(stamp, '');
 }

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { run, tempDir } from './procs.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-export const IG = path.join(ROOT, 'bin', 'ig.js');
+/** The launcher measured; IG_BENCH_BIN=/abs/launcher.mjs measures another build (A/B). */
+export const IG = process.env.IG_BENCH_BIN ?? path.join(ROOT, 'bin', 'ig.js');
 /** Extra node flags for every measured ig process (A/B a fix or profile via a preload):
  *  IG_BENCH_NODE_ARGS="--import /abs/path/preload.mjs" */
 const NODE_ARGS = (process.env.IG_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
@@ -15,8 +16,8 @@ export function igArgs(...args) {
 }
 
 export async function setup(log) {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
-    throw new Error('dist/ is missing: run `npm run build` (or `npx tsc -p tsconfig.json`) first');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli.bundle', 'main.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first');
   }
   const dir = tempDir('ig-bench-');
   const bin = path.join(dir, 'bin');
