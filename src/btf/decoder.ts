@@ -274,6 +274,14 @@ export function compileFieldReader(layout: CompiledLayout, name: string): ((dv: 
   return new Function('H', 'C', `return function read(dv, u8, o) { return ${c.expr}; };`)(HELPERS, layout.consts) as (dv: DataView, u8: Buffer, o: number) => unknown;
 }
 
+/** A decoder of only the named fields (e.g. those a -F filter reads), one object literal as `decode`'s. */
+export function compilePartialDecoder(layout: CompiledLayout, names: readonly string[]): RecordDecoder | undefined {
+  const codes = names.map((n) => layout.codes.find((x) => x.name === n));
+  if (codes.some((c) => !c)) return undefined;
+  const body = codes.map((c) => `${JSON.stringify(c!.name)}: ${c!.expr}`).join(', ');
+  return new Function('H', 'C', `return function decodeSome(dv, u8, o) { return { ${body} }; };`)(HELPERS, layout.consts) as RecordDecoder;
+}
+
 /** A constant function naming an enum's value (a set's: its flags joined with `|`). */
 function enumFormatter(l: Leaf, constRef: (v: unknown) => string): string {
   const values = l.enumValues ?? [];

@@ -16,6 +16,8 @@ export interface DirectJsonSinkOptions extends BaseSinkOptions {
   fieldNames: readonly string[];
   /** bytes of a whole record: a shorter one is written from a zero-padded copy */
   recordSize: number;
+  /** which records to write (a -F filter); all when absent */
+  keep?: (dv: DataView, u8: Buffer, o: number) => boolean;
   /** external values of the record at `o` (e.g. its container's fields), encoded, in the writer's order */
   external?: (dv: DataView, u8: Buffer, o: number) => readonly Buffer[];
   /** write here with blocking writes instead of through `stream` (stdout as a file or a blocking pipe) */
@@ -43,23 +45,26 @@ export class DirectJsonSink extends BaseSink {
     this.fd = opts.fd;
   }
 
-  /** One native batch: lines for its records, then the lost line if any were lost. */
-  writeRecords(rb: RecordBatch, lost: number): void {
+  /** One native batch: lines for its records, then the lost line if any were lost. Returns the lines written. */
+  writeRecords(rb: RecordBatch, lost: number): number {
     this.pendingLost += lost;
     const n = rb.offsets.length;
+    let shown = 0;
     if (this.fd === undefined && (this.stream.writableLength ?? 0) > this.highWaterMark) {
       this.dropped += n;
       this.lost.add(n);
       this.pendingLost += n;
     } else {
-      this.records(rb);
+      shown = this.records(rb);
     }
     this.endBatch();
+    return shown;
   }
 
-  private records(rb: RecordBatch): void {
+  private records(rb: RecordBatch): number {
     const { write } = this.opts.writer;
-    const { recordSize, external } = this.opts;
+    const { recordSize, external, keep } = this.opts;
+    let shown = 0;
     const u8 = rb.data;
     const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
     const b = this.buf;
@@ -75,13 +80,17 @@ export class DirectJsonSink extends BaseSink {
         const pad = Buffer.alloc(recordSize);
         u8.copy(pad, 0, o, o + rb.sizes[i]!);
         const pdv = new DataView(pad.buffer, pad.byteOffset, pad.byteLength);
+        if (keep && !keep(pdv, pad, 0)) continue;
         p = write(pdv, pad, 0, b, p, external?.(pdv, pad, 0));
       } else {
+        if (keep && !keep(dv, u8, o)) continue;
         p = write(dv, u8, o, b, p, external?.(dv, u8, o));
       }
       b[p++] = 10;
+      shown++;
     }
     this.pos = p;
+    return shown;
   }
 
   /** Decoded batches: only lost counts come this way (the stream's lost-samples poll). */

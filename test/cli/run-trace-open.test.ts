@@ -81,6 +81,26 @@ describe('ig run trace_open on the real kernel', () => {
     for (const col of ['PID', 'COMM', 'FD', 'ERROR', 'FNAME']) expect(header).toContain(col);
   });
 
+  it('-F keeps only the matching events in JSON, on any field, formatted ones too', async () => {
+    const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
+    const missing = `${file}-missing`;
+    writeFileSync(file, 'x');
+    const child = opener(file, missing);
+    try {
+      const r = await runIg(['run', 'trace_open', '-o', 'json', '-t', '2', '-F', `fname~^${file}`, '-F', 'error==ENOENT'], {
+        env: { ...env, IG_STATS: '1' },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const events = jsonLines(r.stdout);
+      expect(events.length).toBeGreaterThan(5);
+      for (const e of events) expect([e.fname, e.error, e.pid]).toEqual([missing, 'ENOENT', child.pid]);
+      const shown = Number(/ig-stats: received=\d+ shown=(\d+)/.exec(r.stderr)?.[1]);
+      expect(shown).toBe(events.length);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('stops quietly with exit 0 when the reader of its output goes away (| head -n 1)', async () => {
     const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
     writeFileSync(file, 'x');

@@ -153,9 +153,8 @@ async function runWith(
         if (!sink) return undefined;
         return guarded((records, n) => {
           stats.received += records.offsets.length;
-          stats.shown += records.offsets.length;
           lost.add(n);
-          sink.writeRecords(records, n);
+          stats.shown += sink.writeRecords(records, n);
         });
       },
     });
