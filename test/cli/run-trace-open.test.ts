@@ -17,12 +17,23 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => store.cleanup());
 
-/** A process that opens `file` and `missing` every 50 ms until killed; its pid is known. */
-function opener(file: string, missing: string) {
-  return spawn(process.execPath, ['-e', `
+/**
+ * Run `fn` while a process (pid known) opens a new file `file` and a missing `missing` every 50 ms;
+ * the process is stopped after.
+ */
+async function withOpener(fn: (o: { file: string; missing: string; pid: number }) => Promise<void>): Promise<void> {
+  const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
+  const missing = `${file}-missing`;
+  writeFileSync(file, 'x');
+  const child = spawn(process.execPath, ['-e', `
     const fs = require('fs');
     setInterval(() => { fs.closeSync(fs.openSync(${JSON.stringify(file)}, 'r')); try { fs.openSync(${JSON.stringify(missing)}, 'r'); } catch {} }, 50);
   `], { stdio: 'ignore' });
+  try {
+    await fn({ file, missing, pid: child.pid! });
+  } finally {
+    child.kill();
+  }
 }
 
 function assertCleanError(r: { code: number | null; stderr: string }, pattern: RegExp) {
@@ -35,43 +46,32 @@ function assertCleanError(r: { code: number | null; stderr: string }, pattern: R
 
 describe('ig run trace_open on the real kernel', () => {
   it('reports an open of a known file with pid, comm, fd, mntns_id, and a failed one with ENOENT', async () => {
-    const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
-    const missing = `${file}-missing`;
-    writeFileSync(file, 'x');
-    const child = opener(file, missing);
-    try {
+    await withOpener(async ({ file, missing, pid }) => {
       const r = await runIg(['run', 'trace_open', '-o', 'json', '-t', '3'], { env });
       expect(r.code, r.stderr).toBe(0);
       const events = jsonLines(r.stdout);
       const ok = events.find((e) => e.fname === file);
       expect(ok, `no event for ${file} among ${events.length}`).toBeDefined();
-      expect(ok!.pid).toBe(child.pid);
+      expect(ok!.pid).toBe(pid);
       expect(ok!.comm).toBe('node');
       expect(ok!.fd as number).toBeGreaterThanOrEqual(0);
-      expect(ok!.mntns_id).toBe(mntnsOf(child.pid!));
+      expect(ok!.mntns_id).toBe(mntnsOf(pid));
       expect(ok!.error).toBe('');
       const bad = events.find((e) => e.fname === missing);
       expect(bad, 'no event for the missing file').toBeDefined();
       expect(bad!.error).toBe('ENOENT');
-      expect(bad!.pid).toBe(child.pid);
-    } finally {
-      child.kill();
-    }
+      expect(bad!.pid).toBe(pid);
+    });
   });
 
   it('--pid keeps only that process (pushed into the kernel as targ_pid)', async () => {
-    const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
-    writeFileSync(file, 'x');
-    const child = opener(file, `${file}-missing`);
-    try {
-      const r = await runIg(['run', 'trace_open', '-o', 'json', '-t', '2', '--pid', String(child.pid)], { env });
+    await withOpener(async ({ pid }) => {
+      const r = await runIg(['run', 'trace_open', '-o', 'json', '-t', '2', '--pid', String(pid)], { env });
       expect(r.code, r.stderr).toBe(0);
       const events = jsonLines(r.stdout).filter((e) => e.fname !== undefined);
       expect(events.length).toBeGreaterThan(0);
-      expect(events.every((e) => e.pid === child.pid)).toBe(true);
-    } finally {
-      child.kill();
-    }
+      expect(events.every((e) => e.pid === pid)).toBe(true);
+    });
   });
 
   it('prints columns with a header by default', async () => {
@@ -82,41 +82,30 @@ describe('ig run trace_open on the real kernel', () => {
   });
 
   it('-F keeps only the matching events in JSON, on any field, formatted ones too', async () => {
-    const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
-    const missing = `${file}-missing`;
-    writeFileSync(file, 'x');
-    const child = opener(file, missing);
-    try {
+    await withOpener(async ({ file, missing, pid }) => {
       const r = await runIg(['run', 'trace_open', '-o', 'json', '-t', '2', '-F', `fname~^${file}`, '-F', 'error==ENOENT'], {
         env: { ...env, IG_STATS: '1' },
       });
       expect(r.code, r.stderr).toBe(0);
       const events = jsonLines(r.stdout);
       expect(events.length).toBeGreaterThan(5);
-      for (const e of events) expect([e.fname, e.error, e.pid]).toEqual([missing, 'ENOENT', child.pid]);
+      for (const e of events) expect([e.fname, e.error, e.pid]).toEqual([missing, 'ENOENT', pid]);
       const shown = Number(/ig-stats: received=\d+ shown=(\d+)/.exec(r.stderr)?.[1]);
       expect(shown).toBe(events.length);
-    } finally {
-      child.kill();
-    }
+    });
   });
 
   it('stops quietly with exit 0 when the reader of its output goes away (| head -n 1)', async () => {
-    const file = path.join(tmpdir(), `ig-${randomBytes(6).toString('hex')}`);
-    writeFileSync(file, 'x');
-    const child = opener(file, `${file}-missing`);
-    try {
+    await withOpener(async ({ pid }) => {
       for (const output of ['json', 'columns']) {
-        const sh = spawn('bash', ['-c', `"${process.execPath}" bin/ig.js run trace_open -o ${output} --pid ${child.pid} | head -n 1; echo "ig exit \${PIPESTATUS[0]}" >&2`], {
+        const sh = spawn('bash', ['-c', `"${process.execPath}" bin/ig.js run trace_open -o ${output} --pid ${pid} | head -n 1; echo "ig exit \${PIPESTATUS[0]}" >&2`], {
           env: { ...process.env, ...env }, cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'],
         });
         const r = await collect(sh, 30_000);
         expect(r.stdout.trim().split('\n')).toHaveLength(1);
         expect(r.stderr.trim(), output).toBe('ig exit 0');
       }
-    } finally {
-      child.kill();
-    }
+    });
   });
 
   for (const how of ['timeout', 'SIGINT'] as const) {
