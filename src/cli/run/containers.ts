@@ -141,33 +141,37 @@ export class ContainerStage {
     return events.length === b.events.length ? b : { ...b, events };
   }
 
+  /** Whether events must go through apply(): a selection holds and drops them, not only enriches. */
+  get selects(): boolean {
+    return this.sel !== null;
+  }
+
   /**
-   * For `-o json` straight from records (direct.ts): without a selection, the container
-   * fields depend on the owner id alone, so they are encoded once per container. Undefined
-   * when events must go through apply() (a selection holds and drops events).
+   * For `-o json` straight from records (direct.ts), without a selection: the container fields
+   * `names` (in this order) depend on the owner id alone, so they are encoded once per container.
+   * Undefined when the datasource has no owner field or a name is not a container field.
    */
-  encodedEnrichment(ds: DataSourceSpec): { owner: string; names: string[]; valuesOf: (id: unknown) => Buffer[] } | undefined {
+  encodedEnrichment(ds: DataSourceSpec, names: readonly string[]): { owner: string; valuesOf: (id: unknown) => Buffer[] } | undefined {
     const owner = this.owners.get(ds.name);
-    if (this.sel || !owner) return undefined;
-    const names = enrichmentFields(false).map((f) => f.name);
+    const known = new Set(enrichmentFields(false).map((f) => f.name));
+    if (this.sel || !owner || !names.every((n) => known.has(n))) return undefined;
     const encode = (c: ContainerInfo | undefined) => {
       const e: Event = {};
       enrich(e, c, this.node);
       return names.map((n) => Buffer.from(encodeValue(e[n])));
     };
     const none = encode(undefined);
-    const known = new Map<unknown, Buffer[]>(); // by owner id, while no container changes
-    this.unsubscribe.push(this.coll.onChange(() => known.clear()));
+    const byId = new Map<unknown, Buffer[]>(); // while no container changes
+    this.unsubscribe.push(this.coll.onChange(() => byId.clear()));
     return {
       owner: owner.name,
-      names,
       valuesOf: (id) => {
-        let v = known.get(id);
+        let v = byId.get(id);
         if (v) return v;
         const c = owner.by === 'mntns' ? this.coll.byMntns(BigInt(id as number | bigint)) : this.coll.byNetns(Number(id));
         if (!c) return none; // not cached: a container found later must show from then on
         v = encode(c);
-        known.set(id, v);
+        byId.set(id, v);
         return v;
       },
     };
