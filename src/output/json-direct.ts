@@ -14,8 +14,6 @@ export interface DirectJsonSinkOptions extends BaseSinkOptions {
   writer: CompiledRecordWriter;
   /** the field names the writer writes (for events that arrive decoded, e.g. none but lost counts) */
   fieldNames: readonly string[];
-  /** bytes of a whole record: a shorter one is written from a zero-padded copy */
-  recordSize: number;
   /** which records to write (a -F filter); all when absent */
   keep?: (dv: DataView, u8: Buffer, o: number) => boolean;
   /** external values of the record at `o` (e.g. its container's fields), encoded, in the writer's order */
@@ -63,7 +61,7 @@ export class DirectJsonSink extends BaseSink {
 
   private records(rb: RecordBatch): number {
     const { write } = this.opts.writer;
-    const { recordSize, external, keep } = this.opts;
+    const { external, keep } = this.opts;
     let shown = 0;
     const u8 = rb.data;
     const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
@@ -76,16 +74,8 @@ export class DirectJsonSink extends BaseSink {
         p = 0;
       }
       const o = rb.offsets[i]!;
-      if (rb.sizes[i]! < recordSize) {
-        const pad = Buffer.alloc(recordSize);
-        u8.copy(pad, 0, o, o + rb.sizes[i]!);
-        const pdv = new DataView(pad.buffer, pad.byteOffset, pad.byteLength);
-        if (keep && !keep(pdv, pad, 0)) continue;
-        p = write(pdv, pad, 0, b, p, external?.(pdv, pad, 0));
-      } else {
-        if (keep && !keep(dv, u8, o)) continue;
-        p = write(dv, u8, o, b, p, external?.(dv, u8, o));
-      }
+      if (keep && !keep(dv, u8, o)) continue;
+      p = write(dv, u8, o, b, p, external?.(dv, u8, o));
       b[p++] = 10;
       shown++;
     }

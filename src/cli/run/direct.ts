@@ -53,7 +53,6 @@ export function directJsonSinks(inst: GadgetInstance, o: DirectOptions, lost: Lo
       external: values,
       keep,
       fieldNames: names,
-      recordSize: ds.recordSize ?? 0,
       fd: stdoutFd(),
       lost,
     }));

@@ -13,7 +13,7 @@ export interface RunningSource {
 }
 
 export type BatchSink = (b: EventBatch) => void;
-/** Takes a stream's records undecoded, with the events lost since the previous batch. */
+/** Takes a stream's records undecoded (each one record size at least: short ones come zero-padded), with the events lost since the previous batch. */
 export type RawBatchSink = (records: RecordBatch, lost: number) => void;
 
 export function startSource(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, onBatch: BatchSink, opts: InstanceOptions): RunningSource {

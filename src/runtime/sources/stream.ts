@@ -28,22 +28,14 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, o
   const decodeBatch = (b: RecordBatch) => {
     const events: Event[] = new Array(b.offsets.length);
     const dv = new DataView(b.data.buffer, b.data.byteOffset, b.data.byteLength);
-    let k = 0;
-    for (let i = 0; i < b.offsets.length; i++) {
-      const off = b.offsets[i];
-      if (b.sizes[i] < recordSize) {
-        // A short record (variable-size tail): decode a zero-padded copy rather than read past it.
-        const pad = Buffer.alloc(recordSize);
-        b.data.copy(pad, 0, off, off + b.sizes[i]);
-        events[k++] = decode(new DataView(pad.buffer, pad.byteOffset, pad.byteLength), pad, 0);
-      } else {
-        events[k++] = decode(dv, b.data, off);
-      }
-    }
-    events.length = k;
+    for (let i = 0; i < b.offsets.length; i++) events[i] = decode(dv, b.data, b.offsets[i]!);
     onBatch({ datasource: ds.name, events, lost: lostSince(b) });
   };
-  const handle = raw ? (b: RecordBatch) => raw(b, lostSince(b)) : decodeBatch;
+  const handle = (got: RecordBatch) => {
+    const b = padShortRecords(got, recordSize);
+    if (raw) raw(b, lostSince(b));
+    else decodeBatch(b);
+  };
 
   const consumer = new n.RecordConsumer(obj.mapFd(s.map), s.buffer, handle);
   const timer = lost
@@ -69,6 +61,30 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, o
       return stopped;
     },
   };
+}
+
+/**
+ * The batch with every record at least `size` bytes: a shorter one (a variable-size tail) is
+ * moved to a zero-padded copy at the end of the data, so no reader of the layout reads past
+ * it. Batches without short records (nearly all) are returned as they are.
+ */
+export function padShortRecords(b: RecordBatch, size: number): RecordBatch {
+  let extra = 0;
+  for (let i = 0; i < b.sizes.length; i++) if (b.sizes[i]! < size) extra += size;
+  if (extra === 0) return b;
+  const data = Buffer.alloc(b.data.length + extra);
+  b.data.copy(data);
+  const offsets = Uint32Array.from(b.offsets);
+  const sizes = Uint32Array.from(b.sizes);
+  let end = b.data.length;
+  for (let i = 0; i < sizes.length; i++) {
+    if (sizes[i]! >= size) continue;
+    b.data.copy(data, end, offsets[i]!, offsets[i]! + sizes[i]!);
+    offsets[i] = end;
+    sizes[i] = size;
+    end += size;
+  }
+  return { data, offsets, sizes, lost: b.lost };
 }
 
 /** Sums the per-CPU `<map>_lost_samples` counter and returns what grew since the last call. */
