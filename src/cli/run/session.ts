@@ -54,8 +54,9 @@ async function runWith(
   inst: GadgetInstance, args: Args, params: Record<string, string>, containers: ContainerStage | null, stop: AbortSignal, io: SessionIO,
 ): Promise<void> {
   const notice = io.notice ?? ((t: string) => process.stderr.write(t));
+  const notices = { write: (t: string) => (notice(t), true) };
   if (!io.sinkFor) blockingStdoutPipe();
-  const lost = new LostCounter({ stream: { write: (t: string) => (notice(t), true) } });
+  const lost = new LostCounter({ stream: notices });
   const output = String(args.output ?? 'columns');
   const filterSpecs = (args.filter as string[] | undefined) ?? [];
   const sortKeys = args.sort as string | undefined;
@@ -169,7 +170,7 @@ async function runWith(
       containers.discardHeld();
     }
     if (!readerGone) for (const r of routes.values()) await r.sink?.end();
-    lost.reportTotal({ write: (t: string) => (notice(t), true) });
+    lost.reportTotal(notices);
     if (process.env.IG_STATS) {
       // held: events of namespaces that passed the kernel's deny list because no one knew them yet,
       // and then turned out not to be selected
