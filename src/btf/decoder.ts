@@ -1,5 +1,5 @@
 import type { Leaf } from './layout.js';
-import type { Event, FieldDesc, ValueKind } from '../gadget/datasource.js';
+import type { Event, FieldDesc, ValueKind } from '../model/field.js';
 import { formatters, formatProto } from '../format/index.js';
 
 /** Decodes the record at byte `o` of a batch. `dv` and `u8` view the same bytes. */
@@ -15,8 +15,16 @@ export type RecordDecoder = (dv: DataView, u8: Buffer, o: number) => Event;
 export type WriteHint =
   | { as: 'int' | 'u64' | 'string' | 'value' }
   | { as: 'cstr'; at: string; size: number }
-  | { as: 'formatted'; fmt: string; raw: string }
-  | { as: 'timestamp'; raw: string };
+  | { as: 'formatted'; fmt: string; raw: string };
+
+/**
+ * How a raw field's value becomes the text IG shows beside it (`error` from `error_raw`): a
+ * gadget_* typedef's formatter, or an enum's names. The formatters operator adds that field;
+ * the layout only reads the bytes.
+ */
+export type RawFormat =
+  | { kind: 'typedef'; name: string }
+  | { kind: 'enum'; values: { name: string; value: number | bigint }[]; isSet: boolean };
 
 /**
  * One field of a layout as code: a JS expression over `(dv, u8, o)` (and the helpers `H`, the
@@ -29,6 +37,8 @@ export interface FieldCode {
   write: WriteHint;
   /** an upper bound of the JSON text's length in bytes, when one is known */
   maxJson?: number;
+  /** a `*_raw` field the formatters operator names (see RawFormat) */
+  format?: RawFormat;
 }
 
 export interface CompiledLayout {
@@ -157,8 +167,8 @@ const INT_JSON = [0, 4, 6, 11, 11, 0, 0, 0, 22];
 /**
  * Compile leaves into one straight-line function building the event object in a
  * single literal (one hidden class per layout, no per-field dispatch at run time).
- * `x_raw` fields of a formatted gadget type get a formatted sibling `x`; the raw
- * one is kept but hidden, as in Inspektor Gadget.
+ * `x_raw` fields of a formatted gadget type or of an enum keep their number and carry a
+ * RawFormat: the formatters operator adds the formatted sibling `x` (as in Inspektor Gadget).
  */
 export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: string[] } = {}): CompiledLayout {
   const consts: unknown[] = [];
@@ -177,6 +187,7 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     if (seen.has(name)) continue; // a union's members may alias; first wins
     seen.add(name);
     const at = l.offset === 0 ? 'o' : `o + ${l.offset}`;
+    const isRaw = name.endsWith('_raw');
     let expr: string;
     let write: WriteHint = { as: 'value' };
     let maxJson: number | undefined;
@@ -213,41 +224,43 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
       }
       case 'enum': {
         const raw = readExpr(l, at);
+        if (isRaw) {
+          // `op_raw`: the number stays here; the formatters operator adds `op` with its name (as IG)
+          expr = raw;
+          if (INT_JSON[l.size]) write = { as: l.size === 8 ? 'u64' : 'int' };
+          maxJson = INT_JSON[l.size];
+          break;
+        }
         const fmt = enumFormatter(l, constRef);
         expr = `${fmt}(${raw})`;
         write = { as: 'formatted', fmt, raw };
         break;
       }
     }
-    if (l.kind === 'bitfield' && l.enumValues) {
+    if (l.kind === 'bitfield' && l.enumValues && !isRaw) {
       const fmt = enumFormatter(l, constRef);
       write = { as: 'formatted', fmt, raw: expr };
       expr = `${fmt}(${expr})`;
     }
 
     const fmt = formatterOf(l);
-    const kind = l.kind === 'bitfield' && l.enumValues ? 'string' : valueKind(l);
+    const namedEnum = l.enumValues && !isRaw;
+    const kind = l.kind === 'bitfield' && namedEnum ? 'string' : l.kind === 'enum' && isRaw ? (l.size === 8 ? 'bigint' : 'number') : valueKind(l);
     const isEndpointPart = leaves.some((p) => p.kind === 'endpoint' && l !== p && l.name.startsWith(p.name + '.'));
-    const desc: FieldDesc = { name, kind, typeName: l.cType, tags: opts.tags };
+    const tags = l.tags ?? opts.tags;
+    const desc: FieldDesc = { name, kind, typeName: l.cType, tags };
     if (isEndpointPart) desc.hidden = true;
-
-    if (fmt && name.endsWith('_raw')) {
-      add({ ...desc, hidden: true }, { expr, write, maxJson });
-      const fname = name.slice(0, -4);
-      const f = constRef(formatters[fmt]);
-      add(
-        { name: fname, kind: 'string', typeName: fmt, rawOf: name, tags: opts.tags, ...(isEndpointPart ? { hidden: true } : {}) },
-        { expr: `${f}(${expr})`, write: fmt === 'gadget_timestamp' ? { as: 'timestamp', raw: expr } : { as: 'formatted', fmt: f, raw: expr } },
-      );
-      seen.add(fname);
-    } else {
-      add(desc, { expr, write, maxJson });
-    }
+    let format: RawFormat | undefined;
+    if (isRaw && l.enumValues) format = { kind: 'enum', values: l.enumValues, isSet: !!l.isSet };
+    else if (isRaw && fmt) format = { kind: 'typedef', name: fmt };
+    // a raw field someone formats is hidden, as in IG: the formatted one shows
+    if (format) desc.hidden = true;
+    add(desc, { expr, write, maxJson, format });
     if (l.kind === 'endpoint') {
       // JSON re-nests `ep.port` etc. under `ep`, where the `ep` string itself cannot live: as IG,
       // the endpoint also gets `ep.addr` (the IP as text) and, for L4, `ep.proto` (`TCP`).
       const e = l.endpoint!;
-      const hidden = { name: '', kind: 'string' as const, hidden: true, tags: opts.tags };
+      const hidden = { name: '', kind: 'string' as const, hidden: true, tags };
       const addrName = `${name}.addr`;
       if (!seen.has(addrName) && e.addr >= 0) {
         seen.add(addrName);
@@ -282,13 +295,17 @@ export function compilePartialDecoder(layout: CompiledLayout, names: readonly st
   return new Function('H', 'C', `return function decodeSome(dv, u8, o) { return { ${body} }; };`)(HELPERS, layout.consts) as RecordDecoder;
 }
 
-/** A constant function naming an enum's value (a set's: its flags joined with `|`). */
-function enumFormatter(l: Leaf, constRef: (v: unknown) => string): string {
-  const values = l.enumValues ?? [];
-  if (l.isSet) {
+/** A function naming an enum's value (a set's: its flags joined with `|`); unknown values as their number. */
+export function enumNamer(values: readonly { name: string; value: number | bigint }[], isSet: boolean): (v: number | bigint) => string {
+  if (isSet) {
     const set = values.map((v) => ({ name: v.name, value: BigInt(v.value) }));
-    return constRef((v: number | bigint) => enumSet(set, v));
+    return (v) => enumSet(set, v);
   }
   const names = new Map(values.map((v) => [v.value, v.name]));
-  return constRef((v: number | bigint) => enumName(names, v));
+  return (v) => enumName(names, v);
+}
+
+/** A constant function naming an enum's value, as code. */
+function enumFormatter(l: Leaf, constRef: (v: unknown) => string): string {
+  return constRef(enumNamer(l.enumValues ?? [], !!l.isSet));
 }

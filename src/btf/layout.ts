@@ -24,6 +24,8 @@ export interface Leaf {
   endpoint?: { l4: boolean; addr: number; version: number; port: number; proto: number };
   /** a C type name for `ig image inspect` and docs */
   cType: string;
+  /** tags the field gets (e.g. "key", "value" for toppers) */
+  tags?: string[];
 }
 
 const ENDPOINTS = new Set(['gadget_l3endpoint_t', 'gadget_l4endpoint_t']);

@@ -79,6 +79,9 @@ interface SourceState {
   known: Map<string, ContainerInfo>;
 }
 
+/** What happened to a container: it started, it ended, or its metadata (pod labels) changed. */
+export type ContainerChange = 'added' | 'removed' | 'updated';
+
 const key = (c: ContainerInfo) => `${c.runtime}\u0000${c.id}`;
 
 /**
@@ -91,7 +94,7 @@ export class ContainerCollection {
   private readonly all = new Map<string, ContainerInfo>();
   private readonly mnt = new Map<bigint, ContainerInfo>();
   private net = new Map<number, ContainerInfo>();
-  private readonly listeners = new Set<(kind: 'added' | 'removed', c: ContainerInfo) => void>();
+  private readonly listeners = new Set<(kind: ContainerChange, c: ContainerInfo) => void>();
   private readonly hostNetns: number | undefined;
   private readonly hostMntns: bigint | undefined;
   /** unknown mount namespaces looked up recently (→ when they triggered a refresh) */
@@ -201,7 +204,7 @@ export class ContainerCollection {
     return false;
   }
 
-  onChange(cb: (kind: 'added' | 'removed', c: ContainerInfo) => void): () => void {
+  onChange(cb: (kind: ContainerChange, c: ContainerInfo) => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
   }
@@ -278,7 +281,10 @@ export class ContainerCollection {
         const old = st.known.get(k);
         if (old) {
           // same process: keep the object, refresh metadata that may change (labels)
-          if (c.k8s && old.k8s) old.k8s.podLabels = c.k8s.podLabels;
+          if (c.k8s && old.k8s && labelsDiffer(old.k8s.podLabels, c.k8s.podLabels)) {
+            old.k8s.podLabels = c.k8s.podLabels;
+            this.emit('updated', old);
+          }
           continue;
         }
         this.add(st, k, c);
@@ -310,7 +316,7 @@ export class ContainerCollection {
     this.emit('removed', c);
   }
 
-  private emit(kind: 'added' | 'removed', c: ContainerInfo): void {
+  private emit(kind: ContainerChange, c: ContainerInfo): void {
     for (const cb of [...this.listeners]) {
       try {
         cb(kind, c);
@@ -319,4 +325,9 @@ export class ContainerCollection {
       }
     }
   }
+}
+
+function labelsDiffer(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length !== Object.keys(b).length || ka.some((k) => a[k] !== b[k]);
 }

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { FieldDesc } from '../gadget/datasource.js';
+import type { FieldDesc } from '../model/field.js';
 import type { ContainerInfo } from './types.js';
 
 /** The node name put in `k8s.node`: $NODE_NAME, else the host name. */
@@ -16,27 +16,7 @@ export function labelsString(labels: Record<string, string> | undefined): string
     .join(',');
 }
 
-/**
- * Set the enrichment fields on one event. `c` undefined means the event came
- * from outside any known container: strings are '', the pid is 0.
- */
-export function enrich(event: Record<string, unknown>, c: ContainerInfo | undefined, node: string): void {
-  const k = c?.k8s;
-  event['k8s.node'] = node;
-  event['k8s.namespace'] = k?.namespace ?? '';
-  event['k8s.podName'] = k?.podName ?? '';
-  event['k8s.containerName'] = k?.containerName ?? '';
-  event['k8s.podLabels'] = labelsString(k?.podLabels);
-  event['k8s.owner.kind'] = k?.ownerKind ?? '';
-  event['k8s.owner.name'] = k?.ownerName ?? '';
-  event['runtime.containerName'] = c?.name ?? '';
-  event['runtime.runtimeName'] = c?.runtime ?? '';
-  event['runtime.containerId'] = c?.id ?? '';
-  event['runtime.containerPid'] = c?.pid ?? 0;
-  event['runtime.containerImageName'] = c?.imageName ?? '';
-  event['runtime.containerImageDigest'] = c?.imageDigest ?? '';
-  event['runtime.containerStartedAt'] = c?.startedAt ?? '';
-}
+type C = ContainerInfo | undefined;
 
 interface Def {
   name: string;
@@ -46,26 +26,39 @@ interface Def {
   shown: boolean;
   description: string;
   alignment?: 'left' | 'right';
+  /** the value for an event of container `c` (undefined: outside any known container) */
+  get: (c: C, node: string) => string | number;
 }
 
 const K8S: Def[] = [
-  { name: 'k8s.node', kind: 'string', width: 30, shown: false, description: 'Kubernetes node (or host) name' },
-  { name: 'k8s.namespace', kind: 'string', width: 30, shown: true, description: 'Kubernetes namespace of the pod' },
-  { name: 'k8s.podName', kind: 'string', width: 30, shown: true, description: 'Kubernetes pod name' },
-  { name: 'k8s.containerName', kind: 'string', width: 30, shown: true, description: 'Kubernetes container name' },
-  { name: 'k8s.podLabels', kind: 'string', width: 30, shown: false, description: 'pod labels as k=v,k2=v2' },
-  { name: 'k8s.owner.kind', kind: 'string', width: 16, shown: false, description: "kind of the pod's owner (from its labels)" },
-  { name: 'k8s.owner.name', kind: 'string', width: 30, shown: false, description: "name of the pod's owner" },
+  { name: 'k8s.node', kind: 'string', width: 30, shown: false, description: 'Kubernetes node (or host) name', get: (_c, node) => node },
+  { name: 'k8s.namespace', kind: 'string', width: 30, shown: true, description: 'Kubernetes namespace of the pod', get: (c) => c?.k8s?.namespace ?? '' },
+  { name: 'k8s.podName', kind: 'string', width: 30, shown: true, description: 'Kubernetes pod name', get: (c) => c?.k8s?.podName ?? '' },
+  { name: 'k8s.containerName', kind: 'string', width: 30, shown: true, description: 'Kubernetes container name', get: (c) => c?.k8s?.containerName ?? '' },
+  { name: 'k8s.podLabels', kind: 'string', width: 30, shown: false, description: 'pod labels as k=v,k2=v2', get: (c) => labelsString(c?.k8s?.podLabels) },
+  { name: 'k8s.owner.kind', kind: 'string', width: 16, shown: false, description: "kind of the pod's owner (from its labels)", get: (c) => c?.k8s?.ownerKind ?? '' },
+  { name: 'k8s.owner.name', kind: 'string', width: 30, shown: false, description: "name of the pod's owner", get: (c) => c?.k8s?.ownerName ?? '' },
 ];
 const RUNTIME: Def[] = [
-  { name: 'runtime.containerName', kind: 'string', width: 30, shown: true, description: 'container name given by the runtime' },
-  { name: 'runtime.runtimeName', kind: 'string', width: 19, shown: false, description: 'container runtime (containerd, cri-o, podman, docker)' },
-  { name: 'runtime.containerId', kind: 'string', width: 13, shown: false, description: 'container id' },
-  { name: 'runtime.containerPid', kind: 'number', width: 7, shown: false, description: "host pid of the container's first process", alignment: 'right' },
-  { name: 'runtime.containerImageName', kind: 'string', width: 30, shown: false, description: 'container image name' },
-  { name: 'runtime.containerImageDigest', kind: 'string', width: 30, shown: false, description: 'container image digest' },
-  { name: 'runtime.containerStartedAt', kind: 'string', width: 25, shown: false, description: 'when the container started (RFC 3339)' },
+  { name: 'runtime.containerName', kind: 'string', width: 30, shown: true, description: 'container name given by the runtime', get: (c) => c?.name ?? '' },
+  { name: 'runtime.runtimeName', kind: 'string', width: 19, shown: false, description: 'container runtime (containerd, cri-o, podman, docker)', get: (c) => c?.runtime ?? '' },
+  { name: 'runtime.containerId', kind: 'string', width: 13, shown: false, description: 'container id', get: (c) => c?.id ?? '' },
+  { name: 'runtime.containerPid', kind: 'number', width: 7, shown: false, description: "host pid of the container's first process", alignment: 'right', get: (c) => c?.pid ?? 0 },
+  { name: 'runtime.containerImageName', kind: 'string', width: 30, shown: false, description: 'container image name', get: (c) => c?.imageName ?? '' },
+  { name: 'runtime.containerImageDigest', kind: 'string', width: 30, shown: false, description: 'container image digest', get: (c) => c?.imageDigest ?? '' },
+  { name: 'runtime.containerStartedAt', kind: 'string', width: 25, shown: false, description: 'when the container started (RFC 3339)', get: (c) => c?.startedAt ?? '' },
 ];
+
+/** Each enrichment field's value for an event of container `c` (undefined: outside any known container). */
+export const ENRICHMENT_VALUES: ReadonlyMap<string, (c: C, node: string) => string | number> = new Map([...K8S, ...RUNTIME].map((d) => [d.name, d.get]));
+
+/**
+ * Set the enrichment fields on one event object. `c` undefined means the event came from
+ * outside any known container: strings are '', the pid is 0.
+ */
+export function enrich(event: Record<string, unknown>, c: C, node: string): void {
+  for (const [name, get] of ENRICHMENT_VALUES) event[name] = get(c, node);
+}
 
 /** Names of all enrichment fields, in order. */
 export const ENRICHMENT_FIELD_NAMES: readonly string[] = [...K8S, ...RUNTIME].map((d) => d.name);

@@ -4,7 +4,7 @@
  * selection flags, and the enrichment fields events get.
  */
 export type { ContainerInfo, ContainerSelector, CollectionOptions, NameFilter, LabelRequirement } from './types.js';
-export { parseSelector, matches, SELECTOR_FLAGS } from './selector.js';
+export { parseSelector, matches, SELECTOR_FLAGS, type SelectionFlags } from './selector.js';
 export { ContainerCollection, KNOWN_RUNTIMES, DEFAULT_SOCKETS, parseRuntimes } from './collection.js';
-export { enrich, enrichmentFields, nodeName, labelsString, ENRICHMENT_FIELD_NAMES } from './enrich.js';
+export { enrich, enrichmentFields, nodeName, labelsString, ENRICHMENT_FIELD_NAMES, ENRICHMENT_VALUES } from './enrich.js';
 export { mntnsOf, netnsOf } from './ns.js';

@@ -93,7 +93,7 @@ export async function listContainers(args: Record<string, unknown>): Promise<voi
     await new Promise<void>((resolve) => {
       const keepAlive = setInterval(() => {}, 1 << 30);
       coll.onChange((kind, c) => {
-        if (!selected(c)) return;
+        if (!selected(c) || kind === 'updated') return;
         const ev = kind === 'added' ? 'ADDED' : 'REMOVED';
         if (output === 'columns') process.stdout.write(rowFor(c, ev));
         else process.stdout.write(json({ event: ev, container: containerJson(c) }) + '\n');

@@ -5,6 +5,16 @@ import { splitCommaList } from '../text/comma-list.js';
 /** The CLI flags a selector is read from (yargs keys). */
 export const SELECTOR_FLAGS = ['containername', 'k8s-namespace', 'k8s-podname', 'k8s-containername', 'k8s-selector', 'host'] as const;
 
+/** The selection as the flags give it (comma lists, `!` excludes); parseSelector checks and reads it. */
+export interface SelectionFlags {
+  containername?: string;
+  'k8s-namespace'?: string;
+  'k8s-podname'?: string;
+  'k8s-containername'?: string;
+  'k8s-selector'?: string;
+  host?: boolean;
+}
+
 function flagValue(args: Record<string, unknown>, key: string): string | undefined {
   const v = args[key];
   if (v === undefined || v === null) return undefined;
@@ -85,7 +95,8 @@ function parseLabels(raw: string): LabelRequirement[] {
 }
 
 /** Read the selection flags; null when nothing narrows the selection (everything, host included). */
-export function parseSelector(args: Record<string, unknown>): ContainerSelector | null {
+export function parseSelector(flags: SelectionFlags | Record<string, unknown>): ContainerSelector | null {
+  const args = flags as Record<string, unknown>;
   const sel: ContainerSelector = { host: args.host === true || args.host === 'true' };
   let any = false;
   const name = (flag: string, into: 'containerName' | 'k8sNamespace' | 'k8sPodName' | 'k8sContainerName') => {

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { IgError } from '../errors.js';
-import type { FieldAttrs, FieldDesc } from './datasource.js';
+import type { FieldAttrs, FieldDesc } from '../model/field.js';
 
 /** gadget.yaml, the parts the runtime reads (Inspektor Gadget's format). */
 export interface GadgetMetadata {
@@ -70,57 +70,3 @@ export function annotateFields(meta: GadgetMetadata | null, datasource: string, 
   });
 }
 
-/**
- * `ig image build --update-metadata`: add to gadget.yaml what the object has and
- * the file lacks (datasources, their fields, params), keeping every existing key
- * and comment. Returns the new text.
- */
-export async function updateMetadata(elf: Buffer, yamlText: string): Promise<string> {
-  const { withSpec } = await import('./describe.js');
-  const doc = yamlText.trim() === '' ? new YAML.Document({}) : YAML.parseDocument(yamlText);
-  withSpec(elf, null, (spec, inst) => {
-    if (!doc.has('name')) doc.set('name', 'gadget');
-    if (!doc.has('description')) doc.set('description', 'TODO: describe what this gadget shows');
-    for (const ds of spec.datasources) {
-      for (const f of ds.fields) {
-        if (f.rawOf) continue; // formatted siblings are documented through their raw field
-        const path = ['datasources', ds.name, 'fields', f.name, 'annotations'];
-        if (!doc.hasIn(path)) doc.setIn(path, { description: `TODO: describe ${f.name}` });
-      }
-    }
-    for (const p of spec.params) {
-      const path = ['params', 'ebpf', p.variable];
-      if (doc.hasIn(path)) continue;
-      doc.setIn(path, { key: p.key, defaultValue: inst.paramDefault(p), description: p.description ?? `TODO: describe ${p.key}` });
-    }
-  });
-  return doc.toString();
-}
-
-/** `ig image build --validate-metadata`: what gadget.yaml names that the object does not have. */
-export async function validateMetadata(elf: Buffer, yamlText: string): Promise<string[]> {
-  const { withSpec } = await import('./describe.js');
-  const meta = parseMetadata(yamlText);
-  const problems: string[] = [];
-  if (!meta) return ['gadget.yaml is empty'];
-  if (!meta.name) problems.push('gadget.yaml has no name');
-  withSpec(elf, null, (spec) => {
-    for (const [dsName, ds] of Object.entries(meta.datasources ?? {})) {
-      const real = spec.datasources.find((d) => d.name === dsName);
-      if (!real) {
-        problems.push(`datasource "${dsName}" is not in the eBPF object (it has: ${spec.datasources.map((d) => d.name).join(', ') || 'none'})`);
-        continue;
-      }
-      if (real.source.type === 'iter-text') continue; // fields of text records are only known at run time
-      for (const field of Object.keys(ds?.fields ?? {})) {
-        if (!real.fields.some((f) => f.name === field)) problems.push(`field "${dsName}.${field}" is not in the eBPF object`);
-      }
-    }
-    for (const variable of Object.keys(meta.params?.ebpf ?? {})) {
-      if (!spec.params.some((p) => p.variable === variable)) {
-        problems.push(`param "${variable}" has no GADGET_PARAM(${variable}) in the eBPF object`);
-      }
-    }
-  });
-  return problems;
-}

@@ -16,8 +16,10 @@ export interface ParamSpec {
   /** enum params: accepted names */
   choices?: { name: string; value: number | bigint }[];
   description?: string;
-  /** gadget.yaml's default, as text; else the object's initial value is the default */
+  /** gadget.yaml's default, as text (written into the object at load) */
   defaultValue?: string;
+  /** the value before any flag: gadget.yaml's default, else the object's initial value */
+  default: string;
 }
 
 /** IG's filter.h variables have well-known flags. */
@@ -29,7 +31,7 @@ const BUILTIN_KEYS: Record<string, { key: string; description: string }> = {
   targ_comm: { key: 'comm', description: 'show only events of processes with this command name' },
 };
 
-export function findParams(btf: BtfSpec, meta: GadgetMetadata | null): ParamSpec[] {
+export function findParams(btf: BtfSpec, meta: GadgetMetadata | null, sectionBytes: (section: string) => Buffer | undefined): ParamSpec[] {
   const out: ParamSpec[] = [];
   for (const name of btf.variableNames()) {
     const m = name.match(/^gadget_param_(.+)$/);
@@ -50,12 +52,16 @@ export function findParams(btf: BtfSpec, meta: GadgetMetadata | null): ParamSpec
     else throw new IgError('invalid-object', `param "${variable}" has a type the runtime cannot set (${type?.kind ?? 'void'})`);
     const ym = meta?.params?.ebpf?.[variable];
     const builtin = BUILTIN_KEYS[variable];
-    out.push({
+    const p: ParamSpec = {
       key: ym?.key ?? builtin?.key ?? variable,
       variable, section: v.section, offset: v.offset, size: v.size, kind, choices,
       description: ym?.description ?? builtin?.description,
       defaultValue: ym?.defaultValue === undefined ? undefined : String(ym.defaultValue),
-    });
+      default: '',
+    };
+    const initial = sectionBytes(v.section);
+    p.default = p.defaultValue ?? (initial ? decodeParam(p, initial) : '');
+    out.push(p);
   }
   return out;
 }

@@ -4,14 +4,20 @@ import { flatten } from '../btf/layout.js';
 import { compileLayout, type CompiledLayout } from '../btf/decoder.js';
 import { IgError } from '../errors.js';
 import { MapType, HASH_LIKE, ARRAY_LIKE } from '../runtime/kernel-constants.js';
-import type { FieldDesc, GadgetKind } from './datasource.js';
+import type { FieldDesc, GadgetKind } from '../model/field.js';
 import { annotateFields, type GadgetMetadata } from './metadata.js';
 import { findParams, type ParamSpec } from './params.js';
 
 /** Where a datasource's records come from. */
 export type SourceSpec =
   | { type: 'stream'; map: string; buffer: 'ringbuf' | 'perf'; structTypeId: number; lostMap?: string }
-  | { type: 'map'; map: string; keyTypeId: number; valueTypeId: number; drain: boolean }
+  | {
+      type: 'map'; map: string; keyTypeId: number; valueTypeId: number; drain: boolean;
+      /** where the value starts in a record (key first, then the value at the next multiple of 8) */
+      valueOffset?: number;
+      /** the value's numbers (offsets within the value): what per-CPU values are summed over */
+      numbers?: readonly { offset: number; size: number; float: boolean; signed: boolean }[];
+    }
   | { type: 'iter-text'; programs: string[] }
   | { type: 'iter-typed'; programs: string[]; structTypeId: number };
 
@@ -21,13 +27,17 @@ export interface DataSourceSpec {
   source: SourceSpec;
   /** which convention found it, for `image inspect` */
   convention: 'map-name' | 'marker';
-  /** decoders (absent for text iterators, whose fields come from the records) */
+  /**
+   * how to read a record (absent for text iterators, whose fields come from the records). A
+   * topper's record is its map entry: the key, then the value (per-CPU values already summed).
+   */
   layout?: CompiledLayout;
-  keyLayout?: CompiledLayout;
-  /** bytes of one record (stream, typed iterator) or of one value (map) */
+  /** bytes of one record */
   recordSize?: number;
-  keySize?: number;
+  /** the layout's fields with gadget.yaml's annotations */
   fields: FieldDesc[];
+  /** gadget.yaml's annotations of the datasource */
+  annotations: Record<string, string>;
 }
 
 export interface MetricMapSpec { map: string; metric: 'counter' | 'gauge' | 'histogram'; name: string; keyTypeId: number; valueTypeId: number }
@@ -45,7 +55,13 @@ export interface GadgetSpec {
   kind: GadgetKind | null;
 }
 
-export interface ObjectInfo { maps: MapInfo[]; programs: ProgramInfo[]; btf: BtfType[] }
+export interface ObjectInfo {
+  maps: MapInfo[];
+  programs: ProgramInfo[];
+  btf: BtfType[];
+  /** initial bytes of a data section (`.rodata`), for params' defaults */
+  sectionBytes?: (section: string) => Buffer | undefined;
+}
 
 const isIter = (p: ProgramInfo) => p.section.startsWith('iter/') || p.section.startsWith('iter.s/');
 
@@ -53,6 +69,7 @@ const isIter = (p: ProgramInfo) => p.section.startsWith('iter/') || p.section.st
  * Classify a gadget and describe its datasources. Both conventions of
  * reference/ebpf-conventions.md are read; markers (today's IG) come first, and
  * the `print_` map names (the original design) add whatever markers did not name.
+ * The spec is read-only once built (frozen): each run keeps its own view of the datasources.
  */
 export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | null): GadgetSpec {
   const btf = new BtfSpec(info.btf);
@@ -83,7 +100,7 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
       if (what === 'tracer') {
         out.push(streamSource(name, map, structTypeId, mapByName, 'marker'));
       } else {
-        out.push({ name, kind: 'topper', convention: 'marker', fields: [],
+        out.push({ name, kind: 'topper', convention: 'marker', fields: [], annotations: {},
           source: { type: 'map', map: mapName, keyTypeId: map.btfKeyTypeId, valueTypeId: structTypeId, drain: false } });
       }
     } else if ((m = v.match(/^gadget_(?:iter|snapshotter)_(.+?)___(.+?)___(.+)$/))) {
@@ -92,7 +109,7 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
       for (const p of programs) {
         if (!progByName.has(p)) throw new IgError('invalid-object', `marker ${v} names program "${p}", which the object does not define`);
       }
-      out.push({ name, kind: 'snapshotter', convention: 'marker', fields: [],
+      out.push({ name, kind: 'snapshotter', convention: 'marker', fields: [], annotations: {},
         source: { type: 'iter-typed', programs, structTypeId: requireStruct(struct, v) } });
     } else if ((m = v.match(/^gadget_mapiter_(.+?)___(.+)$/))) {
       const [, name, mapName] = m;
@@ -103,7 +120,7 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
           hint: 'declare it with __type(key, …) and __type(value, …)',
         });
       }
-      out.push({ name, kind: 'topper', convention: 'marker', fields: [],
+      out.push({ name, kind: 'topper', convention: 'marker', fields: [], annotations: {},
         source: { type: 'map', map: mapName, keyTypeId: map.btfKeyTypeId, valueTypeId: map.btfValueTypeId, drain: true } });
     }
   }
@@ -127,7 +144,7 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
       if (!map.btfKeyTypeId || !map.btfValueTypeId) {
         throw new IgError('invalid-object', `topper map "${map.name}" has no BTF key/value types`);
       }
-      out.push({ name, kind: 'topper', convention: 'map-name', fields: [],
+      out.push({ name, kind: 'topper', convention: 'map-name', fields: [], annotations: {},
         source: { type: 'map', map: map.name, keyTypeId: map.btfKeyTypeId, valueTypeId: map.btfValueTypeId, drain: false } });
     } else {
       throw new IgError('invalid-object', `map "${map.name}" starts with print_ but is neither a ring/perf buffer nor a hash/array map`);
@@ -141,11 +158,12 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
     const typed = btf.findVariable(`${p.name}_output`);
     const structTypeId = typed ? btf.resolve(typed.typeId).type?.id : undefined;
     out.push(structTypeId
-      ? { name: p.name, kind: 'snapshotter', convention: 'map-name', fields: [], source: { type: 'iter-typed', programs: [p.name], structTypeId } }
-      : { name: p.name, kind: 'snapshotter', convention: 'map-name', fields: [], source: { type: 'iter-text', programs: [p.name] } });
+      ? { name: p.name, kind: 'snapshotter', convention: 'map-name', fields: [], annotations: {}, source: { type: 'iter-typed', programs: [p.name], structTypeId } }
+      : { name: p.name, kind: 'snapshotter', convention: 'map-name', fields: [], annotations: {}, source: { type: 'iter-text', programs: [p.name] } });
   }
 
   for (const ds of out) compileSource(btf, ds, metadata);
+  for (const ds of out) ds.annotations = metadata?.datasources?.[ds.name]?.annotations ?? {};
 
   const metrics = findMetricMaps(info.maps);
   if (out.length === 0 && metrics.length === 0) {
@@ -153,10 +171,23 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
       hint: 'a gadget needs a print_ map, a GADGET_TRACER/GADGET_MAPITER/GADGET_ITER marker, an iter/ program, or counter_/gauge_/hist_ maps',
     });
   }
-  return {
-    datasources: out, params: findParams(btf, metadata), programs: info.programs, maps: info.maps,
+  return deepFreeze({
+    datasources: out, params: findParams(btf, metadata, info.sectionBytes ?? (() => undefined)), programs: info.programs, maps: info.maps,
     metrics, btf, metadata, kind: out[0]?.kind ?? null,
+  });
+}
+
+/** Freeze the plain data of a spec (the BTF table and compiled functions are left as they are). */
+function deepFreeze<T>(o: T): T {
+  const seen = new Set<unknown>();
+  const walk = (v: unknown) => {
+    if (v === null || typeof v !== 'object' || seen.has(v) || v instanceof BtfSpec || ArrayBuffer.isView(v)) return;
+    seen.add(v);
+    for (const x of Object.values(v)) walk(x);
+    Object.freeze(v);
   };
+  walk(o);
+  return o;
 }
 
 function streamSource(name: string, map: MapInfo, structTypeId: number, maps: Map<string, MapInfo>, convention: 'map-name' | 'marker'): DataSourceSpec {
@@ -164,7 +195,7 @@ function streamSource(name: string, map: MapInfo, structTypeId: number, maps: Ma
     throw new IgError('invalid-object', `tracer map "${map.name}" must be a RINGBUF or PERF_EVENT_ARRAY map`);
   }
   const lostMap = maps.has(`${map.name}_lost_samples`) ? `${map.name}_lost_samples` : undefined;
-  return { name, kind: 'tracer', convention, fields: [],
+  return { name, kind: 'tracer', convention, fields: [], annotations: {},
     source: { type: 'stream', map: map.name, buffer: map.type === MapType.RINGBUF ? 'ringbuf' : 'perf', structTypeId, lostMap } };
 }
 
@@ -182,13 +213,22 @@ function compileSource(btf: BtfSpec, ds: DataSourceSpec, meta: GadgetMetadata | 
     ds.fields = annotateFields(meta, ds.name, ds.layout.fields);
   } else if (s.type === 'map') {
     // Toppers show keys and values; a struct key flattens to its members, a scalar key is named "key".
-    const keyLeaves = flatten(btf, s.keyTypeId, isStruct(btf, s.keyTypeId) ? '' : 'key');
+    // One record holds the key, then the value at the next multiple of 8.
+    const keySize = btf.sizeOf(s.keyTypeId);
+    const valueOffset = Math.ceil(keySize / 8) * 8;
+    const keyLeaves = flatten(btf, s.keyTypeId, isStruct(btf, s.keyTypeId) ? '' : 'key').map((l) => ({ ...l, tags: ['key'] }));
     const valueLeaves = flatten(btf, s.valueTypeId, isStruct(btf, s.valueTypeId) ? '' : 'value');
-    ds.keyLayout = compileLayout(keyLeaves, { tags: ['key'] });
-    ds.layout = compileLayout(valueLeaves, { tags: ['value'] });
-    ds.keySize = btf.sizeOf(s.keyTypeId);
-    ds.recordSize = btf.sizeOf(s.valueTypeId);
-    ds.fields = annotateFields(meta, ds.name, [...ds.keyLayout.fields, ...ds.layout.fields]);
+    const shifted = valueLeaves.map((l) => ({
+      ...l, offset: l.offset + valueOffset, tags: ['value'],
+      ...(l.bitOffset === undefined ? {} : { bitOffset: l.bitOffset + valueOffset * 8 }),
+    }));
+    ds.layout = compileLayout([...keyLeaves, ...shifted]);
+    ds.recordSize = valueOffset + btf.sizeOf(s.valueTypeId);
+    ds.fields = annotateFields(meta, ds.name, ds.layout.fields);
+    s.valueOffset = valueOffset;
+    s.numbers = valueLeaves
+      .filter((l) => (l.kind === 'int' && [1, 2, 4, 8].includes(l.size)) || l.kind === 'float')
+      .map((l) => ({ offset: l.offset, size: l.size, float: l.kind === 'float', signed: l.signed }));
   }
 }
 

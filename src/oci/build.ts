@@ -27,6 +27,14 @@ export interface BuildOptions {
   store?: string;
   updateMetadata?: boolean;
   validateMetadata?: boolean;
+  /**
+   * What --update-metadata and --validate-metadata do with the compiled object (they need it
+   * parsed, as the run engine sees it: the caller passes engine/describe's functions).
+   */
+  metadataTools?: {
+    update(elf: Buffer, yamlText: string): Promise<string>;
+    validate(elf: Buffer, yamlText: string): Promise<string[]>;
+  };
   clang?: string;
   strip?: string;
 }
@@ -196,16 +204,17 @@ export async function buildGadget(o: BuildOptions): Promise<BuildResult> {
   const metaPath = path.resolve(dir, by.metadata);
   let metaText: string | undefined = await fs.readFile(metaPath, 'utf8').catch(() => undefined);
   if (o.updateMetadata || o.validateMetadata) {
-    const { updateMetadata, validateMetadata } = await import('../gadget/metadata.js');
+    const tools = o.metadataTools;
+    if (!tools) throw new IgError('internal', 'building with --update-metadata/--validate-metadata needs the metadata tools');
     if (o.updateMetadata) {
-      const text = await updateMetadata(ebpf, metaText ?? '');
+      const text = await tools.update(ebpf, metaText ?? '');
       if (text !== metaText) {
         await fs.writeFile(metaPath, text);
         metaText = text;
       }
     }
     if (o.validateMetadata) {
-      const problems = await validateMetadata(ebpf, metaText ?? '');
+      const problems = await tools.validate(ebpf, metaText ?? '');
       if (problems.length) throw new IgError('build', `gadget metadata ${metaPath} is invalid:\n${problems.map((r) => `  ${String(r)}`).join('\n')}`);
     }
   }

@@ -3,7 +3,7 @@
  * the fields that are not hidden). Mixing both styles is an error.
  */
 import { IgError } from '../errors.js';
-import type { FieldDesc } from '../gadget/datasource.js';
+import type { FieldDesc } from '../model/field.js';
 
 export function defaultFields(fields: readonly FieldDesc[]): FieldDesc[] {
   return fields.filter((f) => !f.hidden);

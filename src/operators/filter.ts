@@ -4,7 +4,7 @@
  * Expressions are checked against the datasource's fields and compiled once into a predicate.
  */
 import { IgError } from '../errors.js';
-import type { Event, EventBatch, FieldDesc } from '../gadget/datasource.js';
+import type { Event, FieldDesc } from '../model/field.js';
 import { splitCommaList } from '../text/comma-list.js';
 
 export type FilterOp = '==' | '!=' | '>=' | '>' | '<=' | '<' | '~' | '!~';
@@ -179,11 +179,6 @@ export function compileFilter(exprs: readonly FilterExpr[]): Pred {
     for (let i = 0; i < preds.length; i++) if (!preds[i]!(e)) return false;
     return true;
   };
-}
-
-/** Keep the events the predicate accepts (a new batch; `lost` and `snapshot` are kept). */
-export function filterBatch(batch: EventBatch, pred: Pred): EventBatch {
-  return { ...batch, events: batch.events.filter(pred) };
 }
 
 export interface KernelFilters {

@@ -1,6 +1,6 @@
 /** `--sort a,-b`: multi-key sort, `-` = descending; numbers and bigints compare numerically. */
 import { IgError } from '../errors.js';
-import type { Event, EventBatch, FieldDesc } from '../gadget/datasource.js';
+import type { Event, FieldDesc } from '../model/field.js';
 
 export interface SortKey {
   field: string;
@@ -59,8 +59,3 @@ export function compileComparator(keys: readonly SortKey[]): (a: Event, b: Event
   };
 }
 
-/** Sorted copy of a batch (stable). No keys → the batch unchanged. */
-export function sortBatch(batch: EventBatch, keys: readonly SortKey[]): EventBatch {
-  if (keys.length === 0) return batch;
-  return { ...batch, events: [...batch.events].sort(compileComparator(keys)) };
-}

@@ -8,9 +8,12 @@
  * (toppers/snapshotters) are whole tables: on a TTY the screen is cleared and redrawn, otherwise
  * each table is printed with its own header.
  */
-import type { Event, EventBatch, FieldDesc } from '../gadget/datasource.js';
-import { defaultFields } from '../operators/fields.js';
-import { BaseSink, type BaseSinkOptions } from './sink.js';
+import type { Event, FieldDesc } from '../model/field.js';
+import type { Batch } from '../datasource/batch.js';
+import type { RunDataSource } from '../datasource/datasource.js';
+import { OutputBuffer } from './bytes.js';
+import { compileRowWriter, type CompiledRowWriter } from './columns-rows.js';
+import { Sink, type SinkOptions } from './sink.js';
 
 export interface ColumnTemplate {
   width: number;
@@ -165,6 +168,18 @@ function pad(s: string, width: number, alignment: 'left' | 'right', last: boolea
   return last ? s : s + ' '.repeat(width - n);
 }
 
+/** A cell's text padded to its column (the last column is not padded on the right). */
+export function padCell(s: string, c: Column, last: boolean): string {
+  return pad(s, c.width, c.alignment, last);
+}
+
+/** A row's trailing blanks go (when its last cells are empty). */
+function trimSpaces(line: string): string {
+  let e = line.length;
+  while (e > 0 && line.charCodeAt(e - 1) === 32) e--;
+  return e === line.length ? line : line.slice(0, e);
+}
+
 export function renderHeader(cols: readonly Column[]): string {
   return cols
     .map((c, i) => pad(cut(c.header, c.width, 'end'), c.width, c.alignment, i === cols.length - 1))
@@ -181,14 +196,11 @@ export function renderRow(cols: readonly Column[], e: Event): string {
     line += pad(c.numeric ? text : cut(text, c.width, c.ellipsis), c.width, c.alignment, i === cols.length - 1);
   }
   // no trailing blanks when the last cells are empty
-  return line.charCodeAt(line.length - 1) === 32 ? line.trimEnd() : line;
+  return trimSpaces(line);
 }
 
-export interface ColumnsSinkOptions extends BaseSinkOptions {
-  /** the columns to show, in order (default: the non-hidden fields of `allFields`) */
-  fields?: readonly FieldDesc[];
-  allFields?: readonly FieldDesc[];
-  /** terminal width; default `stream.columns` on a TTY, unlimited otherwise */
+export interface ColumnsSinkOptions extends SinkOptions {
+  /** terminal width; default the target's on a TTY, unlimited otherwise */
   width?: number;
   /** force TTY behaviour (screen redraw for snapshots, width fitting) on or off */
   tty?: boolean;
@@ -196,32 +208,46 @@ export interface ColumnsSinkOptions extends BaseSinkOptions {
 
 const CLEAR = '\x1b[H\x1b[2J';
 
-export class ColumnsSink extends BaseSink {
-  private readonly baseCols: Column[];
-  private cols: Column[];
+export class ColumnsSink extends Sink {
+  protected readonly allByDefault = false;
+  private readonly out: OutputBuffer;
+  private baseCols: Column[] = [];
+  private cols: Column[] = [];
+  private rows?: CompiledRowWriter;
+  private unlisten?: () => void;
   private headerDone = false;
   private tables = 0;
   private readonly tty: boolean;
-  private readonly fixedWidth?: number;
   private lastTermWidth: number | undefined;
 
-  constructor(opts: ColumnsSinkOptions) {
-    super(opts);
-    const fields = opts.fields ?? defaultFields(opts.allFields ?? []);
-    this.baseCols = fields.map(columnFor);
-    this.tty = opts.tty ?? Boolean(this.stream.isTTY);
-    this.fixedWidth = opts.width;
+  constructor(ds: RunDataSource, private readonly copts: ColumnsSinkOptions) {
+    super(ds, copts);
+    this.out = new OutputBuffer(this.target);
+    this.tty = copts.tty ?? this.target.isTTY;
     this.lastTermWidth = this.termWidth();
-    this.cols = fitColumns(this.baseCols, this.lastTermWidth);
   }
 
   private termWidth(): number | undefined {
-    if (this.fixedWidth !== undefined) return this.fixedWidth;
-    return this.tty ? this.stream.columns : undefined;
+    if (this.copts.width !== undefined) return this.copts.width;
+    return this.tty ? this.target.columns : undefined;
+  }
+
+  protected override fieldsChanged(): void {
+    this.baseCols = this.fields.map(columnFor);
+    this.fit();
+  }
+
+  private fit(): void {
+    this.cols = fitColumns(this.baseCols, this.lastTermWidth);
+    this.unlisten?.();
+    const w = compileRowWriter(this.ds, this.cols);
+    this.rows = w;
+    this.unlisten = this.ds.onInvalidate(() => w.clear());
   }
 
   /** Current column layout (after fitting to the terminal). */
   get columns(): readonly Column[] {
+    void this.fields;
     return this.cols;
   }
 
@@ -229,42 +255,52 @@ export class ColumnsSink extends BaseSink {
     const w = this.termWidth();
     if (w !== this.lastTermWidth) {
       this.lastTermWidth = w;
-      this.cols = fitColumns(this.baseCols, w);
+      this.fit();
     }
   }
 
-  /** Print the header now (tracers: right after attaching, so the user sees it before any event). */
+  /** Tracers: the header right after attaching, so the user sees it before any event (and without one). */
+  override begin(): void {
+    if (this.ds.kind === 'tracer') this.writeHeader();
+  }
+
   writeHeader(): void {
     if (this.headerDone) return;
     this.headerDone = true;
-    this.stream.write(renderHeader(this.cols) + '\n');
+    this.out.text(renderHeader(this.columns) + '\n');
+    this.out.flush();
   }
 
-  write(batch: EventBatch): void {
-    if (batch.snapshot) {
-      this.renderTable(batch);
+  write(b: Batch): void {
+    if (b.snapshot) {
+      this.renderTable(b);
       return;
     }
-    if (this.overloaded(batch)) return;
-    let out = '';
+    if (this.overloaded(b)) return;
+    void this.fields;
     if (!this.headerDone) {
       this.headerDone = true;
-      out += renderHeader(this.cols) + '\n';
+      this.out.text(renderHeader(this.cols) + '\n');
     }
-    for (const e of batch.events) out += renderRow(this.cols, e) + '\n';
-    if (out !== '') this.stream.write(out);
+    this.shown += this.out.rows(b, this.rows!.write, this.rows!.maxBytes, { after: 10, trimSpaces: true });
+    this.out.flush();
   }
 
   /** A whole table: on a TTY clear the screen and redraw; otherwise print it with its header. */
-  renderTable(batch: EventBatch): void {
-    if (this.overloaded(batch)) return;
+  private renderTable(b: Batch): void {
+    if (this.overloaded(b)) return;
+    void this.fields;
     this.refit();
-    let out = '';
-    if (this.tty) out += CLEAR;
-    else if (this.tables > 0) out += '\n';
+    if (this.tty) this.out.text(CLEAR);
+    else if (this.tables > 0) this.out.text('\n');
     this.tables++;
-    out += renderHeader(this.cols) + '\n';
-    for (const e of batch.events) out += renderRow(this.cols, e) + '\n';
-    this.stream.write(out);
+    this.out.text(renderHeader(this.cols) + '\n');
+    this.shown += this.out.rows(b, this.rows!.write, this.rows!.maxBytes, { after: 10, trimSpaces: true });
+    this.out.flush();
+  }
+
+  override async end(): Promise<void> {
+    this.unlisten?.();
+    await super.end();
   }
 }

@@ -1,49 +1,49 @@
-/** Output sinks by `-o/--output` name. */
+/** Output sinks by `-o/--output` name, and the operator that puts them at the end of each datasource's chain. */
 import { IgError } from '../errors.js';
-import type { EventBatch, FieldDesc } from '../gadget/datasource.js';
+import type { Batch } from '../datasource/batch.js';
+import type { RunDataSource } from '../datasource/datasource.js';
 import { ColumnsSink } from './columns.js';
 import { JsonSink } from './json.js';
-import { BaseSink, type BaseSinkOptions, type Sink } from './sink.js';
+import { Sink, type SinkOptions } from './sink.js';
 import { YamlSink } from './yaml.js';
 
-export * from './sink.js';
+export { Sink, type SinkOptions } from './sink.js';
 export { ColumnsSink, columnFor, fitColumns, renderHeader, renderRow, cut, cellText, TEMPLATES } from './columns.js';
 export type { Column, ColumnsSinkOptions, ColumnTemplate } from './columns.js';
-export { JsonSink, compileSerializer, encodeValue, nestEvent } from './json.js';
+export { JsonSink, compileSerializer, encodeValue, nestEvent, lostLine } from './json.js';
 export type { JsonSinkOptions, Serializer } from './json.js';
 export { YamlSink } from './yaml.js';
+export { stdoutTarget, streamTarget, callbackTarget, type OutputTarget } from './target.js';
 
 export const OUTPUT_FORMATS = ['columns', 'json', 'jsonpretty', 'yaml', 'none'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** `-o none`: prints nothing (events still count, lost events are still reported by the LostCounter). */
-export class NoneSink extends BaseSink {
-  events = 0;
-  write(batch: EventBatch): void {
-    this.events += batch.events.length;
+export class NoneSink extends Sink {
+  protected readonly allByDefault = true;
+  write(b: Batch): void {
+    this.shown += b.count;
   }
 }
 
-export interface CreateSinkOptions extends BaseSinkOptions {
-  /** the selected fields, in order (see operators/fields.ts selectFields) */
-  fields: readonly FieldDesc[];
+export interface CreateSinkOptions extends SinkOptions {
   /** columns only: terminal width override, TTY override */
   width?: number;
   tty?: boolean;
 }
 
-export function createSink(format: string, opts: CreateSinkOptions): Sink {
+export function createSink(format: string, ds: RunDataSource, opts: CreateSinkOptions): Sink {
   switch (format) {
     case 'columns':
-      return new ColumnsSink(opts);
+      return new ColumnsSink(ds, opts);
     case 'json':
-      return new JsonSink(opts);
+      return new JsonSink(ds, opts);
     case 'jsonpretty':
-      return new JsonSink({ ...opts, pretty: true });
+      return new JsonSink(ds, { ...opts, pretty: true });
     case 'yaml':
-      return new YamlSink(opts);
+      return new YamlSink(ds, opts);
     case 'none':
-      return new NoneSink(opts);
+      return new NoneSink(ds, opts);
     default:
       throw new IgError('usage', `unknown output format "${format}"`, {
         hint: `use -o ${OUTPUT_FORMATS.join('|')}`,

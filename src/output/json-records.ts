@@ -1,26 +1,39 @@
 /**
- * JSON lines written straight from record bytes. For a layout and a field list, one function is
- * generated that appends a record's JSON object to a Buffer: keys and punctuation are stored
- * byte by byte as constants, integers are written digit by digit, C strings are copied byte by
- * byte, and only values that need a JS value (formatted timestamps, enum names, arrays) build one.
- * No event object, no per-event string concatenation: the fast path of `-o json` when no operator
- * needs the events as objects (see cli/run/direct.ts).
+ * JSON lines written straight from record bytes: the one JSON writer of every path (the CLI's
+ * stdout, the daemon's stream). For a datasource and a field list, one function is generated
+ * that appends a record's JSON object to a Buffer: keys and punctuation are stored byte by byte
+ * as constants, integers are written digit by digit, C strings are copied byte by byte, values
+ * derived from another (formatted errno, flags, a container's fields) are kept encoded per source
+ * value, and only values that need a JS value (arrays, escapes) build one. No event object, no
+ * per-event string concatenation.
  *
- * The text is the same, byte for byte, as JsonSink's serializer over the decoded event.
+ * The text is the same, byte for byte, as JSON.stringify-style serialization of the decoded event
+ * (see json.ts `compileSerializer`).
  */
-import type { CompiledLayout, FieldCode } from '../btf/decoder.js';
+import type { FieldCode } from '../btf/decoder.js';
 import { HELPERS } from '../btf/decoder.js';
+import type { RunDataSource } from '../datasource/datasource.js';
+import type { RunField } from '../datasource/field.js';
 import { formatTimestamp, splitBootNumber, wallSecond } from '../format/timestamp.js';
 import { buildTree, encodeValue, type Node } from './json.js';
 
-/** Appends one record's JSON object (no newline) to `b` at `p`; returns the end. `x`: external values. */
-export type RecordWriter = (dv: DataView, u8: Buffer, o: number, b: Buffer, p: number, x: readonly Buffer[] | undefined) => number;
+/** Appends record `r`'s JSON object (no newline) to `b` at `p`; returns the end. Throws `Overflow` when `b` has too little room. */
+export type RecordWriter = (dv: DataView, u8: Buffer, o: number, X: unknown[][], r: number, b: Buffer, p: number) => number;
 
 export interface CompiledRecordWriter {
   write: RecordWriter;
-  /** bytes one record can take at most (keys, values, braces) */
+  /** bytes one record takes at most, values of unknown length counted as TEXT_BOUND */
   maxBytes: number;
+  /** forget the encodings kept per value (the datasource's derived values changed meaning) */
+  clear(): void;
   source: string;
+}
+
+/** Thrown when the output buffer has no room for a value; the sink flushes and retries with a larger one. */
+export class Overflow extends Error {
+  constructor(readonly need: number) {
+    super(`a JSON value of ${need} bytes does not fit the output buffer`);
+  }
 }
 
 /** A value whose JSON length is not known in advance (formatted text, enum names) may take this much. */
@@ -71,8 +84,14 @@ function ascii(b: Buffer, p: number, s: string): number {
 }
 /** Already-encoded JSON text of any characters. */
 function text(b: Buffer, p: number, s: string): number {
-  if (s.length * 3 > b.length - p) throw new Error(`a JSON value of ${s.length} characters exceeds the output buffer`);
+  if (s.length * 3 > b.length - p) throw new Overflow(s.length * 3);
   return p + b.write(s, p, 'utf8');
+}
+/** Any JS value (an added field's), with the fast paths of the common ones. */
+function value(b: Buffer, p: number, v: unknown): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return int(b, p, v);
+  if (typeof v === 'string') return str(b, p, v);
+  return text(b, p, encodeValue(v));
 }
 /** 1 for the characters copied into the output as they are: where JSON strings may hold a byte unescaped (printable ASCII but `"` and `\`). */
 const PLAIN = new Uint8Array(256);
@@ -113,6 +132,7 @@ function bytes(b: Buffer, p: number, x: Uint8Array): number {
   return p + n;
 }
 function copy(b: Buffer, p: number, x: Buffer): number {
+  if (x.length > b.length - p) throw new Overflow(x.length);
   return x.length < 64 ? bytes(b, p, x) : p + x.copy(b, p);
 }
 
@@ -124,8 +144,19 @@ function formatted(b: Buffer, p: number, cache: Map<unknown, Buffer>, fmt: (v: u
     e = Buffer.from(encodeValue(fmt(raw)));
     if (cache.size < CACHE_LIMIT) cache.set(raw, e);
   }
-  if (e.length > b.length - p) throw new Error(`a JSON value of ${e.length} bytes exceeds the output buffer`);
+  if (e.length > b.length - p) throw new Overflow(e.length);
   return bytes(b, p, e);
+}
+
+/** The encoded values of every derived field reading the same source, kept per source value. */
+function group(cache: Map<unknown, Buffer[]>, encode: (v: unknown) => Buffer[], v: unknown): Buffer[] {
+  let e = cache.get(v);
+  if (e === undefined) {
+    e = encode(v);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(v, e);
+  }
+  return e;
 }
 
 /** gadget_timestamp: the second's text (kept as bytes while the second lasts) around 9 digits. */
@@ -149,7 +180,7 @@ function timestamp(b: Buffer, p: number, raw: number | bigint): number {
   return bytes(b, p + 9, tsAfter);
 }
 
-const W = { int, num, str, cstr, text, copy, formatted, timestamp };
+const W = { int, num, str, cstr, text, value, copy, formatted, timestamp, group };
 
 /** Statements storing constant ASCII text byte by byte (keys, `{`, `,`). */
 function constBytes(s: string): string {
@@ -162,7 +193,6 @@ function constBytes(s: string): string {
 function writeStmt(c: FieldCode, cacheRef: () => string): string {
   switch (c.write.as) {
     case 'formatted': return `p = W.formatted(b, p, ${cacheRef()}, ${c.write.fmt}, ${c.write.raw});`;
-    case 'timestamp': return `p = W.timestamp(b, p, ${c.write.raw});`;
     case 'int': return `p = W.int(b, p, ${c.expr});`;
     case 'u64': return `p = W.num(b, p, ${c.expr});`;
     case 'cstr': return `p = W.cstr(b, p, u8, ${c.write.at}, ${c.write.size});`;
@@ -171,21 +201,64 @@ function writeStmt(c: FieldCode, cacheRef: () => string): string {
   }
 }
 
+/** Where derived fields' values come from, as a key: fields reading the same source share one cache lookup. */
+function sourceKey(f: RunField): string {
+  const s = f.source;
+  return s.type === 'derived' ? (typeof s.from === 'string' ? s.from : `#${s.from.slot}`) : '';
+}
+
 /**
- * Compile the writer for `fieldNames` (in this order, re-nested on dots as JsonSink does). Names
- * the layout does not have are external: their encoded values come in `x`, in `external` order.
+ * Compile the writer for `fieldNames` of `ds` (in this order, re-nested on dots as JsonSink
+ * does). Derived fields reading the same source are encoded together, once per source value.
  */
-export function compileRecordWriter(layout: CompiledLayout, fieldNames: readonly string[], external: readonly string[] = []): CompiledRecordWriter {
-  const codes = new Map(layout.codes.map((c) => [c.name, c]));
+export function compileJsonWriter(ds: RunDataSource, fieldNames: readonly string[]): CompiledRecordWriter {
+  const fields = fieldNames.map((n) => ds.require(n));
   const stmts: string[] = [];
   let maxBytes = 1;
   let pending = ''; // constant text not yet stored
-  let caches = 0;
-  const cacheRef = () => `M[${caches++}]`;
+  const caches: Map<unknown, unknown>[] = [];
+  const cacheRef = () => `M[${caches.push(new Map()) - 1}]`;
+  // derived fields by source: one encoder per source, writing all of its selected fields
+  const groups = new Map<string, { id: number; members: RunField[]; declared: boolean }>();
+  const encoders: ((v: unknown) => Buffer[])[] = [];
+  for (const f of fields) {
+    if (f.source.type !== 'derived' || f.source.special === 'timestamp') continue;
+    const key = sourceKey(f);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { id: groups.size, members: [], declared: false }));
+    g.members.push(f);
+  }
+  for (const g of groups.values()) {
+    const fns = g.members.map((m) => ds.derivedFn(m));
+    encoders[g.id] = (v) => fns.map((fn) => Buffer.from(encodeValue(fn(v))));
+  }
   const flushConst = () => {
     if (pending) stmts.push(constBytes(pending));
     maxBytes += Buffer.byteLength(pending);
     pending = '';
+  };
+  const write = (f: RunField) => {
+    const s = f.source;
+    if (s.type === 'static') {
+      stmts.push(writeStmt(s.code, cacheRef));
+      maxBytes += s.code.maxJson ?? TEXT_BOUND;
+      return;
+    }
+    maxBytes += TEXT_BOUND;
+    if (s.type === 'column') {
+      stmts.push(`p = W.value(b, p, ${ds.expr(f)});`);
+      return;
+    }
+    if (s.special === 'timestamp') {
+      stmts.push(`p = W.timestamp(b, p, ${ds.sourceExpr(f)});`);
+      return;
+    }
+    const g = groups.get(sourceKey(f))!;
+    if (!g.declared) {
+      stmts.push(`const g${g.id} = W.group(${cacheRef()}, E[${g.id}], ${ds.sourceExpr(f)});`);
+      g.declared = true;
+    }
+    stmts.push(`p = W.copy(b, p, g${g.id}[${g.members.indexOf(f)}]);`);
   };
   const emit = (nodes: Node[]) => {
     pending += '{';
@@ -193,23 +266,13 @@ export function compileRecordWriter(layout: CompiledLayout, fieldNames: readonly
       pending += (i ? ',' : '') + JSON.stringify(n.key) + ':';
       if (n.children) return emit(n.children);
       flushConst();
-      const c = codes.get(n.field!);
-      if (c) {
-        stmts.push(writeStmt(c, cacheRef));
-        maxBytes += c.maxJson ?? TEXT_BOUND;
-        return;
-      }
-      const k = external.indexOf(n.field!);
-      if (k < 0) throw new Error(`field "${n.field}" is neither in the record nor external`);
-      stmts.push(`p = W.copy(b, p, x[${k}]);`);
-      maxBytes += TEXT_BOUND;
+      write(fields[fieldNames.indexOf(n.field!)]!);
     });
     pending += '}';
   };
   emit(buildTree(fieldNames));
   flushConst();
   const source = stmts.join('\n');
-  const M = Array.from({ length: caches }, () => new Map<unknown, Buffer>());
-  const factory = new Function('H', 'C', 'W', 'enc', 'M', `return function writeRecord(dv, u8, o, b, p, x) {\n${source}\nreturn p;\n};`);
-  return { write: factory(HELPERS, layout.consts, W, encodeValue, M) as RecordWriter, maxBytes, source };
+  const fn = ds.compile<RecordWriter>('dv, u8, o, X, r, b, p', `${source}\nreturn p;`, { W, enc: encodeValue, M: caches, E: encoders });
+  return { write: fn, maxBytes, source, clear: () => caches.forEach((c) => c.clear()) };
 }

@@ -3,12 +3,16 @@
  * are re-nested (`k8s.podName` → `{"k8s":{"podName":…}}`). bigint → a JSON number when it is a safe
  * integer, else a string. A snapshot batch is written as one JSON array (one line in `json`).
  *
- * Speed: per field list a serializer is generated once (`new Function`) that concatenates the
- * JSON text directly from the flat event, with the nesting and the quoted keys resolved at
- * compile time: no per-event intermediate objects.
+ * Records are written straight from their bytes by the writer json-records.ts generates; the
+ * serializer here (flat event object → the same text) serves event objects (the remote client,
+ * tests comparing both).
  */
-import type { Event, EventBatch, FieldDesc } from '../gadget/datasource.js';
-import { BaseSink, type BaseSinkOptions } from './sink.js';
+import type { Event } from '../model/field.js';
+import type { Batch } from '../datasource/batch.js';
+import type { RunDataSource } from '../datasource/datasource.js';
+import { compileJsonWriter, type CompiledRecordWriter } from './json-records.js';
+import { OutputBuffer } from './bytes.js';
+import { Sink, type SinkOptions } from './sink.js';
 
 // characters JSON.stringify would escape (surrogates: lone ones are escaped, so let it decide)
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -103,59 +107,93 @@ export function lostLine(lost: number, lostTotal: number): string {
   return `{"lost":${lost},"lostTotal":${Math.max(lostTotal, lost)}}\n`;
 }
 
-export interface JsonSinkOptions extends BaseSinkOptions {
-  fields: readonly FieldDesc[];
+export interface JsonSinkOptions extends SinkOptions {
   pretty?: boolean;
+  /** without --fields: every field (true, the default) or the visible ones (a remote client showing columns) */
+  allFields?: boolean;
   /** write `{"lost":N,"lostTotal":T}` lines when events were lost (default true) */
   lostRecords?: boolean;
 }
 
-export class JsonSink extends BaseSink {
-  private readonly serialize: Serializer;
+export class JsonSink extends Sink {
+  protected readonly allByDefault: boolean;
+  private readonly out: OutputBuffer;
+  private writer?: CompiledRecordWriter;
+  private unlisten?: () => void;
   private readonly pretty: boolean;
   private readonly lostRecords: boolean;
   private pendingLost = 0;
 
-  constructor(opts: JsonSinkOptions) {
-    super(opts);
-    this.serialize = compileSerializer(opts.fields.map((f) => f.name));
+  constructor(ds: RunDataSource, opts: JsonSinkOptions) {
+    super(ds, opts);
+    this.allByDefault = opts.allFields ?? true;
+    this.out = new OutputBuffer(this.target);
     this.pretty = opts.pretty ?? false;
     this.lostRecords = opts.lostRecords ?? true;
   }
 
-  write(batch: EventBatch): void {
-    this.pendingLost += batch.lost ?? 0;
-    if (this.overloaded(batch)) {
-      this.pendingLost += batch.events.length;
+  protected override fieldsChanged(): void {
+    this.unlisten?.();
+    const w = compileJsonWriter(this.ds, this.fields.map((f) => f.name));
+    this.writer = w;
+    this.unlisten = this.ds.onInvalidate(() => w.clear());
+  }
+
+  /** The compact JSON of every live record of a batch (the pretty and yaml paths). */
+  lines(b: Batch): string[] {
+    void this.fields;
+    const w = this.writer!;
+    const lines: string[] = [];
+    let scratch = Buffer.allocUnsafe(Math.max(4096, w.maxBytes));
+    for (let k = 0; k < b.count; k++) {
+      const r = b.rows[k]!;
+      for (;;) {
+        try {
+          const end = w.write(b.dv, b.data, b.offsets[r]!, b.cols, r, scratch, 0);
+          lines.push(scratch.toString('utf8', 0, end));
+          break;
+        } catch (err) {
+          if (!(err as { need?: number }).need) throw err;
+          scratch = Buffer.allocUnsafe(2 * (scratch.length + (err as { need: number }).need));
+        }
+      }
+    }
+    return lines;
+  }
+
+  write(b: Batch): void {
+    this.pendingLost += b.lost;
+    if (this.overloaded(b)) {
+      this.pendingLost += b.count;
       return;
     }
-    const ser = this.serialize;
-    const ev = batch.events;
-    let out = '';
-    if (batch.snapshot) {
-      if (this.pretty) out = JSON.stringify(ev.map((e) => JSON.parse(ser(e))), null, 2) + '\n';
-      else {
-        const parts = new Array<string>(ev.length);
-        for (let i = 0; i < ev.length; i++) parts[i] = ser(ev[i]!);
-        out = '[' + parts.join(',') + ']\n';
-      }
-    } else if (this.pretty) {
-      for (let i = 0; i < ev.length; i++) out += JSON.stringify(JSON.parse(ser(ev[i]!)), null, 2) + '\n';
+    void this.fields;
+    if (this.pretty) {
+      const objs = this.lines(b).map((l) => JSON.parse(l) as unknown);
+      if (b.snapshot) this.out.text(JSON.stringify(objs, null, 2) + '\n');
+      else for (const o of objs) this.out.text(JSON.stringify(o, null, 2) + '\n');
+    } else if (b.snapshot) {
+      this.out.text('[');
+      this.out.rows(b, this.writer!.write, this.writer!.maxBytes, { between: 44 });
+      this.out.text(']\n');
     } else {
-      for (let i = 0; i < ev.length; i++) out += ser(ev[i]!) + '\n';
+      this.out.rows(b, this.writer!.write, this.writer!.maxBytes, { after: 10 });
     }
+    this.shown += b.count;
+    this.endBatch();
+  }
+
+  private endBatch(): void {
     if (this.lostRecords && this.pendingLost > 0) {
-      out += lostLine(this.pendingLost, this.lost.total);
+      this.out.text(lostLine(this.pendingLost, this.lost.total));
       this.pendingLost = 0;
     }
-    if (out !== '') this.stream.write(out);
+    this.out.flush();
   }
 
   override async end(): Promise<void> {
-    if (this.lostRecords && this.pendingLost > 0) {
-      this.stream.write(lostLine(this.pendingLost, this.lost.total));
-      this.pendingLost = 0;
-    }
-    return super.end();
+    this.endBatch();
+    this.unlisten?.();
+    await super.end();
   }
 }

@@ -1,61 +1,70 @@
 /**
- * What every output sink is, and the back-pressure rule they share: when the destination stream
- * already buffers more than `highWaterMark` bytes (a slow terminal, a stalled pipe reader on a
- * socket), a whole batch is dropped and counted as lost instead of letting memory grow without bound.
+ * What every output sink is: the last subscriber of a datasource. It takes batches past the
+ * operator chain, reads fields through the datasource's generated code, and writes to a target.
+ * When the target is full (a slow reader on an asynchronous stream) a whole batch is dropped
+ * and counted as lost instead of letting memory grow without bound.
  */
-import type { Writable } from 'node:stream';
-import type { EventBatch } from '../gadget/datasource.js';
-import { LostCounter } from '../operators/lost.js';
+import type { Batch } from '../datasource/batch.js';
+import type { RunDataSource } from '../datasource/datasource.js';
+import type { RunField } from '../datasource/field.js';
+import { LostCounter } from '../datasource/lost.js';
+import { selectFields } from '../operators/fields.js';
+import type { OutputTarget } from './target.js';
 
-export interface Sink {
-  write(batch: EventBatch): void;
-  /** flush and wait until everything written has been handed to the OS (does not close stdout) */
-  end(): Promise<void>;
-}
-
-/** The subset of a Writable the sinks use (a test can pass a small fake). */
-export type OutStream = Pick<Writable, 'write' | 'writableLength' | 'once'> & Partial<Pick<Writable, 'writableNeedDrain'>> & {
-  isTTY?: boolean;
-  columns?: number;
-};
-
-export interface BaseSinkOptions {
-  stream?: OutStream;
+export interface SinkOptions {
+  target: OutputTarget;
   lost?: LostCounter;
-  /** bytes buffered in the stream above which whole batches are dropped (default 8 MiB) */
-  highWaterMark?: number;
+  /** --fields: `a,b,c` or `+x,-y`; undefined = the format's default */
+  fields?: string;
 }
 
-export const DEFAULT_HIGH_WATER_MARK = 8 * 1024 * 1024;
-
-export abstract class BaseSink implements Sink {
-  protected readonly stream: OutStream;
+export abstract class Sink {
+  protected readonly target: OutputTarget;
   readonly lost: LostCounter;
-  protected readonly highWaterMark: number;
-  /** events this sink dropped because the stream was full */
+  /** records written */
+  shown = 0;
+  /** records dropped because the target was full */
   dropped = 0;
+  private version = -1;
+  private chosen: RunField[] = [];
 
-  constructor(opts: BaseSinkOptions) {
-    this.stream = opts.stream ?? (process.stdout as OutStream);
+  constructor(protected readonly ds: RunDataSource, protected readonly opts: SinkOptions) {
+    this.target = opts.target;
     this.lost = opts.lost ?? new LostCounter();
-    this.highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   }
 
-  /** True (and the batch counted as lost) when the stream is too full to take it. */
-  protected overloaded(batch: EventBatch): boolean {
-    if ((this.stream.writableLength ?? 0) <= this.highWaterMark) return false;
-    this.dropped += batch.events.length;
-    this.lost.add(batch.events.length);
+  /** Whether this format shows every field by default (json, yaml), or only the visible ones (columns). */
+  protected abstract readonly allByDefault: boolean;
+
+  /** The fields to write, in order; recomputed when the datasource's fields change. */
+  get fields(): readonly RunField[] {
+    if (this.version !== this.ds.version) {
+      this.version = this.ds.version;
+      const spec = this.opts.fields;
+      this.chosen = (spec === undefined && this.allByDefault ? [...this.ds.fields] : selectFields(this.ds.fields, spec)) as RunField[];
+      this.fieldsChanged();
+    }
+    return this.chosen;
+  }
+
+  /** The field list changed (compile writers again). */
+  protected fieldsChanged(): void {}
+
+  /** Before the first batch (tracers: right after attaching). */
+  begin(): void {}
+
+  abstract write(b: Batch): void;
+
+  /** Flush and wait until everything written has been handed on (stdout stays open). */
+  async end(): Promise<void> {
+    await this.target.flush();
+  }
+
+  /** True (and the batch's records counted as lost) when the target is too full to take it. */
+  protected overloaded(b: Batch): boolean {
+    if (!this.target.full) return false;
+    this.dropped += b.count;
+    this.lost.add(b.count);
     return true;
-  }
-
-  abstract write(batch: EventBatch): void;
-
-  end(): Promise<void> {
-    return new Promise((resolve) => {
-      if ((this.stream.writableLength ?? 0) === 0) return resolve();
-      // an empty write's callback runs after everything queued before it
-      this.stream.write('', () => resolve());
-    });
   }
 }

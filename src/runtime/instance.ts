@@ -2,14 +2,14 @@ import type { BpfObject, ProgramInfo } from '../../native/index.js';
 import { IgError } from '../errors.js';
 import { buildGadgetSpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
 import { parseMetadata } from '../gadget/metadata.js';
-import { encodeParam, decodeParam, type ParamSpec } from '../gadget/params.js';
-import type { EventBatch } from '../gadget/datasource.js';
+import { encodeParam } from '../gadget/params.js';
 import { MapType, ProgType } from './kernel-constants.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
 import { setBootOffsetNs } from '../format/timestamp.js';
-import { startSource, type RawBatchSink, type RunningSource } from './sources/index.js';
+import { startSource, type RunningSource, type SourceSink, type SourceOptions } from './sources/index.js';
 import { ensureTracefs, needsTracefs } from './tracefs.js';
+import { DENY_FLAG, DENY_MAP_ENTRIES, FILTER_FLAG, FILTER_MAP, MntnsFilterMap, mntnsFilterSupport } from './mntns-filter.js';
 
 export interface InstanceOptions {
   /** flag values by param key (without dashes), as the user typed them */
@@ -21,30 +21,19 @@ export interface InstanceOptions {
    * semantics), 'deny' = the namespaces to drop (see gadget/mntns_filter.h); absent = none.
    */
   mntnsFilter?: 'allow' | 'deny' | null;
-  /** toppers: milliseconds between fetches, and how many (0 = until stopped) */
-  mapFetchIntervalMs?: number;
-  mapFetchCount?: number;
-  /** snapshotters: network namespaces (e.g. /proc/PID/ns/net) whose sockets tcp/udp iterators read; default: ours */
-  netnsPaths?: () => string[];
-  /**
-   * Tracers: a datasource whose records the caller takes undecoded (the `-o json` fast path);
-   * undefined for the others, which get decoded batches as usual.
-   */
-  rawRecords?: (ds: DataSourceSpec) => RawBatchSink | undefined;
 }
 
+export type StartOptions = Omit<SourceOptions, 'buffer'>;
+
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-const FILTER_MAP = 'gadget_mntns_filter_map';
-const FILTER_FLAG = 'gadget_filter_by_mntns';
-const DENY_FLAG = 'gadget_mntns_filter_denies';
-/** A deny list holds every other namespace of the node; room for a large one. */
-const DENY_MAP_ENTRIES = 16384;
 const PERF_FLAG = 'gadget_buffer_use_perf';
 
 /**
- * One gadget in the kernel: the live side of a GadgetSpec. Created from the
- * image's bytes, configured, loaded and attached, then its sources run until
- * stopped. close() releases every kernel object on every path.
+ * One gadget in the kernel: the live side of a GadgetSpec (as cilium/ebpf's Collection is of
+ * its CollectionSpec). Created from the image's bytes, configured, loaded and attached, then its
+ * sources run until stopped. The spec stays as it was built; what a run changes (a ring buffer
+ * turned into a perf buffer, map sizes) is kept here. close() releases every kernel object on
+ * every path.
  */
 export class GadgetInstance {
   readonly spec: GadgetSpec;
@@ -53,8 +42,8 @@ export class GadgetInstance {
   private closed = false;
   private sources: RunningSource[] = [];
   private links: number[] = [];
-  private filterFd = -1;
-  private readonly filtered = new Set<bigint>();
+  private filter?: MntnsFilterMap;
+  private readonly buffers = new Map<string, 'ringbuf' | 'perf'>();
 
   private constructor(obj: BpfObject, spec: GadgetSpec) {
     this.obj = obj;
@@ -85,18 +74,19 @@ export class GadgetInstance {
           cause: err,
         });
       }
-      const spec = buildGadgetSpec({ maps: obj.maps(), programs: obj.programs(), btf }, parseMetadata(metadata));
+      const sectionBytes = (section: string) => {
+        try {
+          return obj.mapInitialValue(section);
+        } catch {
+          return undefined;
+        }
+      };
+      const spec = buildGadgetSpec({ maps: obj.maps(), programs: obj.programs(), btf, sectionBytes }, parseMetadata(metadata));
       return new GadgetInstance(obj, spec);
     } catch (err) {
       obj.close();
       throw err;
     }
-  }
-
-  /** The value each param has before any flag: gadget.yaml's default, else the object's initial value. */
-  paramDefault(p: ParamSpec): string {
-    if (p.defaultValue !== undefined) return p.defaultValue;
-    return decodeParam(p, this.obj.mapInitialValue(p.section));
   }
 
   /** Set params and adapt maps before load. */
@@ -125,12 +115,12 @@ export class GadgetInstance {
 
   /** Whether the gadget can filter containers in the kernel (else the runtime filters in userspace). */
   hasFilterMap(): boolean {
-    return this.spec.maps.some((m) => m.name === FILTER_MAP) && !!this.spec.btf.findVariable(FILTER_FLAG);
+    return mntnsFilterSupport(this.spec) !== null;
   }
 
   /** Whether the gadget's filter can run as a deny list (built against our headers). */
   canDenyMntns(): boolean {
-    return this.hasFilterMap() && !!this.spec.btf.findVariable(DENY_FLAG);
+    return mntnsFilterSupport(this.spec) === 'deny';
   }
 
   private setFlag(variable: string, value: number): void {
@@ -148,12 +138,14 @@ export class GadgetInstance {
   private adaptStreamMap(ds: DataSourceSpec, forcePerf: boolean): void {
     if (ds.source.type !== 'stream') return;
     const s = ds.source;
-    if (s.buffer === 'ringbuf' && forcePerf) {
+    let buffer = s.buffer;
+    if (buffer === 'ringbuf' && forcePerf) {
       this.obj.setMapType(s.map, MapType.PERF_EVENT_ARRAY);
       this.obj.setMapMaxEntries(s.map, 0);
-      s.buffer = 'perf';
+      buffer = 'perf';
     }
-    if (s.buffer === 'perf') {
+    this.buffers.set(ds.name, buffer);
+    if (buffer === 'perf') {
       this.obj.setMapKeySize(s.map, 4);
       this.obj.setMapValueSize(s.map, 4);
     } else {
@@ -172,7 +164,7 @@ export class GadgetInstance {
     // Timestamps are formatted with the exact clock offset, instead of the formatter measuring it
     // by polling /proc/uptime (which would also show up in trace_open's own output).
     setBootOffsetNs(native().bootToWallOffsetNs());
-    if (this.hasFilterMap()) this.filterFd = this.obj.mapFd(FILTER_MAP);
+    if (this.hasFilterMap()) this.filter = new MntnsFilterMap(this.obj.mapFd(FILTER_MAP));
   }
 
   /** Attach every program that runs on its own (iterators run when read). */
@@ -191,33 +183,17 @@ export class GadgetInstance {
 
   /** Make the in-kernel filter map hold exactly these mount namespaces (to keep or to drop, per its mode). */
   setMntnsFilter(ids: Iterable<bigint>): void {
-    if (this.filterFd < 0) return;
-    const n = native();
-    const want = new Set(ids);
-    const one = Buffer.from([1, 0, 0, 0]);
-    for (const id of want) {
-      if (this.filtered.has(id)) continue;
-      const key = Buffer.alloc(8);
-      key.writeBigUInt64LE(id);
-      n.mapUpdate(this.filterFd, key, one, 0);
-      this.filtered.add(id);
-    }
-    for (const id of [...this.filtered]) {
-      if (want.has(id)) continue;
-      const key = Buffer.alloc(8);
-      key.writeBigUInt64LE(id);
-      n.mapDelete(this.filterFd, key);
-      this.filtered.delete(id);
-    }
+    this.filter?.set(ids);
   }
 
   /**
    * Start every datasource. Tracers and toppers run until stop(); a snapshotter
    * emits its table and its promise resolves. `onBatch` is called with whole batches.
    */
-  start(onBatch: (b: EventBatch) => void, opts: InstanceOptions = {}): Promise<void>[] {
+  start(onBatch: SourceSink, opts: StartOptions): Promise<void>[] {
     if (!this.loaded) throw new IgError('internal', 'start() before load()');
-    this.sources = this.spec.datasources.map((ds) => startSource(this.obj, this.spec, ds, onBatch, opts));
+    const buffer = (ds: DataSourceSpec) => this.buffers.get(ds.name) ?? (ds.source.type === 'stream' ? ds.source.buffer : 'ringbuf');
+    this.sources = this.spec.datasources.map((ds) => startSource(this.obj, this.spec, ds, onBatch, { ...opts, buffer }));
     return this.sources.map((s) => s.done);
   }
 

@@ -1,4 +1,4 @@
-import type { Event, FieldDesc } from '../gadget/datasource.js';
+import type { Event, FieldDesc } from '../model/field.js';
 
 export interface TextRecords {
   events: Event[];
@@ -91,4 +91,27 @@ function findNextMark(text: string, from: number): number {
   let i = text.indexOf(MARK, from);
   while (i >= 0 && i > 0 && text[i - 1] !== '\0') i = text.indexOf(MARK, i + 1);
   return i;
+}
+
+/** Several reads' records as one table: fields in first-seen order; a field is a number only if every read says so. */
+export function mergeTextRecords(parts: readonly TextRecords[]): TextRecords {
+  if (parts.length === 1) return parts[0]!;
+  const kinds = new Map<string, FieldDesc['kind']>();
+  for (const p of parts) {
+    for (const f of p.fields) kinds.set(f.name, kinds.get(f.name) === 'string' ? 'string' : f.kind);
+  }
+  const events = parts.flatMap((p) => p.events);
+  for (const [name, kind] of kinds) {
+    if (kind !== 'string') continue;
+    for (const e of events) if (e[name] !== undefined && typeof e[name] !== 'string') e[name] = String(e[name]);
+  }
+  const first = <K extends 'firstProblem' | 'firstDroppedPair'>(k: K) => parts.find((p) => p[k] !== undefined)?.[k];
+  return {
+    events,
+    fields: [...kinds].map(([name, kind]) => ({ name, kind })),
+    skipped: parts.reduce((s, p) => s + p.skipped, 0),
+    firstProblem: first('firstProblem'),
+    droppedPairs: parts.reduce((s, p) => s + p.droppedPairs, 0),
+    firstDroppedPair: first('firstDroppedPair'),
+  };
 }

@@ -1,30 +1,21 @@
+/**
+ * The client of ig daemons (`ig run --remote-address`): asks a node what a gadget takes, then
+ * runs it on every node with one typed request and shows one merged view. `-o json` passes the
+ * nodes' JSON lines through as they come; other formats turn them back into events for a local
+ * sink per datasource (made from the first node's field list).
+ */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { IgError } from '../errors.js';
 import { gadgetService, grpcTarget, type ServiceClient, type TlsFiles } from './proto.js';
-import { LostCounter } from '../operators/lost.js';
-import { sinkFor } from '../cli/run/sinks.js';
-import { blockingStdoutPipe } from '../output/stdout.js';
-import type { Sink } from '../output/sink.js';
-import type { FieldDesc } from '../gadget/datasource.js';
-
-/** Flags that shape the client's side only; everything else goes to the nodes. */
-const CLIENT_ONLY = new Set(['--remote-address', '-o', '--output', '--tls-cert-file', '--tls-key-file', '--tls-ca-file']);
-
-/** Drop client-only flags (and their values) from the argv sent to the nodes. */
-export function nodeArgs(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const flag = a.split('=')[0];
-    if (CLIENT_ONLY.has(flag)) {
-      if (!a.includes('=')) i++; // its value
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
-}
+import { LostCounter } from '../datasource/lost.js';
+import { datasourceOfFields, batchOfEvents, flattenEvent } from '../datasource/events.js';
+import { createSink, lostLine, type Sink } from '../output/index.js';
+import { stdoutTarget, type OutputTarget } from '../output/target.js';
+import type { FieldDesc, GadgetKind } from '../model/field.js';
+import type { ParamSpec } from '../gadget/params.js';
+import type { RunConfig } from '../engine/config.js';
+import { toRequest } from './request.js';
 
 export function credentials(tls: TlsFiles): grpc.ChannelCredentials {
   if (!tls.ca && !tls.cert) return grpc.credentials.createInsecure();
@@ -35,57 +26,92 @@ export function credentials(tls: TlsFiles): grpc.ChannelCredentials {
   );
 }
 
+function connect(address: string, tls: TlsFiles): ServiceClient {
+  return new (gadgetService().GadgetService)(grpcTarget(address), credentials(tls)) as ServiceClient;
+}
+
+function unreachable(address: string, err: grpc.ServiceError): IgError {
+  return new IgError('registry', `cannot run on the ig daemon at ${address}: ${err.details || err.message}`, {
+    hint: 'is `ig daemon` running there, and does --remote-address name its socket or port?',
+  });
+}
+
+export interface RemoteGadgetInfo {
+  reference: string;
+  description?: string;
+  params: ParamSpec[];
+  datasources: { name: string; kind: GadgetKind; fields: FieldDesc[] }[];
+}
+
+/** What a gadget takes and shows, as a node sees it. */
+export function remoteGadgetInfo(address: string, image: string, pull: string, tls: TlsFiles): Promise<RemoteGadgetInfo> {
+  const client = connect(address, tls);
+  return new Promise<RemoteGadgetInfo>((resolve, reject) => {
+    client.GetGadgetInfo({ image, pull }, (err: grpc.ServiceError | null, info: GadgetInfoMsg) => {
+      client.close();
+      if (err) {
+        if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.UNIMPLEMENTED) return reject(unreachable(address, err));
+        const hint = err.metadata?.get('ig-hint')[0];
+        const exit = Number(err.metadata?.get('ig-exit-code')[0] ?? 1);
+        return reject(new IgError('usage', err.details || err.message, { hint: hint ? String(hint) : undefined, exitCode: exit || 1 }));
+      }
+      resolve({
+        reference: info.reference,
+        description: info.description || undefined,
+        params: info.params.map((p) => ({
+          key: p.key, variable: p.key, section: '', offset: 0, size: 0, kind: p.kind as ParamSpec['kind'],
+          description: p.description || undefined, default: p.default,
+          choices: p.choices.length ? p.choices.map((name, value) => ({ name, value })) : undefined,
+        })),
+        datasources: info.datasources.map((d) => ({ name: d.name, kind: d.kind as GadgetKind, fields: JSON.parse(d.fields_json) as FieldDesc[] })),
+      });
+    });
+  });
+}
+
 export interface RemoteRun {
   addresses: string[];
-  image: string;
-  args: string[];
-  output: string;
-  fields?: string;
+  cfg: RunConfig;
   tls: TlsFiles;
   stop: AbortSignal;
 }
 
-/**
- * Run a gadget on every node and print one merged view: each datasource gets one
- * local sink (made from the first node's field list), and events carry their
- * node in `k8s.node`. A node that fails is reported by name; the others go on.
- */
+/** One merged view of every node's run; a node that fails is reported by name, the others go on. */
 export async function runRemote(r: RemoteRun): Promise<void> {
-  blockingStdoutPipe();
+  const target = stdoutTarget();
   const lost = new LostCounter({ stream: process.stderr });
-  const sinks = new Map<string, Sink>();
+  const view = r.cfg.output === 'json' ? jsonPassThrough(target, lost) : decodedView(r.cfg, target, lost);
   const errors: IgError[] = [];
   const multi = r.addresses.length > 1;
   const calls: grpc.ClientReadableStream<Msg>[] = [];
   const clients: ServiceClient[] = [];
+  const request = toRequest(r.cfg);
+  let readerGone = false;
 
   const one = (address: string) =>
     new Promise<void>((resolve) => {
-      const client = new (gadgetService().GadgetService)(grpcTarget(address), credentials(r.tls)) as ServiceClient;
+      const client = connect(address, r.tls);
       clients.push(client);
-      const call = client.RunGadget({ image: r.image, args: r.args }) as grpc.ClientReadableStream<Msg>;
+      const call = client.RunGadget(request) as grpc.ClientReadableStream<Msg>;
       calls.push(call);
       const prefix = (node: string) => (multi ? `[${node || address}] ` : '');
       call.on('data', (m: Msg) => {
-        if (m.datasource && !sinks.has(m.datasource.name)) {
-          const fields = JSON.parse(m.datasource.fields_json) as FieldDesc[];
-          sinks.set(m.datasource.name, sinkFor(r.output, fields, lost, r.fields));
-        } else if (m.batch) {
-          const sink = sinks.get(m.batch.datasource);
-          lost.add(Number(m.batch.lost));
-          sink?.write({ datasource: m.batch.datasource, events: JSON.parse(m.batch.events_json), snapshot: m.batch.snapshot });
-        } else if (m.notice) {
-          process.stderr.write(prefix(m.node) + m.notice);
-        } else if (m.done && m.done.exit_code !== 0) {
-          errors.push(new IgError('usage', `${multi ? `node ${m.node || address}: ` : ''}${m.done.error}`, { hint: m.done.hint || undefined, exitCode: m.done.exit_code }));
+        try {
+          if (m.datasource) view.datasource(m.datasource);
+          else if (m.batch) view.batch(m.batch);
+          else if (m.notice) process.stderr.write(prefix(m.node) + m.notice);
+          else if (m.done && m.done.exit_code !== 0) {
+            errors.push(new IgError('usage', `${multi ? `node ${m.node || address}: ` : ''}${m.done.error}`, { hint: m.done.hint || undefined, exitCode: m.done.exit_code }));
+          }
+        } catch (err) {
+          // `ig run … | head`: the reader went away; stop quietly
+          if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+          readerGone = true;
+          cancel();
         }
       });
       call.on('error', (err: grpc.ServiceError) => {
-        if (!(r.stop.aborted && err.code === grpc.status.CANCELLED)) {
-          errors.push(new IgError('registry', `cannot run on the ig daemon at ${address}: ${err.details || err.message}`, {
-            hint: 'is `ig daemon` running there, and does --remote-address name its socket or port?',
-          }));
-        }
+        if (!((r.stop.aborted || readerGone) && err.code === grpc.status.CANCELLED)) errors.push(unreachable(address, err));
         resolve();
       });
       call.on('end', () => resolve());
@@ -97,18 +123,78 @@ export async function runRemote(r: RemoteRun): Promise<void> {
     await Promise.all(r.addresses.map(one));
   } finally {
     r.stop.removeEventListener('abort', cancel);
-    for (const s of sinks.values()) await s.end();
+    if (!readerGone) await view.end().catch(() => undefined);
     lost.reportTotal(process.stderr);
     clients.forEach((c) => c.close());
   }
   if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new IgError('usage', errors.map((e) => e.message).join('\n'), { hint: errors[0].hint });
+  if (errors.length > 1) throw new IgError('usage', errors.map((e) => e.message).join('\n'), { hint: errors[0]!.hint });
 }
 
+interface View {
+  datasource(d: DataSourceMsg): void;
+  batch(b: BatchMsg): void;
+  end(): Promise<void>;
+}
+
+/** -o json: the nodes' lines as they are (each chunk holds whole lines), with lost lines as local runs write them. */
+function jsonPassThrough(target: OutputTarget, lost: LostCounter): View {
+  return {
+    datasource: () => {},
+    batch(b) {
+      if (b.json.length) target.write(b.json);
+      const n = Number(b.lost);
+      if (n > 0) {
+        lost.add(n);
+        target.write(Buffer.from(lostLine(n, lost.total)));
+      }
+    },
+    end: () => target.flush(),
+  };
+}
+
+/** Other formats: the nodes' lines back into events, through a local sink per datasource. */
+function decodedView(cfg: RunConfig, target: OutputTarget, lost: LostCounter): View {
+  const views = new Map<string, { names: string[]; sink: Sink; ds: ReturnType<typeof datasourceOfFields> }>();
+  return {
+    datasource(d) {
+      if (views.has(d.name)) return;
+      const fields = JSON.parse(d.fields_json) as FieldDesc[];
+      const ds = datasourceOfFields(d.name, d.kind as GadgetKind, fields);
+      // the node already chose the fields: show them all, in its order
+      const sink = createSink(cfg.output, ds, { target, lost, fields: fields.map((f) => f.name).join(',') || undefined });
+      sink.begin();
+      views.set(d.name, { names: fields.map((f) => f.name), sink, ds });
+    },
+    batch(b) {
+      const v = views.get(b.datasource);
+      lost.add(Number(b.lost));
+      if (!v) return;
+      const text = b.json.toString('utf8');
+      const objs: Record<string, unknown>[] = b.snapshot
+        ? text.trim() === '' ? [] : (JSON.parse(text) as Record<string, unknown>[])
+        : text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const events = objs.map((o) => flattenEvent(o, v.names));
+      v.sink.write(batchOfEvents(v.ds, events, { snapshot: b.snapshot, lost: Number(b.lost) }));
+    },
+    async end() {
+      for (const v of views.values()) await v.sink.end();
+    },
+  };
+}
+
+interface DataSourceMsg { name: string; kind: string; fields_json: string }
+interface BatchMsg { datasource: string; json: Buffer; lost: number | string; snapshot: boolean }
 interface Msg {
   node: string;
-  datasource?: { name: string; kind: string; fields_json: string };
-  batch?: { datasource: string; events_json: string; lost: number; snapshot: boolean };
+  datasource?: DataSourceMsg;
+  batch?: BatchMsg;
   notice?: string;
   done?: { exit_code: number; error: string; hint: string };
+}
+interface GadgetInfoMsg {
+  reference: string;
+  description: string;
+  params: { key: string; kind: string; default: string; description: string; choices: string[] }[];
+  datasources: DataSourceMsg[];
 }

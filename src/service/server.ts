@@ -4,27 +4,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { IgError } from '../errors.js';
 import { gadgetService, grpcTarget, type TlsFiles } from './proto.js';
-import { runWithArgs } from '../cli/run/run-main.js';
-import type { SessionIO } from '../cli/run/session.js';
-import type { EventBatch } from '../gadget/datasource.js';
 import { nodeName } from '../containers/index.js';
-import { encodeValue } from '../output/json.js';
-
-/** Flags a remote client may not set: they name files and sockets on the daemon's machine. */
-const LOCAL_ONLY = ['--oci-store', '--authfile', '--containerd-socketpath', '--crio-socketpath', '--podman-socketpath',
-  '--docker-socketpath', '--metrics-listen', '--public-key'];
+import { runConfig } from '../engine/config.js';
+import { prepareGadget, describeGadget, runGadget } from '../engine/run.js';
+import type { PullPolicy } from '../oci/image.js';
+import { fromRequest, clientFormat, type DaemonRunSettings, type RunRequestMsg } from './request.js';
+import { streamOutput } from './stream-output.js';
 
 /** Bytes queued towards one client above which whole batches are dropped (and counted as lost). */
 const HIGH_WATER = 8 * 1024 * 1024;
 
 export interface Daemon { address: string; close(): Promise<void> }
 
+type Call<Req> = grpc.ServerWritableStream<Req, unknown>;
 
 /**
- * `ig daemon`: serves GadgetService on a unix socket or TCP address. Each
- * RunGadget call is one `ig run` on this node, its output streamed back.
+ * `ig daemon`: serves GadgetService on a unix socket or TCP address. Each RunGadget call is
+ * one run of the engine on this node, its output streamed back.
  */
-export async function startDaemon(address: string, tls: TlsFiles = {}): Promise<Daemon> {
+export async function startDaemon(address: string, tls: TlsFiles = {}, settings: DaemonRunSettings = { oci: {}, runtimes: {} }): Promise<Daemon> {
   const target = grpcTarget(address);
   if (target.startsWith('unix://')) {
     const file = target.slice('unix://'.length);
@@ -37,7 +35,10 @@ export async function startDaemon(address: string, tls: TlsFiles = {}): Promise<
     GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
       cb(null, { node, version: process.env.npm_package_version ?? '', kernel: os.release(), libbpf: '' });
     },
-    RunGadget: (call: grpc.ServerWritableStream<{ image: string; args: string[] }, unknown>) => void serveRun(call, node),
+    GetGadgetInfo: (call: grpc.ServerUnaryCall<{ image: string; pull: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      gadgetInfo(call.request, settings).then((info) => cb(null, info), (err) => cb(toStatus(err)));
+    },
+    RunGadget: (call: Call<RunRequestMsg>) => void serveRun(call, node, settings),
   });
   const creds = tls.cert && tls.key
     ? grpc.ServerCredentials.createSsl(tls.ca ? readFileSync(tls.ca) : null, [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], !!tls.ca)
@@ -52,36 +53,47 @@ export async function startDaemon(address: string, tls: TlsFiles = {}): Promise<
   };
 }
 
-async function serveRun(call: grpc.ServerWritableStream<{ image: string; args: string[] }, unknown>, node: string): Promise<void> {
+/** An error as a gRPC status whose details carry the message and hint (the client shows them as `ig run` would). */
+function toStatus(err: unknown): Partial<grpc.StatusObject> {
+  const e = err instanceof IgError ? err : new IgError('internal', (err as Error).message ?? String(err));
+  const metadata = new grpc.Metadata();
+  metadata.set('ig-hint', e.hint ?? '');
+  metadata.set('ig-exit-code', String(e.exitCode));
+  return { code: e.code === 'not-found' ? grpc.status.NOT_FOUND : grpc.status.FAILED_PRECONDITION, details: e.message, metadata };
+}
+
+async function gadgetInfo(req: { image: string; pull: string }, settings: DaemonRunSettings): Promise<unknown> {
+  const cfg = runConfig({ image: req.image, pull: (req.pull || 'missing') as PullPolicy, oci: settings.oci });
+  const p = await prepareGadget(cfg);
+  try {
+    const d = describeGadget(p, cfg);
+    return {
+      reference: d.reference,
+      description: d.description ?? '',
+      params: d.params.map((x) => ({ key: x.key, kind: x.kind, default: x.default, description: x.description ?? '', choices: x.choices?.map((c) => c.name) ?? [] })),
+      datasources: d.datasources.map((ds) => ({ name: ds.name, kind: ds.kind, fields_json: JSON.stringify(ds.fields.map(({ source: _s, ...f }) => f)) })),
+    };
+  } finally {
+    await p.close();
+  }
+}
+
+async function serveRun(call: Call<RunRequestMsg>, node: string, settings: DaemonRunSettings): Promise<void> {
   const stop = new AbortController();
   call.on('cancelled', () => stop.abort());
   const send = (m: Record<string, unknown>) => {
     if (!call.cancelled) call.write({ ...m, node });
   };
-  const { image, args = [] } = call.request;
   try {
-    const banned = args.find((a) => LOCAL_ONLY.some((f) => a === f || a.startsWith(`${f}=`)));
-    if (banned) {
-      throw new IgError('usage', `${banned.split('=')[0]} cannot be set from a remote client`, { hint: 'configure it on the daemon (ig daemon --help)' });
-    }
-    if (!image) throw new IgError('usage', 'RunGadget needs an image');
-    const io: SessionIO = {
-      notice: (text) => send({ notice: text }),
-      sinkFor: (ds, lost) => {
-        send({ datasource: { name: ds.name, kind: ds.kind, fields_json: JSON.stringify(ds.fields) } });
-        return {
-          write(b: EventBatch) {
-            if (call.writableLength > HIGH_WATER) {
-              lost.add(b.events.length); // a slow client loses whole batches, counted, rather than growing our memory
-              return;
-            }
-            send({ batch: { datasource: b.datasource, events_json: encodeValue(b.events), lost: b.lost ?? 0, snapshot: !!b.snapshot } });
-          },
-          end: async () => {},
-        };
-      },
-    };
-    await runWithArgs(['run', image, ...args.filter((a) => a !== '--help' && a !== '-h')], stop.signal, io);
+    const req = call.request;
+    if (!req.image) throw new IgError('usage', 'RunGadget needs an image');
+    const cfg = fromRequest(req, settings);
+    const output = streamOutput({
+      datasource: (ds) => send({ datasource: ds }),
+      batch: (b) => send({ batch: b }),
+      full: () => call.writableLength > HIGH_WATER,
+    }, { fields: cfg.fields, allFields: clientFormat(req) !== 'columns' });
+    await runGadget(cfg, { output, notice: (text) => send({ notice: text }) }, stop.signal);
     send({ done: { exit_code: 0, error: '', hint: '' } });
   } catch (err) {
     const e = err instanceof IgError ? err : new IgError('internal', (err as Error).message ?? String(err));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runIg, jsonLines, collect, repoRoot } from '../helpers/ig.js';
 import { tempStore, buildGadget } from '../helpers/gadgets.js';
+import { runWith } from '../helpers/run-with.js';
 
 /** The examples are documentation that runs: if they stop working, this fails. */
 const store = tempStore();
@@ -17,7 +18,8 @@ afterAll(() => store.cleanup());
 
 describe('examples/', () => {
   it('the example gadget reports a deletion, and its --dirs-only flag works', async () => {
-    const del = () => setTimeout(() => {
+    // deletions once ig has attached (a fixed delay misses them on a loaded machine)
+    const del = () => {
       for (let i = 0; i < 5; i++) {
         const f = path.join(work, `gone-${i}`);
         writeFileSync(f, 'x');
@@ -25,15 +27,13 @@ describe('examples/', () => {
         mkdirSync(`${f}.d`);
         rmdirSync(`${f}.d`);
       }
-    }, 700);
-    del();
-    const all = await runIg(['run', 'trace_unlink', '-o', 'json', '-t', '2'], { env: store.env });
+    };
+    const all = await runWith(['run', 'trace_unlink', '-o', 'json', '-t', '3'], store.env, del, { links: 3 });
     expect(all.code, all.stderr).toBe(0);
     const mine = jsonLines(all.stdout).filter((e) => String(e.pathname).startsWith(path.join(work, 'gone-')));
     expect(mine.map((e) => e.pathname)).toContain(path.join(work, 'gone-0'));
     expect(mine.map((e) => e.pathname)).toContain(path.join(work, 'gone-0.d'));
-    del();
-    const dirs = await runIg(['run', 'trace_unlink', '-o', 'json', '-t', '2', '--dirs-only'], { env: store.env });
+    const dirs = await runWith(['run', 'trace_unlink', '-o', 'json', '-t', '3', '--dirs-only'], store.env, del, { links: 3 });
     const onlyDirs = jsonLines(dirs.stdout).filter((e) => String(e.pathname).startsWith(path.join(work, 'gone-')));
     expect(onlyDirs.length).toBeGreaterThan(0);
     expect(onlyDirs.every((e) => String(e.pathname).endsWith('.d'))).toBe(true);

@@ -1,8 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldDesc } from '../../src/gadget/datasource.js';
+import type { FieldDesc } from '../../src/model/field.js';
 import { selectFields } from '../../src/operators/fields.js';
-import { parseMaxEntries, limitBatch } from '../../src/operators/limit.js';
-import { compareValues, parseSort, sortBatch } from '../../src/operators/sort.js';
+import { compareValues, parseSort } from '../../src/operators/sort.js';
+import { sortOperator, limitOperator } from '../../src/operators/sort-limit.js';
+import { runConfig } from '../../src/engine/config.js';
+import type { DataOperator } from '../../src/datasource/operator.js';
+import { datasourceOfFields, batchOfEvents } from '../../src/datasource/events.js';
+import { hostOf } from './engine-helpers.js';
+
+/** A table (snapshot batch) of these events through operators: the events it keeps, in order. */
+function table(evs: Record<string, unknown>[], ops: DataOperator[], snapshot = true): Record<string, unknown>[] {
+  const ds = datasourceOfFields('t', 'topper', [...fields, { name: 'n', kind: 'bigint' }]);
+  hostOf([ds], ops);
+  const b = batchOfEvents(ds, evs, { snapshot });
+  ds.emit(b);
+  return ds.events(b);
+}
 
 const fields: FieldDesc[] = [
   { name: 'pid', kind: 'number' },
@@ -43,8 +56,9 @@ describe('--sort and --max-entries', () => {
       { field: 'n', descending: true },
       { field: 'comm', descending: false },
     ]);
-    expect(sortBatch({ datasource: 't', events }, keys).events.map((e) => e.pid)).toEqual([100, 9, 10, 2]);
-    expect(sortBatch({ datasource: 't', events }, parseSort('pid')).events.map((e) => e.pid)).toEqual([2, 9, 10, 100]);
+    expect(table(events, [sortOperator('-n,comm')]).map((e) => e.pid)).toEqual([100, 9, 10, 2]);
+    expect(table(events, [sortOperator('pid')]).map((e) => e.pid)).toEqual([2, 9, 10, 100]);
+    expect(table(events, [sortOperator('pid')], false).map((e) => e.pid)).toEqual(events.map((e) => e.pid)); // streams stay in order
   });
   it('compares mixed number and bigint exactly', () => {
     expect(compareValues(3, 4n)).toBe(-1);
@@ -55,10 +69,10 @@ describe('--sort and --max-entries', () => {
     expect(() => parseSort('nope', fields)).toThrow('--sort: unknown field "nope"');
   });
   it('limits', () => {
-    expect(limitBatch({ datasource: 't', events }, 2).events).toHaveLength(2);
-    expect(limitBatch({ datasource: 't', events }, undefined).events).toHaveLength(4);
-    expect(parseMaxEntries('10')).toBe(10);
-    expect(parseMaxEntries(0)).toBeUndefined();
-    expect(() => parseMaxEntries('-1')).toThrow('--max-entries: "-1" is not a non-negative integer');
+    expect(table(events, [limitOperator(2)])).toHaveLength(2);
+    expect(table(events, [limitOperator(undefined)])).toHaveLength(4);
+    expect(runConfig({ image: 'x', maxEntries: '10' as unknown as number }).maxEntries).toBe(10);
+    expect(runConfig({ image: 'x', maxEntries: 0 }).maxEntries).toBeUndefined();
+    expect(() => runConfig({ image: 'x', maxEntries: '-1' as unknown as number })).toThrow('--max-entries: "-1" is not a non-negative integer');
   });
 });

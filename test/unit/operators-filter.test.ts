@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { IgError } from '../../src/errors.js';
-import type { FieldDesc } from '../../src/gadget/datasource.js';
-import { compileFilter, filterBatch, kernelPushdown, parseFilters, splitFilterSpec } from '../../src/operators/filter.js';
+import type { FieldDesc } from '../../src/model/field.js';
+import { compileFilter, kernelPushdown, parseFilters, splitFilterSpec } from '../../src/operators/filter.js';
+import { filterOperator } from '../../src/operators/filter-operator.js';
+import { datasourceOfFields, batchOfEvents } from '../../src/datasource/events.js';
+import { hostOf } from './engine-helpers.js';
 
 const fields: FieldDesc[] = [
   { name: 'pid', kind: 'number', typeName: 'gadget_pid' },
@@ -83,13 +86,12 @@ describe('filter', () => {
     expect(err(() => parseFilters('fname~(', fields)).message).toMatch(/^filter: invalid regular expression "\(" in "fname~\(": /);
   });
   it('filters a batch, keeping lost and snapshot', () => {
-    const pred = compileFilter(parseFilters('pid==1', fields));
-    expect(filterBatch({ datasource: 'x', events, lost: 2, snapshot: true }, pred)).toEqual({
-      datasource: 'x',
-      events: [events[0]],
-      lost: 2,
-      snapshot: true,
-    });
+    const ds = datasourceOfFields('x', 'tracer', fields);
+    hostOf([ds], [filterOperator(['pid==1'])]);
+    const b = batchOfEvents(ds, events, { lost: 2, snapshot: true });
+    ds.emit(b);
+    expect(ds.events(b)).toEqual([events[0]]);
+    expect([b.lost, b.snapshot]).toEqual([2, true]);
   });
   it('no filter accepts everything', () => {
     expect(run()).toEqual([1, 200, 3000]);

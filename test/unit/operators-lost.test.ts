@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LostCounter } from '../../src/operators/lost.js';
+import { LostCounter } from '../../src/datasource/lost.js';
 
 class Lines {
   lines: string[] = [];

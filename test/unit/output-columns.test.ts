@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldDesc } from '../../src/gadget/datasource.js';
-import { ColumnsSink, columnFor, cut, fitColumns, renderHeader, renderRow } from '../../src/output/columns.js';
-import { Capture } from './output-helpers.js';
+import type { FieldDesc } from '../../src/model/field.js';
+import { columnFor, cut, fitColumns, renderHeader, renderRow } from '../../src/output/columns.js';
+import { Capture, eventSink } from './output-helpers.js';
 
 const fields: FieldDesc[] = [
   { name: 'k8s.podName', kind: 'string', width: 12 },
@@ -15,7 +15,7 @@ const fields: FieldDesc[] = [
 describe('columns', () => {
   it('prints an uppercase header and aligned rows, hidden fields left out', async () => {
     const out = new Capture();
-    const sink = new ColumnsSink({ stream: out, allFields: fields });
+    const sink = eventSink('columns', { stream: out, allFields: fields });
     sink.write({
       datasource: 'open',
       events: [
@@ -34,7 +34,7 @@ describe('columns', () => {
 
   it('writes the header once, even before events', () => {
     const out = new Capture();
-    const sink = new ColumnsSink({ stream: out, fields: [fields[1]!, fields[2]!] });
+    const sink = eventSink('columns', { stream: out, fields: [fields[1]!, fields[2]!] });
     sink.writeHeader();
     sink.write({ datasource: 'x', events: [{ pid: 1, comm: 'a' }] });
     sink.write({ datasource: 'x', events: [{ pid: 2, comm: 'b' }] });
@@ -64,7 +64,7 @@ describe('columns', () => {
 
   it('is unlimited when not a TTY', () => {
     const out = new Capture({ tty: false, columns: 20 });
-    const sink = new ColumnsSink({ stream: out, allFields: fields });
+    const sink = eventSink('columns', { stream: out, allFields: fields });
     expect(sink.columns.map((c) => c.width)).toEqual([12, 7, 16, 3, 20]);
   });
 
@@ -78,14 +78,14 @@ describe('columns', () => {
   it('redraws snapshot tables on a TTY and prints them one after another otherwise', () => {
     const f = [fields[1]!, fields[2]!];
     const tty = new Capture({ tty: true, columns: 80 });
-    const s1 = new ColumnsSink({ stream: tty, fields: f });
+    const s1 = eventSink('columns', { stream: tty, fields: f });
     s1.write({ datasource: 't', snapshot: true, events: [{ pid: 1, comm: 'a' }] });
     s1.write({ datasource: 't', snapshot: true, events: [{ pid: 2, comm: 'b' }] });
     expect(tty.text).toBe('\x1b[H\x1b[2J    PID COMM\n      1 a\n\x1b[H\x1b[2J    PID COMM\n      2 b\n');
     const plain = new Capture();
-    const s2 = new ColumnsSink({ stream: plain, fields: f });
-    s2.renderTable({ datasource: 't', snapshot: true, events: [{ pid: 1, comm: 'a' }] });
-    s2.renderTable({ datasource: 't', snapshot: true, events: [] });
+    const s2 = eventSink('columns', { stream: plain, fields: f });
+    s2.write({ datasource: 't', snapshot: true, events: [{ pid: 1, comm: 'a' }] });
+    s2.write({ datasource: 't', snapshot: true, events: [] });
     expect(plain.text).toBe('    PID COMM\n      1 a\n\n    PID COMM\n');
   });
 

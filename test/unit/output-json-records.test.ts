@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Leaf } from '../../src/btf/layout.js';
-import { compileLayout } from '../../src/btf/decoder.js';
 import { compileSerializer } from '../../src/output/json.js';
-import { compileRecordWriter } from '../../src/output/json-records.js';
+import { compileJsonWriter } from '../../src/output/json-records.js';
 import { setBootOffsetNs, resetBootOffset } from '../../src/format/timestamp.js';
+import { formattersOperator } from '../../src/operators/formatters.js';
+import { leaf, layoutDataSource, hostOf, recordBatch } from './engine-helpers.js';
 
 // A record with every shape the writer specializes (and those it hands to encodeValue).
-const leaf = (l: Partial<Leaf> & Pick<Leaf, 'name' | 'offset' | 'kind' | 'size'>): Leaf => ({ signed: false, typedefs: [], cType: 'x', ...l });
 const LEAVES: Leaf[] = [
   leaf({ name: 'timestamp_raw', offset: 0, kind: 'int', size: 8, typedefs: ['gadget_timestamp'] }),
   leaf({ name: 'big', offset: 8, kind: 'int', size: 8 }),
@@ -58,24 +58,32 @@ function records(n: number): Buffer {
   return buf;
 }
 
+/** The record layout with the formatted siblings (`error` of `error_raw`, …) the formatters operator adds. */
+function dataSource() {
+  const ds = layoutDataSource('shapes', LEAVES, SIZE);
+  hostOf([ds], [formattersOperator]);
+  return ds;
+}
+
 describe('JSON written straight from records', () => {
-  const layout = compileLayout(LEAVES);
-  const all = layout.fields.map((f) => f.name);
+  const ds = dataSource();
+  const all = ds.fields.map((f) => f.name);
 
   it('is byte for byte what decoding and serializing give, for every field shape', () => {
     setBootOffsetNs(1_700_000_000_123_456_789n);
     try {
       const n = 400;
       const u8 = records(n);
-      const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-      for (const names of [all, ['fname_missing_is_external', ...all].slice(1), ['nested.inner.val', 'pid', 'src', 'timestamp', 'error', 'comm'], []]) {
-        const writer = compileRecordWriter(layout, names);
+      const b = recordBatch(u8, SIZE);
+      const decode = ds.decoder();
+      for (const names of [all, ['nested.inner.val', 'pid', 'src', 'timestamp', 'error', 'comm'], []]) {
+        const writer = compileJsonWriter(ds, names);
         const serialize = compileSerializer(names);
         const out = Buffer.alloc(writer.maxBytes * 2);
         for (let i = 0; i < n; i++) {
-          const end = writer.write(dv, u8, i * SIZE, out, 0, undefined);
+          const end = writer.write(b.dv, u8, i * SIZE, b.cols, i, out, 0);
           expect(end).toBeLessThanOrEqual(writer.maxBytes);
-          expect(out.toString('utf8', 0, end)).toBe(serialize(layout.decode(dv, u8, i * SIZE)));
+          expect(out.toString('utf8', 0, end)).toBe(serialize(decode(b, i)));
         }
       }
     } finally {
@@ -83,18 +91,26 @@ describe('JSON written straight from records', () => {
     }
   });
 
-  it('puts external values (container fields) where their names fall, nested with the rest', () => {
-    const u8 = records(1);
-    const dv = new DataView(u8.buffer);
+  it('puts values derived from a slot beside the bytes (container fields) where their names fall, nested with the rest', () => {
+    const d = dataSource();
+    const from = d.addSlot();
+    const container = { node: 'n1', pod: 'web', pid: 42 };
+    type C = typeof container | undefined;
+    d.addDerived({ name: 'k8s.node', kind: 'string' }, from, (c) => (c as C)?.node ?? '');
+    d.addDerived({ name: 'k8s.podName', kind: 'string' }, from, (c) => (c as C)?.pod ?? '');
+    d.addDerived({ name: 'runtime.containerPid', kind: 'number' }, from, (c) => (c as C)?.pid ?? 0);
+    const u8 = records(2);
+    const b = recordBatch(u8, SIZE);
+    b.column(from.slot)[0] = container;
     const names = ['k8s.node', 'pid', 'k8s.podName', 'runtime.containerPid'];
-    const writer = compileRecordWriter(layout, names, ['k8s.node', 'k8s.podName', 'runtime.containerPid']);
+    const writer = compileJsonWriter(d, names);
     const out = Buffer.alloc(writer.maxBytes);
-    const end = writer.write(dv, u8, 0, out, 0, [Buffer.from('"n1"'), Buffer.from('"web"'), Buffer.from('42')]);
-    const pid = u8.readUInt32LE(24);
-    expect(out.toString('utf8', 0, end)).toBe(`{"k8s":{"node":"n1","podName":"web"},"pid":${pid},"runtime":{"containerPid":42}}`);
+    const line = (r: number) => out.toString('utf8', 0, writer.write(b.dv, u8, r * SIZE, b.cols, r, out, 0));
+    expect(line(0)).toBe(`{"k8s":{"node":"n1","podName":"web"},"pid":${u8.readUInt32LE(24)},"runtime":{"containerPid":42}}`);
+    expect(line(1)).toBe(`{"k8s":{"node":"","podName":""},"pid":${u8.readUInt32LE(SIZE + 24)},"runtime":{"containerPid":0}}`);
   });
 
-  it('names a field that is neither in the record nor external', () => {
-    expect(() => compileRecordWriter(layout, ['pid', 'nope'])).toThrow(/"nope" is neither in the record nor external/);
+  it('names a field the datasource does not have', () => {
+    expect(() => compileJsonWriter(ds, ['pid', 'nope'])).toThrow(/unknown field "nope"/);
   });
 });

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldDesc } from '../../src/gadget/datasource.js';
-import { LostCounter } from '../../src/operators/lost.js';
-import { compileSerializer, encodeValue, JsonSink, nestEvent } from '../../src/output/json.js';
-import { YamlSink } from '../../src/output/yaml.js';
-import { createSink } from '../../src/output/index.js';
-import { Capture } from './output-helpers.js';
+import type { FieldDesc } from '../../src/model/field.js';
+import { LostCounter } from '../../src/datasource/lost.js';
+import { compileSerializer, encodeValue, nestEvent } from '../../src/output/json.js';
+import { Capture, eventSink } from './output-helpers.js';
 
 const fields: FieldDesc[] = [
   { name: 'pid', kind: 'number' },
@@ -61,34 +59,34 @@ describe('json serializer', () => {
 describe('json sinks', () => {
   it('writes one object per line', async () => {
     const out = new Capture();
-    const sink = new JsonSink({ stream: out, fields: fields.slice(0, 2) });
+    const sink = eventSink('json', { stream: out, fields: fields.slice(0, 2) });
     sink.write({ datasource: 'open', events: [{ pid: 1, comm: 'a' }, { pid: 2, comm: 'b' }] });
     await sink.end();
     expect(out.text).toBe('{"pid":1,"comm":"a"}\n{"pid":2,"comm":"b"}\n');
   });
   it('writes a snapshot as one array', () => {
     const out = new Capture();
-    const sink = createSink('json', { stream: out, fields: fields.slice(0, 1) });
+    const sink = eventSink('json', { stream: out, fields: fields.slice(0, 1) });
     sink.write({ datasource: 'p', snapshot: true, events: [{ pid: 1 }, { pid: 2 }] });
     expect(out.text).toBe('[{"pid":1},{"pid":2}]\n');
   });
   it('pretty-prints', () => {
     const out = new Capture();
-    const sink = createSink('jsonpretty', { stream: out, fields: [fields[0]!, fields[2]!] });
+    const sink = eventSink('jsonpretty', { stream: out, fields: [fields[0]!, fields[2]!] });
     sink.write({ datasource: 'open', events: [{ pid: 1, 'k8s.podName': 'p' }] });
     expect(out.text).toBe('{\n  "pid": 1,\n  "k8s": {\n    "podName": "p"\n  }\n}\n');
   });
   it('adds a lost counter record', async () => {
     const out = new Capture();
     const lost = new LostCounter();
-    const sink = new JsonSink({ stream: out, fields: fields.slice(0, 1), lost });
+    const sink = eventSink('json', { stream: out, fields: fields.slice(0, 1), lost });
     lost.add(3);
     sink.write({ datasource: 'open', events: [{ pid: 1 }], lost: 3 });
     expect(out.text).toBe('{"pid":1}\n{"lost":3,"lostTotal":3}\n');
   });
   it('writes yaml documents', () => {
     const out = new Capture();
-    const sink = new YamlSink({ stream: out, fields: [fields[0]!, fields[2]!, fields[4]!] });
+    const sink = eventSink('yaml', { stream: out, fields: [fields[0]!, fields[2]!, fields[4]!] });
     sink.write({ datasource: 'open', events: [{ pid: 1, 'k8s.podName': 'p', mntns_id: 7n }] });
     expect(out.text).toBe('---\npid: 1\nk8s:\n  podName: p\nmntns_id: 7\n');
   });
@@ -100,7 +98,7 @@ describe('back-pressure', () => {
     const { Writable } = await import('node:stream');
     const stuck = new Writable({ write: () => undefined, highWaterMark: 16 });
     const lost = new LostCounter();
-    const sink = new JsonSink({ stream: stuck, fields: fields.slice(0, 1), lost, highWaterMark: 30 });
+    const sink = eventSink('json', { stream: stuck, fields: fields.slice(0, 1), lost, highWaterMark: 30 });
     sink.write({ datasource: 'open', events: [{ pid: 1 }, { pid: 2 }, { pid: 3 }] }); // 30 bytes, taken
     sink.write({ datasource: 'open', events: [{ pid: 4 }] }); // 30 bytes buffered: still ≤ mark → taken
     sink.write({ datasource: 'open', events: [{ pid: 5 }, { pid: 6 }] }); // over → dropped

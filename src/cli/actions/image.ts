@@ -25,6 +25,7 @@ export async function build(a: A): Promise<void> {
     store: a['oci-store'],
     updateMetadata: Boolean(a['update-metadata']),
     validateMetadata: Boolean(a['validate-metadata']),
+    metadataTools: a['update-metadata'] || a['validate-metadata'] ? await import('../../engine/describe.js').then((m) => ({ update: m.updateMetadata, validate: m.validateMetadata })) : undefined,
   });
   out(`Successfully built ${r.reference}@${r.digest}`);
 }
@@ -130,13 +131,12 @@ export async function inspect(a: A): Promise<void> {
   const layer = m.layers?.find((l) => l.mediaType === MT.ebpf);
   if (layer) {
     const elf = await store.readBlob(layer.digest, layer.size);
+    const { describeGadgetObject } = await import('../../engine/describe.js');
     try {
-      const spec = '../../gadget/describe.js';
-      const mod = (await import(spec)) as { describeGadgetObject?: (elf: Buffer) => unknown };
-      if (typeof mod.describeGadgetObject === 'function') info.ebpf = await mod.describeGadgetObject(elf);
+      info.ebpf = describeGadgetObject(elf, typeof info.metadata === 'string' ? Buffer.from(info.metadata) : null);
     } catch (e) {
-      if (process.env.IG_DEBUG) console.error(e);
-      // describe unavailable or failed: show the manifest part only
+      // a damaged object: the manifest part is still worth showing
+      info.ebpf = { error: (e as Error).message };
     }
   }
   if (a.output === 'json') out(JSON.stringify(info));

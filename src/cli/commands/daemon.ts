@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { runtimeOptions } from '../container-options.js';
 
 interface DaemonArgs { host: string; 'tls-cert-file'?: string; 'tls-key-file'?: string; 'tls-client-ca-file'?: string }
 
@@ -10,9 +11,15 @@ export const daemonCommand: CommandModule<object, DaemonArgs> = {
       .option('host', { alias: 'H', type: 'string', default: 'unix:///var/run/ig/ig.socket', describe: 'where to listen: unix:///path or tcp://IP:PORT' })
       .option('tls-cert-file', { type: 'string', describe: 'server certificate (PEM); with --tls-key-file turns TLS on' })
       .option('tls-key-file', { type: 'string', describe: 'server key (PEM)' })
-      .option('tls-client-ca-file', { type: 'string', describe: 'CA for client certificates (PEM); makes them required' }),
+      .option('tls-client-ca-file', { type: 'string', describe: 'CA for client certificates (PEM); makes them required' })
+      .options(runtimeOptions),
   handler: async (a) => {
     const { serveUntilStopped } = await import('../../service/daemon-main.js');
-    await serveUntilStopped(a.host, { cert: a['tls-cert-file'], key: a['tls-key-file'], ca: a['tls-client-ca-file'] });
+    const { ociOptionsFrom } = await import('../oci-args.js');
+    const { collectionOptionsFromArgs } = await import('../container-options.js');
+    const args = a as unknown as Record<string, unknown>;
+    await serveUntilStopped(a.host, { cert: a['tls-cert-file'], key: a['tls-key-file'], ca: a['tls-client-ca-file'] }, {
+      oci: ociOptionsFrom(args), runtimes: collectionOptionsFromArgs(args),
+    });
   },
 };

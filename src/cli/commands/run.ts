@@ -1,46 +1,5 @@
-import type { CommandModule, Options } from 'yargs';
-
-/** Flags of `ig run` that do not depend on the gadget (its params are added once the image is read). */
-export const runOptions = {
-  output: { alias: 'o', type: 'string', choices: ['columns', 'json', 'jsonpretty', 'yaml', 'none'], default: 'columns', describe: 'output format' },
-  timeout: { alias: 't', type: 'number', default: 0, describe: 'stop after this many seconds (0 = until Ctrl-C)' },
-  fields: { type: 'string', describe: 'fields to show: "a,b,c" (exactly these) or "+x,-y" (change the default set)' },
-  filter: { alias: 'F', type: 'string', array: true, describe: 'keep events matching field==v, !=, >=, >, <=, <, ~regex, !~regex; comma = AND' },
-  sort: { type: 'string', describe: 'toppers/snapshotters: sort by fields, "-" for descending (e.g. -reads,comm)' },
-  'max-entries': { type: 'number', describe: 'toppers/snapshotters: show at most N rows' },
-  'map-fetch-interval': { type: 'string', default: '1s', describe: 'toppers: time between map reads (e.g. 500ms, 2s)' },
-  'map-fetch-count': { type: 'number', default: 0, describe: 'toppers: stop after N reads (0 = until stopped)' },
-  pull: { type: 'string', choices: ['always', 'missing', 'never'], default: 'missing', describe: 'when to pull the image from its registry' },
-  'force-perf-buffer': { type: 'boolean', default: false, describe: 'use perf buffers instead of ring buffers (as on kernels without ring buffers)' },
-  'verify-image': { type: 'boolean', describe: 'refuse images without a signature by --public-key (default: on when a key is given)' },
-  'public-key': { type: 'string', array: true, describe: 'public key (PEM) whose signature the image must carry; repeatable' },
-  'allowed-gadgets': { type: 'string', describe: 'comma list of images allowed to run: name@sha256:…, name:tag, or prefix*' },
-  'remote-address': { type: 'string', describe: 'run on ig daemons instead of here: comma list of unix:///path or tcp://HOST:PORT (merged output)' },
-  'tls-cert-file': { type: 'string', describe: 'with --remote-address: client certificate (PEM)' },
-  'tls-key-file': { type: 'string', describe: 'with --remote-address: client key (PEM)' },
-  'tls-ca-file': { type: 'string', describe: 'with --remote-address: CA that signed the daemon\'s certificate (PEM); turns TLS on' },
-  'metrics-listen': { type: 'string', describe: 'serve the gadget\'s counter_/gauge_/hist_ maps as Prometheus metrics on host:port' },
-} satisfies Record<string, Options>;
-
-/** Flags whose value may start with "-" (`--sort -reads`, `--fields -mntns_id`); see joinDashValues. */
-export const DASH_VALUE_FLAGS = new Set(['--sort', '--fields', '--filter', '-F']);
-
-/**
- * `--sort -reads` → `--sort=-reads`. Go's flag parser (IG's) takes the next word as a
- * string flag's value whatever it starts with; yargs would read `-reads` as flags.
- */
-export function joinDashValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (DASH_VALUE_FLAGS.has(a) && i + 1 < argv.length && argv[i + 1].startsWith('-')) {
-      out.push(`${a}=${argv[++i]}`);
-    } else {
-      out.push(a);
-    }
-  }
-  return out;
-}
+import type { CommandModule } from 'yargs';
+import { runOptions } from '../run/flags.js';
 
 export const runCommand: CommandModule = {
   command: 'run <image>',

@@ -1,7 +1,6 @@
 import type { BpfObject, RecordBatch } from '../../../native/index.js';
 import type { GadgetSpec, DataSourceSpec } from '../../gadget/spec.js';
-import type { EventBatch } from '../../gadget/datasource.js';
-import type { InstanceOptions } from '../instance.js';
+import type { TextRecords } from '../text-records.js';
 import { startStream } from './stream.js';
 import { startMapFetch } from './map-fetch.js';
 import { startIterator } from './iterator.js';
@@ -12,14 +11,40 @@ export interface RunningSource {
   stop(): Promise<void>;
 }
 
-export type BatchSink = (b: EventBatch) => void;
-/** Takes a stream's records undecoded (each one record size at least: short ones come zero-padded), with the events lost since the previous batch. */
-export type RawBatchSink = (records: RecordBatch, lost: number) => void;
+/**
+ * What a source hands on: record bytes as the kernel wrote them (every record at least the
+ * layout's size: short ones come zero-padded), or a snapshotter's text records, or only a count
+ * of lost events. Decoding is the caller's business.
+ */
+export interface SourceBatch {
+  datasource: string;
+  records?: RecordBatch;
+  text?: TextRecords;
+  /** events lost since the previous batch */
+  lost: number;
+  /** a whole table (toppers, snapshotters), not a stream chunk */
+  snapshot: boolean;
+  warnings?: string[];
+}
 
-export function startSource(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, onBatch: BatchSink, opts: InstanceOptions): RunningSource {
+export type SourceSink = (b: SourceBatch) => void;
+
+export interface SourceOptions {
+  /** tracers: the buffer the instance made of the stream map */
+  buffer: (ds: DataSourceSpec) => 'ringbuf' | 'perf';
+  /** toppers: milliseconds between fetches, and how many (0 = until stopped) */
+  mapFetchIntervalMs: number;
+  mapFetchCount: number;
+  /** snapshotters: network namespaces (e.g. /proc/PID/ns/net) whose sockets tcp/udp iterators read; default: ours */
+  netnsPaths?: () => string[];
+  /** a problem that does not stop the run (a failed map read) */
+  warn: (text: string) => void;
+}
+
+export function startSource(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, onBatch: SourceSink, opts: SourceOptions): RunningSource {
   switch (ds.source.type) {
     case 'stream':
-      return startStream(obj, ds, ds.source, onBatch, opts.rawRecords?.(ds));
+      return startStream(obj, ds, ds.source, opts.buffer(ds), onBatch);
     case 'map':
       return startMapFetch(obj, spec, ds, ds.source, onBatch, opts);
     case 'iter-text':

@@ -1,21 +1,19 @@
 import type { BpfObject } from '../../../native/index.js';
 import type { DataSourceSpec, GadgetSpec, SourceSpec } from '../../gadget/spec.js';
-import { annotateFields } from '../../gadget/metadata.js';
-import type { Event, EventBatch } from '../../gadget/datasource.js';
-import { parseTextRecords } from '../text-records.js';
+import { parseTextRecords, mergeTextRecords, type TextRecords } from '../text-records.js';
 import { IgError } from '../../errors.js';
-import type { BatchSink, RunningSource } from './index.js';
+import type { RunningSource, SourceSink } from './index.js';
 
 type IterSpec = Extract<SourceSpec, { type: 'iter-text' | 'iter-typed' }>;
 
 const SOCKET_ITER = /^iter(\.s)?\/(tcp|udp|unix)$/;
 
 /**
- * A snapshotter: each iterator program is read once to the end and the records
- * (text pairs or raw structs) become one table.
+ * A snapshotter: each iterator program is read once to the end and the records (text pairs or
+ * raw structs) become one table.
  */
 export function startIterator(
-  obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, s: IterSpec, onBatch: BatchSink, netnsPaths?: () => string[],
+  obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, s: IterSpec, onBatch: SourceSink, netnsPaths?: () => string[],
 ): RunningSource {
   const sections = new Map(spec.programs.map((p) => [p.name, p.section]));
   /** One read per network namespace for socket iterators (they see only the namespace they are created in). */
@@ -24,7 +22,8 @@ export function startIterator(
     return paths?.length ? paths.map((netnsPath) => ({ netnsPath })) : [{}];
   };
   const run = async () => {
-    const events: Event[] = [];
+    const chunks: Buffer[] = [];
+    const texts: TextRecords[] = [];
     const warnings: string[] = [];
     for (const prog of s.programs) for (const where of reads(prog)) {
       let out: Buffer;
@@ -36,10 +35,7 @@ export function startIterator(
       }
       if (s.type === 'iter-text') {
         const r = parseTextRecords(out);
-        // Text records carry no types: their fields appear now, and take gadget.yaml's column annotations.
-        const learned = annotateFields(spec.metadata, ds.name, r.fields);
-        for (const f of learned) if (!ds.fields.some((x) => x.name === f.name)) ds.fields.push(f);
-        events.push(...r.events);
+        texts.push(r);
         if (r.skipped) warnings.push(`skipped ${r.skipped} malformed iterator record(s) from ${prog}: ${r.firstProblem}`);
         if (r.droppedPairs) warnings.push(`dropped ${r.droppedPairs} field(s) without "=" from ${prog}'s records: ${r.firstDroppedPair}`);
       } else {
@@ -47,13 +43,20 @@ export function startIterator(
         if (out.length % size !== 0) {
           warnings.push(`iterator ${prog} wrote ${out.length} bytes, not a whole number of ${size}-byte records; the tail was skipped`);
         }
-        const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-        for (let o = 0; o + size <= out.length; o += size) events.push(ds.layout!.decode(dv, out, o));
+        chunks.push(out.subarray(0, out.length - (out.length % size)));
       }
     }
-    const batch: EventBatch = { datasource: ds.name, events, snapshot: true };
-    if (warnings.length) batch.warnings = warnings;
-    onBatch(batch);
+    const w = warnings.length ? warnings : undefined;
+    if (s.type === 'iter-text') {
+      onBatch({ datasource: ds.name, text: mergeTextRecords(texts), lost: 0, snapshot: true, warnings: w });
+      return;
+    }
+    const data = Buffer.concat(chunks);
+    const size = ds.recordSize!;
+    const count = data.length / size;
+    const offsets = new Uint32Array(count);
+    for (let i = 0; i < count; i++) offsets[i] = i * size;
+    onBatch({ datasource: ds.name, records: { data, offsets, sizes: new Uint32Array(count).fill(size), lost: 0 }, lost: 0, snapshot: true, warnings: w });
   };
   const done = run();
   return { done, stop: async () => { await done.catch(() => undefined); } };

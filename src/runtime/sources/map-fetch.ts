@@ -1,43 +1,42 @@
-import type { BpfObject } from '../../../native/index.js';
+import type { BpfObject, RecordBatch } from '../../../native/index.js';
 import type { DataSourceSpec, GadgetSpec, SourceSpec } from '../../gadget/spec.js';
-import type { Event } from '../../gadget/datasource.js';
 import { PERCPU_MAPS } from '../kernel-constants.js';
 import { native } from '../native.js';
-import type { InstanceOptions } from '../instance.js';
-import type { BatchSink, RunningSource } from './index.js';
+import type { RunningSource, SourceOptions, SourceSink } from './index.js';
 
 type MapSpec = Extract<SourceSpec, { type: 'map' }>;
 
 /**
- * A topper: every interval the map is read whole (and emptied, for GADGET_MAPITER
- * maps, so each table shows one interval), decoded key + value, and emitted as
- * one snapshot batch. Per-CPU values are summed across CPUs.
+ * A topper: every interval the map is read whole (and emptied, for GADGET_MAPITER maps, so each
+ * table shows one interval) and emitted as one snapshot batch of records, each the entry's key
+ * followed by its value (the layout the spec compiled). Per-CPU values are summed across CPUs.
  */
-export function startMapFetch(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, s: MapSpec, onBatch: BatchSink, opts: InstanceOptions): RunningSource {
+export function startMapFetch(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSpec, s: MapSpec, onBatch: SourceSink, opts: SourceOptions): RunningSource {
   const n = native();
   const info = spec.maps.find((m) => m.name === s.map)!;
   const fd = obj.mapFd(s.map);
   const perCpu = PERCPU_MAPS.has(info.type);
   const ncpu = perCpu ? n.numPossibleCpus() : 1;
   const stride = perCpu ? Math.ceil(info.valueSize / 8) * 8 : info.valueSize;
-  const decodeKey = ds.keyLayout!.decode;
-  const decodeValue = ds.layout!.decode;
-  const interval = opts.mapFetchIntervalMs ?? 1000;
-  const count = opts.mapFetchCount ?? 0;
+  const size = ds.recordSize!;
+  const valueAt = s.valueOffset ?? 0;
+  const valueBytes = Math.min(info.valueSize, size - valueAt);
 
   const fetchOnce = () => {
     const d = n.mapDump(fd, info.keySize, info.valueSize, { andDelete: s.drain, perCpu });
-    const kv = new DataView(d.keys.buffer, d.keys.byteOffset, d.keys.byteLength);
-    const vv = new DataView(d.values.buffer, d.values.byteOffset, d.values.byteLength);
-    const events: Event[] = [];
+    const data = Buffer.alloc(d.count * size);
+    const offsets = new Uint32Array(d.count);
+    const sizes = new Uint32Array(d.count).fill(size);
     for (let i = 0; i < d.count; i++) {
-      const ev = decodeKey(kv, d.keys, i * info.keySize);
+      const o = i * size;
+      offsets[i] = o;
+      d.keys.copy(data, o, i * info.keySize, (i + 1) * info.keySize);
       const base = i * stride * ncpu;
-      const value = decodeValue(vv, d.values, base);
-      for (let c = 1; c < ncpu; c++) addNumbers(value, decodeValue(vv, d.values, base + c * stride));
-      events.push(Object.assign(ev, value));
+      d.values.copy(data, o + valueAt, base, base + valueBytes);
+      for (let c = 1; c < ncpu; c++) addNumbers(data, o + valueAt, d.values, base + c * stride, s.numbers ?? []);
     }
-    onBatch({ datasource: ds.name, events, snapshot: true });
+    const records: RecordBatch = { data, offsets, sizes, lost: 0 };
+    onBatch({ datasource: ds.name, records, lost: 0, snapshot: true });
   };
 
   let fetched = 0;
@@ -48,15 +47,15 @@ export function startMapFetch(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSp
     try {
       fetchOnce();
     } catch (err) {
-      process.stderr.write(`warning: reading map ${s.map} failed: ${(err as Error).message}\n`);
+      opts.warn(`reading map ${s.map} failed: ${(err as Error).message}`);
     }
     fetched++;
-    if (count > 0 && fetched >= count) {
+    if (opts.mapFetchCount > 0 && fetched >= opts.mapFetchCount) {
       clearInterval(timer);
       resolveDone();
     }
   };
-  timer = setInterval(tick, interval);
+  timer = setInterval(tick, opts.mapFetchIntervalMs);
   return {
     done,
     async stop() {
@@ -66,10 +65,20 @@ export function startMapFetch(obj: BpfObject, spec: GadgetSpec, ds: DataSourceSp
   };
 }
 
-function addNumbers(into: Event, from: Event): void {
-  for (const k in from) {
-    const a = into[k], b = from[k];
-    if (typeof a === 'number' && typeof b === 'number') into[k] = a + b;
-    else if ((typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number')) into[k] = BigInt(a) + BigInt(b);
+/** Add one CPU's copy of a value into the summed one, number by number (as the value's layout says). */
+function addNumbers(into: Buffer, at: number, from: Buffer, fromAt: number, numbers: NonNullable<MapSpec['numbers']>): void {
+  for (const x of numbers) {
+    const a = at + x.offset, b = fromAt + x.offset;
+    if (x.float) {
+      if (x.size === 4) into.writeFloatLE(into.readFloatLE(a) + from.readFloatLE(b), a);
+      else into.writeDoubleLE(into.readDoubleLE(a) + from.readDoubleLE(b), a);
+      continue;
+    }
+    switch (x.size) {
+      case 1: into[a] = (into[a]! + from[b]!) & 0xff; break;
+      case 2: into.writeUInt16LE((into.readUInt16LE(a) + from.readUInt16LE(b)) & 0xffff, a); break;
+      case 4: into.writeUInt32LE((into.readUInt32LE(a) + from.readUInt32LE(b)) >>> 0, a); break;
+      case 8: into.writeBigUInt64LE(BigInt.asUintN(64, into.readBigUInt64LE(a) + from.readBigUInt64LE(b)), a); break;
+    }
   }
 }

@@ -1,8 +1,7 @@
 import type { BpfObject, RecordBatch } from '../../../native/index.js';
 import type { DataSourceSpec, SourceSpec } from '../../gadget/spec.js';
-import type { Event } from '../../gadget/datasource.js';
 import { native } from '../native.js';
-import type { BatchSink, RawBatchSink, RunningSource } from './index.js';
+import type { RunningSource, SourceSink } from './index.js';
 
 type StreamSpec = Extract<SourceSpec, { type: 'stream' }>;
 
@@ -10,40 +9,27 @@ type StreamSpec = Extract<SourceSpec, { type: 'stream' }>;
 const LOST_POLL_MS = 1000;
 
 /**
- * A tracer: the native consumer thread hands whole batches; each is decoded with
- * the layout's generated decoder and passed on as one EventBatch, or, when the
- * caller takes records as they are (`raw`), passed on undecoded.
+ * A tracer: the native consumer thread hands whole batches of record bytes, passed on as they
+ * are (short records padded), with the events lost since the previous batch.
  */
-export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, onBatch: BatchSink, raw?: RawBatchSink): RunningSource {
+export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, buffer: 'ringbuf' | 'perf', onBatch: SourceSink): RunningSource {
   const n = native();
-  const decode = ds.layout!.decode;
   const recordSize = ds.recordSize ?? 0;
   const lost = s.lostMap ? lostCounter(obj, s.lostMap) : undefined;
   // In perf mode, a record the kernel could not write is counted twice: the perf ring reports it
   // (PERF_RECORD_LOST) and gadget_submit_buf() counts the helper's error in <map>_lost_samples.
   // Every ring loss is such an error, so with a lost-samples map the map alone is the count.
-  const kernelLost = !(lost && s.buffer === 'perf');
-
+  const kernelLost = !(lost && buffer === 'perf');
   const lostSince = (b: RecordBatch) => (kernelLost ? b.lost : 0) + (lost?.delta() ?? 0);
-  const decodeBatch = (b: RecordBatch) => {
-    const events: Event[] = new Array(b.offsets.length);
-    const dv = new DataView(b.data.buffer, b.data.byteOffset, b.data.byteLength);
-    for (let i = 0; i < b.offsets.length; i++) events[i] = decode(dv, b.data, b.offsets[i]!);
-    onBatch({ datasource: ds.name, events, lost: lostSince(b) });
-  };
-  const handle = (got: RecordBatch) => {
-    const b = padShortRecords(got, recordSize);
-    if (raw) raw(b, lostSince(b));
-    else decodeBatch(b);
-  };
 
-  const consumer = new n.RecordConsumer(obj.mapFd(s.map), s.buffer, handle);
-  const timer = lost
-    ? setInterval(() => {
-        const d = lost.delta();
-        if (d) onBatch({ datasource: ds.name, events: [], lost: d });
-      }, LOST_POLL_MS)
-    : undefined;
+  const consumer = new n.RecordConsumer(obj.mapFd(s.map), buffer, (got: RecordBatch) => {
+    const records = padShortRecords(got, recordSize);
+    onBatch({ datasource: ds.name, records, lost: lostSince(records), snapshot: false });
+  });
+  const onlyLost = (d: number) => {
+    if (d) onBatch({ datasource: ds.name, lost: d, snapshot: false });
+  };
+  const timer = lost ? setInterval(() => onlyLost(lost.delta()), LOST_POLL_MS) : undefined;
 
   let stopped: Promise<void> | undefined;
   let resolveDone!: () => void;
@@ -54,8 +40,7 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, o
       stopped ??= (async () => {
         if (timer) clearInterval(timer);
         await consumer.stop();
-        const d = lost?.delta();
-        if (d) onBatch({ datasource: ds.name, events: [], lost: d });
+        onlyLost(lost?.delta() ?? 0);
         resolveDone();
       })();
       return stopped;

@@ -1,10 +1,10 @@
 /**
- * The data model every stage after decoding shares.
+ * What a field is, in the words every layer shares (the BTF layout compiler, the gadget spec,
+ * the run engine's datasources, the outputs): a name, what its values are in JS, and how it is
+ * shown. Plain data, no behaviour: this module imports nothing.
  *
- * A datasource is one stream or table a gadget produces (trace_open has one,
- * `open`). Its fields are flat, with dotted names for nested members
- * (`proc.comm`, `k8s.podName`). An event is a plain object keyed by those
- * names. JSON output re-nests on the dots, columns output uses the names as is.
+ * Names are flat, with dots for nesting (`proc.comm`, `k8s.podName`): JSON output re-nests on the
+ * dots, columns use the names as they are.
  */
 
 export type GadgetKind = 'tracer' | 'topper' | 'snapshotter';
@@ -39,22 +39,5 @@ export interface FieldDesc extends FieldAttrs {
   tags?: string[];
 }
 
-export interface DataSourceDesc {
-  name: string;
-  kind: GadgetKind;
-  fields: FieldDesc[];
-}
-
+/** One event as a plain object keyed by dotted field name (the library API, yaml, sorting tests). */
 export type Event = Record<string, unknown>;
-
-/** A batch of events from one source, the unit that flows through operators. */
-export interface EventBatch {
-  datasource: string;
-  events: Event[];
-  /** events the kernel (or a full buffer) lost since the previous batch */
-  lost?: number;
-  /** snapshotter/topper: this batch is one whole table (replace the screen), not a stream chunk */
-  snapshot?: boolean;
-  /** problems worth telling the user without stopping (e.g. skipped malformed iterator records) */
-  warnings?: string[];
-}

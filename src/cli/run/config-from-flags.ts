@@ -1,0 +1,44 @@
+/** `ig run`'s parsed flags → the engine's typed RunConfig. The only place that knows both. */
+import { runConfig, secondsFlag, parseDuration, countFlag, type RunConfig, type OutputFormat } from '../../engine/config.js';
+import type { PullPolicy } from '../../oci/image.js';
+import { collectionOptionsFromArgs } from '../container-options.js';
+import { ociOptionsFrom } from '../oci-args.js';
+import type { GlobalArgs } from '../options.js';
+import { splitCommaList } from '../../text/comma-list.js';
+
+type Flags = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
+
+export function runConfigFromFlags(image: string, a: Flags, params: Record<string, string> = {}): RunConfig {
+  const selection = {
+    containername: str(a.containername),
+    'k8s-namespace': str(a['k8s-namespace']),
+    'k8s-podname': str(a['k8s-podname']),
+    'k8s-containername': str(a['k8s-containername']),
+    'k8s-selector': str(a['k8s-selector']),
+    host: a.host === true,
+  };
+  return runConfig({
+    image,
+    pull: (str(a.pull) ?? 'missing') as PullPolicy,
+    oci: ociOptionsFrom(a as GlobalArgs),
+    publicKeys: (a['public-key'] as string[] | undefined) ?? [],
+    verifyImage: a['verify-image'] === undefined ? undefined : Boolean(a['verify-image']),
+    allowedGadgets: splitCommaList(str(a['allowed-gadgets']) ?? '').map((s) => s.trim()).filter(Boolean),
+    params,
+    output: (str(a.output) ?? 'columns') as OutputFormat,
+    fields: str(a.fields),
+    filters: ((a.filter as string[] | undefined) ?? []).map(String),
+    sort: str(a.sort),
+    maxEntries: a['max-entries'] === undefined ? undefined : countFlag('max-entries', a['max-entries']),
+    timeoutMs: secondsFlag('timeout', a.timeout ?? 0),
+    mapFetchIntervalMs: parseDuration('map-fetch-interval', str(a['map-fetch-interval']) ?? '1s'),
+    mapFetchCount: countFlag('map-fetch-count', a['map-fetch-count'] ?? 0),
+    forcePerfBuffer: Boolean(a['force-perf-buffer']),
+    selection,
+    runtimes: collectionOptionsFromArgs(a),
+    metricsListen: str(a['metrics-listen']),
+    stats: Boolean(process.env.IG_STATS),
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * `ig run IMAGE --remote-address …`: the gadget runs on ig daemons. The first node says what
+ * the gadget takes (params, fields), the flags are parsed against that as for a local run, and
+ * one typed request goes to every node. Flags naming the node's own files, sockets, ports or
+ * trust are the daemon's configuration: given here they are refused, not silently dropped.
+ */
+import { IgError } from '../../errors.js';
+import { remoteGadgetInfo, runRemote } from '../../service/client.js';
+import type { GadgetDescription } from '../../engine/run.js';
+import { runConfigFromFlags } from './config-from-flags.js';
+import { parseWithParams } from './gadget-flags.js';
+
+/** Flags (yargs keys, which cover every spelling) a remote client may not set. */
+const NODE_LOCAL = ['oci-store', 'authfile', 'insecure-registries', 'containerd-socketpath', 'containerd-namespace', 'crio-socketpath',
+  'podman-socketpath', 'docker-socketpath', 'metrics-listen', 'public-key', 'verify-image', 'allowed-gadgets'];
+
+export async function runRemoteFromArgv(image: string, argv: string[], first: Record<string, unknown>, stop: AbortSignal): Promise<void> {
+  const banned = NODE_LOCAL.find((k) => first[k] !== undefined);
+  if (banned) {
+    throw new IgError('usage', `--${banned} cannot be set from a remote client`, { hint: 'configure it on the daemon (ig daemon --help)' });
+  }
+  const addresses = String(first['remote-address']).split(',').map((s) => s.trim()).filter(Boolean);
+  if (addresses.length === 0) throw new IgError('usage', '--remote-address names no daemon', { hint: 'e.g. --remote-address unix:///var/run/ig/ig.socket' });
+  const tls = { cert: first['tls-cert-file'] as string | undefined, key: first['tls-key-file'] as string | undefined, ca: first['tls-ca-file'] as string | undefined };
+  const info = await remoteGadgetInfo(addresses[0]!, image, String(first.pull ?? 'missing'), tls);
+  const description: GadgetDescription = {
+    reference: `${info.reference} on ${addresses.length === 1 ? addresses[0] : `${addresses.length} nodes`}`,
+    description: info.description,
+    params: info.params,
+    datasources: info.datasources.map((d) => ({ ...d, fields: d.fields.map((f) => ({ ...f, source: { type: 'column', slot: 0 } as const })) })),
+  };
+  const parsed = await parseWithParams(argv, image, description);
+  if (!parsed || stop.aborted) return;
+  const cfg = runConfigFromFlags(image, parsed.args, parsed.params);
+  await runRemote({ addresses, cfg, tls, stop });
+}

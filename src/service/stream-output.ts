@@ -1,0 +1,55 @@
+/**
+ * The daemon's output operator: each datasource's records written by the one JSON writer (as
+ * `ig run -o json` writes them) and sent to the client as batch messages, after a message
+ * naming the datasource's fields (again whenever they change). A client that reads too slowly
+ * makes whole batches drop, counted as lost, instead of growing the daemon's memory.
+ */
+import { Priority, type DataOperator, type RunContext } from '../datasource/operator.js';
+import { selectFields } from '../operators/fields.js';
+import { JsonSink } from '../output/json.js';
+import { callbackTarget } from '../output/target.js';
+
+export interface StreamMessages {
+  datasource(m: { name: string; kind: string; fields_json: string }): void;
+  batch(m: { datasource: string; json: Buffer; lost: number; snapshot: boolean }): void;
+  /** the client is behind: stop sending until it catches up */
+  full(): boolean;
+}
+
+export function streamOutput(send: StreamMessages, o: { fields?: string; allFields: boolean }): DataOperator {
+  return {
+    name: 'stream',
+    instantiate(ctx: RunContext) {
+      const sinks: JsonSink[] = [];
+      for (const ds of ctx.datasources) {
+        if (o.fields !== undefined && ds.fields.length > 0) selectFields(ds.fields, o.fields);
+        let pending: { lost: number; snapshot: boolean; sent: boolean } = { lost: 0, snapshot: false, sent: false };
+        const target = callbackTarget((json) => {
+          send.batch({ datasource: ds.name, json, lost: pending.lost, snapshot: pending.snapshot });
+          pending.lost = 0;
+          pending.sent = true;
+        }, send.full);
+        const sink = new JsonSink(ds, { target, lost: ctx.lost, fields: o.fields, allFields: o.allFields, lostRecords: false });
+        sinks.push(sink);
+        let announced = -1;
+        ds.subscribe((b) => {
+          if (announced !== ds.version) {
+            const fields = sink.fields; // computes the selection for this version
+            announced = ds.version;
+            send.datasource({ name: ds.name, kind: ds.kind, fields_json: JSON.stringify(fields.map(({ source: _s, ...desc }) => desc)) });
+          }
+          pending = { lost: b.lost, snapshot: b.snapshot, sent: false };
+          const before = sink.shown;
+          sink.write(b);
+          ctx.stats.shown += sink.shown - before;
+          if (!pending.sent && pending.lost) send.batch({ datasource: ds.name, json: Buffer.alloc(0), lost: pending.lost, snapshot: false });
+        }, Priority.output, 'stream');
+      }
+      return {
+        stop: async () => {
+          for (const s of sinks) await s.end();
+        },
+      };
+    },
+  };
+}
