@@ -4,7 +4,7 @@
  */
 import YAML from 'yaml';
 import { GadgetInstance } from '../runtime/instance.js';
-import { MAP_TYPE_NAMES } from '../runtime/kernel-constants.js';
+import { MAP_TYPE_NAMES } from '../model/kernel.js';
 import { parseMetadata } from '../gadget/metadata.js';
 import type { GadgetSpec } from '../gadget/spec.js';
 import { describeSpec } from './run.js';

@@ -3,7 +3,7 @@ import { BtfSpec } from '../btf/spec.js';
 import { flatten } from '../btf/layout.js';
 import { compileLayout, type CompiledLayout } from '../btf/decoder.js';
 import { IgError } from '../errors.js';
-import { MapType, HASH_LIKE, ARRAY_LIKE } from '../runtime/kernel-constants.js';
+import { MapType, HASH_LIKE, ARRAY_LIKE } from '../model/kernel.js';
 import type { FieldDesc, GadgetKind } from '../model/field.js';
 import { annotateFields, type GadgetMetadata } from './metadata.js';
 import { findParams, type ParamSpec } from './params.js';

@@ -2,7 +2,7 @@ import type { GadgetSpec, MetricMapSpec } from '../gadget/spec.js';
 import { flatten } from '../btf/layout.js';
 import { compileLayout, type RecordDecoder } from '../btf/decoder.js';
 import { native } from '../runtime/native.js';
-import { PERCPU_MAPS } from '../runtime/kernel-constants.js';
+import { PERCPU_MAPS } from '../model/kernel.js';
 import { familyFromEntries, type Labels, type MetricFamily, type HistogramSample } from './prometheus.js';
 
 /** Key fields that place a histogram observation, rather than label it. */

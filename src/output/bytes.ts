@@ -4,8 +4,14 @@
  * does not fit (a value longer than any bound) makes it flush and grow, and is written again.
  */
 import type { Batch } from '../datasource/batch.js';
-import { Overflow } from './json-records.js';
 import type { OutputTarget } from './target.js';
+
+/** Thrown when the output buffer has no room for a value; the sink flushes and retries with a larger one. */
+export class Overflow extends Error {
+  constructor(readonly need: number) {
+    super(`a value of ${need} bytes does not fit the output buffer`);
+  }
+}
 
 /** Writes record `r` at `p`; returns the end (the generated JSON and columns writers). */
 export type RowWriter = (dv: DataView, u8: Buffer, o: number, X: unknown[][], r: number, b: Buffer, p: number) => number;

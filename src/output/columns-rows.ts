@@ -9,8 +9,8 @@
 import { HELPERS } from '../btf/decoder.js';
 import type { RunDataSource } from '../datasource/datasource.js';
 import type { RunField } from '../datasource/field.js';
-import { cellText, cut, padCell, type Column } from './columns.js';
-import { Overflow } from './json-records.js';
+import { cellText, cut, padCell, type Column } from './column-layout.js';
+import { Overflow } from './bytes.js';
 
 const SPACES = Buffer.alloc(512, 32);
 

@@ -15,7 +15,8 @@ import { HELPERS } from '../btf/decoder.js';
 import type { RunDataSource } from '../datasource/datasource.js';
 import type { RunField } from '../datasource/field.js';
 import { formatTimestamp, splitBootNumber, wallSecond } from '../format/timestamp.js';
-import { buildTree, encodeValue, type Node } from './json.js';
+import { buildTree, encodeValue, type Node } from './json-text.js';
+import { Overflow } from './bytes.js';
 
 /** Appends record `r`'s JSON object (no newline) to `b` at `p`; returns the end. Throws `Overflow` when `b` has too little room. */
 export type RecordWriter = (dv: DataView, u8: Buffer, o: number, X: unknown[][], r: number, b: Buffer, p: number) => number;
@@ -29,12 +30,7 @@ export interface CompiledRecordWriter {
   source: string;
 }
 
-/** Thrown when the output buffer has no room for a value; the sink flushes and retries with a larger one. */
-export class Overflow extends Error {
-  constructor(readonly need: number) {
-    super(`a JSON value of ${need} bytes does not fit the output buffer`);
-  }
-}
+export { Overflow };
 
 /** A value whose JSON length is not known in advance (formatted text, enum names) may take this much. */
 export const TEXT_BOUND = 4096;

@@ -3,7 +3,7 @@ import { IgError } from '../errors.js';
 import { buildGadgetSpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
 import { parseMetadata } from '../gadget/metadata.js';
 import { encodeParam } from '../gadget/params.js';
-import { MapType, ProgType } from './kernel-constants.js';
+import { MapType, ProgType } from '../model/kernel.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
 import { setBootOffsetNs } from '../format/timestamp.js';

@@ -12,7 +12,7 @@ export const listContainersCommand: CommandModule = {
       .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'keep running and print containers as they are added and removed' })
       .option('no-trunc', { type: 'boolean', default: false, describe: 'show full container ids' }),
   handler: async (args) => {
-    const { listContainers } = await import('../../containers/list-command.js');
+    const { listContainers } = await import('../actions/list-containers.js');
     await listContainers(args as Record<string, unknown>);
   },
 };

@@ -2,7 +2,7 @@ import type { BpfObject } from '../../../native/index.js';
 import type { DataSourceSpec, GadgetSpec, SourceSpec } from '../../gadget/spec.js';
 import { parseTextRecords, mergeTextRecords, type TextRecords } from '../text-records.js';
 import { IgError } from '../../errors.js';
-import type { RunningSource, SourceSink } from './index.js';
+import type { RunningSource, SourceSink } from './types.js';
 
 type IterSpec = Extract<SourceSpec, { type: 'iter-text' | 'iter-typed' }>;
 

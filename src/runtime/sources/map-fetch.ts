@@ -1,8 +1,8 @@
 import type { BpfObject, RecordBatch } from '../../../native/index.js';
 import type { DataSourceSpec, GadgetSpec, SourceSpec } from '../../gadget/spec.js';
-import { PERCPU_MAPS } from '../kernel-constants.js';
+import { PERCPU_MAPS } from '../../model/kernel.js';
 import { native } from '../native.js';
-import type { RunningSource, SourceOptions, SourceSink } from './index.js';
+import type { RunningSource, SourceOptions, SourceSink } from './types.js';
 
 type MapSpec = Extract<SourceSpec, { type: 'map' }>;
 

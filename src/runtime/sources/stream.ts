@@ -1,7 +1,7 @@
 import type { BpfObject, RecordBatch } from '../../../native/index.js';
 import type { DataSourceSpec, SourceSpec } from '../../gadget/spec.js';
 import { native } from '../native.js';
-import type { RunningSource, SourceSink } from './index.js';
+import type { RunningSource, SourceSink } from './types.js';
 
 type StreamSpec = Extract<SourceSpec, { type: 'stream' }>;
 

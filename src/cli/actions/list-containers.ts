@@ -1,6 +1,6 @@
 /** `ig list-containers [-w] [-o columns|json|jsonpretty]` */
-import { collectionOptionsFromArgs } from '../cli/container-options.js';
-import { ContainerCollection, labelsString, matches, parseSelector, type ContainerInfo } from './index.js';
+import { collectionOptionsFromArgs } from '../container-options.js';
+import { ContainerCollection, labelsString, matches, parseSelector, type ContainerInfo } from '../../containers/index.js';
 
 /** The JSON shape of one container (nested like IG's `ig list-containers -o json`). */
 export function containerJson(c: ContainerInfo): Record<string, unknown> {
