@@ -10,13 +10,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as native from '../../native/index.js';
+import { native as loadAddon } from '../../src/runtime/native.js';
 import type { BtfType, RecordBatch } from '../../native/index.js';
 import { compileBpf } from '../helpers/bpf-compile.js';
 import { IgError } from '../../src/errors.js';
 import { loadError } from '../../src/runtime/kernel-errors.js';
 
 const run = promisify(execFile);
+/** the addon, through the one loader the runtime uses */
+const native = loadAddon();
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const MAIN_SRC = String.raw`
@@ -692,7 +694,8 @@ describe('native addon', () => {
 
   it('the GC finalizer releases an object that was never closed', async () => {
     const script = `
-      import * as native from ${JSON.stringify(path.join(repoRoot, 'native', 'index.js'))};
+      import { native as loadAddon } from ${JSON.stringify(path.join(repoRoot, 'dist', 'runtime', 'native.js'))};
+      const native = loadAddon();
       import { readFileSync } from 'node:fs';
       let obj = new native.BpfObject(readFileSync(${JSON.stringify(extraPath)}), 'extra');
       obj.load();
@@ -718,7 +721,8 @@ describe('native addon', () => {
 
   it('a stopped consumer does not keep the process alive', async () => {
     const script = `
-      import * as native from ${JSON.stringify(path.join(repoRoot, 'native', 'index.js'))};
+      import { native as loadAddon } from ${JSON.stringify(path.join(repoRoot, 'dist', 'runtime', 'native.js'))};
+      const native = loadAddon();
       import { readFileSync } from 'node:fs';
       const obj = new native.BpfObject(readFileSync(${JSON.stringify(rbOnlyPath)}), 'rbonly');
       obj.load();
