@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runIg, spawnIg, collect, jsonLines } from '../helpers/ig.js';
+import { runIg, spawnIg, collect, jsonLines, repoRoot } from '../helpers/ig.js';
 import { tempStore, buildGadget } from '../helpers/gadgets.js';
 import { heldBpfIds, bpfObjectExists, waitFor } from '../helpers/kernel.js';
 
@@ -54,6 +54,15 @@ describe('ig daemon and ig run --remote-address', () => {
       expect(c.code, c.stderr).toBe(0);
       expect(c.stdout.split('\n')[0]).toMatch(/^K8S\.NODE\s+PID\s+FNAME/);
       expect(c.stdout).toMatch(/node-a\s+\d+\s+/);
+      // a reader that goes away stops the remote run quietly, as a local one
+      for (const output of ['json', 'columns']) {
+        const sh = spawn('bash', ['-c', `"${process.execPath}" bin/ig.js run trace_open --remote-address ${a.address} -o ${output} --pid ${child.pid} | head -n 1; echo "ig exit \${PIPESTATUS[0]}" >&2`], {
+          env: store.env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const h = await collect(sh, 30_000);
+        expect(h.stdout.trim().split('\n')).toHaveLength(1);
+        expect(h.stderr.trim(), output).toBe('ig exit 0');
+      }
     } finally {
       child.kill();
     }
