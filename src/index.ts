@@ -24,7 +24,7 @@ export { IgError } from './errors.js';
 export type { RunConfig } from './engine/config.js';
 
 /** One batch of events of one datasource. */
-export interface EventBatch<E extends Event = Event> {
+export interface EventBatch<E extends object = Event> {
   datasource: string;
   events: E[];
   /** events the kernel (or a full buffer) lost since the previous batch */
@@ -66,7 +66,7 @@ function abortError(signal: AbortSignal): Error {
  * Pull (if needed), load and attach a gadget, and yield its batches as they come: one batch
  * per native wakeup for tracers, one per read for toppers, one table for snapshotters.
  */
-export async function* runGadget<E extends Event = Event>(ref: string, opts: RunGadgetOptions = {}): AsyncGenerator<EventBatch<E>, void, undefined> {
+export async function* runGadget<E extends object = Event>(ref: string, opts: RunGadgetOptions = {}): AsyncGenerator<EventBatch<E>, void, undefined> {
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const engineOpts: EngineOptions = {
     image: ref,

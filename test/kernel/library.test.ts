@@ -45,3 +45,36 @@ describe('the library API: runGadget(ref, opts) as an async iterable', () => {
     expect(batches[0].events.some((e) => Number(e.pid) === process.pid)).toBe(true);
   });
 });
+
+describe('ig image types: the events of a gadget as TypeScript declarations', () => {
+  it('types each field as the library yields it, so a typo in a field name fails to compile', async () => {
+    const { runIg } = await import('../helpers/ig.js');
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(tmpdir(), 'ig-types-'));
+    try {
+      const r = await runIg(['image', 'types', 'trace_open', '--output-file', path.join(dir, 'trace_open.d.ts')], { env: store.env });
+      expect(r.code, r.stderr).toBe(0);
+      const use = (body: string) => {
+        writeFileSync(path.join(dir, 'use.ts'), `import { runGadget } from ${JSON.stringify(path.resolve('dist/index.js'))};
+import type { TraceOpenOpenEvent } from './trace_open.js';
+export async function f(): Promise<void> {
+  for await (const b of runGadget<TraceOpenOpenEvent>('trace_open')) for (const e of b.events) { ${body} }
+}
+`);
+        try {
+          execFileSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext',
+            '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', path.join(dir, 'use.ts')], { stdio: 'pipe' });
+          return '';
+        } catch (e) {
+          return String((e as { stdout?: Buffer }).stdout);
+        }
+      };
+      expect(use('const n: number = e.pid; const s: string = e.fname + e.error + e["runtime.containerName"]; void n; void s;')).toBe('');
+      expect(use('void e.fnam;')).toMatch(/Property 'fnam' does not exist/);
+      expect(use('const s: string = e.pid; void s;')).toMatch(/Type 'number' is not assignable to type 'string'/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -179,3 +179,22 @@ export async function verify(a: A): Promise<void> {
   const r = await verifyImage(store, normalizeReference(String(a.image)), files.map(loadPublicKey), a.offline ? undefined : client(a));
   out(`Verified ${r.reference}@${r.digest}: signed by key ${r.keyId}`);
 }
+
+export async function types(a: A): Promise<void> {
+  const { runConfig } = await import('../../engine/config.js');
+  const { prepareGadget, describeGadget } = await import('../../engine/run.js');
+  const { gadgetTypes } = await import('../../engine/types.js');
+  const { ociOptionsFrom } = await import('../oci-args.js');
+  const image = String(a.image);
+  const cfg = runConfig({ image, pull: 'missing', oci: ociOptionsFrom(a) });
+  const p = await prepareGadget(cfg);
+  try {
+    const text = gadgetTypes(describeGadget(p, cfg), shortName(parseReference(p.image.reference).name).split("/").pop() ?? image);
+    if (a['output-file']) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(String(a['output-file']), text);
+    } else out(text);
+  } finally {
+    await p.close();
+  }
+}

@@ -63,6 +63,12 @@ const sub: CommandModule<GlobalArgs, A>[] = [
     handler: (a) => act.inspect(a),
   },
   {
+    command: 'types <image>',
+    describe: 'Print TypeScript declarations of a gadget\'s events (for runGadget<E>() in the library)',
+    builder: (y) => y.positional('image', { type: 'string', demandOption: true }).option('output-file', { type: 'string', describe: 'write them here instead of stdout' }) as never,
+    handler: (a) => act.types(a),
+  },
+  {
     command: 'export <args..>',
     describe: 'Write images to an OCI layout tar: ig image export IMAGE… FILE.tar',
     builder: (y) => y.positional('args', { type: 'string', array: true, demandOption: true }) as never,
