@@ -131,9 +131,9 @@ export async function inspect(a: A): Promise<void> {
   if (layer) {
     const elf = await store.readBlob(layer.digest, layer.size);
     try {
-      const spec = '../../gadget/describe.js';
-      const mod = (await import(spec)) as { describeGadgetObject?: (elf: Buffer) => unknown };
-      if (typeof mod.describeGadgetObject === 'function') info.ebpf = await mod.describeGadgetObject(elf);
+      // a literal specifier, so the bundler includes the module (a variable one was never found at run time)
+      const mod = await import('../../gadget/describe.js');
+      info.ebpf = await mod.describeGadgetObject(elf);
     } catch (e) {
       if (process.env.IG_DEBUG) console.error(e);
       // describe unavailable or failed: show the manifest part only
