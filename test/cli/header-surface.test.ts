@@ -49,7 +49,7 @@ async function eventOf(extra: string[]): Promise<{ ev: Ev; before: number; after
 }
 
 describe('header groups from a tracepoint (getcwd of a copy of /bin/pwd)', () => {
-  it('common.h, core_fixes, bits, fnv1a, kernel stack: process with parent tid, exe ctime from its inode, slot and hash of the pid', async () => {
+  it('common.h, core_fixes, bits, fnv1a, filesystem, maps, kernel stack: process with parent tid, exe ctime from its inode, slot and hash of the pid, fd 1 path, task state', async () => {
     const { ev } = await eventOf([]);
     const pid = ev.proc.pid as number;
     const st = statSync(exe, { bigint: true });
@@ -63,6 +63,9 @@ describe('header groups from a tracepoint (getcwd of a copy of /bin/pwd)', () =>
     expect(String(ev.exe_ctime_ns)).toBe(st.ctimeNs.toString());
     expect(ev.pid_slot).toBe(Math.floor(Math.log2(pid)) + 1);
     expect(ev.pid_fnv1a).toBe(fnv1a32(pid));
+    expect(ev.fd1_path).toBe('/dev/null'); // spawnSync's stdio 'ignore'
+    expect(ev.calls).toBe(1); // first getcwd of this pid, counted by bpf_map_lookup_or_try_init
+    expect(ev.state).toBe(0); // TASK_RUNNING: the task is in a syscall
     expect(Number.isInteger(ev.kstack_raw) && ev.kstack_raw >= 0 && ev.kstack_raw < 16384).toBe(true);
     // user stacks are off by default: every field zero
     expect(Object.values(ev.ustack).every((v) => v === 0)).toBe(true);
