@@ -37,6 +37,8 @@ struct event {
 
 GADGET_TRACER_MAP(events, 1024 * 256);
 GADGET_TRACER(all, events, event);
+GADGET_ITER_TARGET_MAP(all_headers, counts);
+GADGET_SK_TARGET_MAP(all_headers_skb, counts);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

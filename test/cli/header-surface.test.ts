@@ -7,10 +7,11 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { jsonLines, runIg } from '../helpers/ig.js';
+import { jsonLines, runIg, repoRoot } from '../helpers/ig.js';
 import { tempStore, buildGadget } from '../helpers/gadgets.js';
 import { runWith, uptimeNs } from '../helpers/run-with.js';
 import { getcwdTrigger } from '../helpers/getcwd.js';
+import { compileBpf } from '../helpers/bpf-compile.js';
 
 const store = tempStore();
 const env = store.env;
@@ -154,6 +155,16 @@ char LICENSE[] SEC("license") = "GPL";
     expect(maps).not.toContain('gpu_device');
     expect((d.maps as Ev[]).find((m) => m.name === 'gpu_meta')).toMatchObject({ type: 'array', valueSize: 32, maxEntries: 1 });
     expect((d.programs as Ev[]).map((p) => p.section)).toEqual(['classifier/ingress/drop']);
+  });
+});
+
+describe('every header at once', () => {
+  it('bpf/test/all_headers.bpf.c (every header included, every helper and macro used) compiles and keeps its markers', async () => {
+    const { objectPath, bytes } = await compileBpf(readFileSync(path.join(repoRoot, 'bpf/test/all_headers.bpf.c'), 'utf8'));
+    rmSync(path.dirname(objectPath), { recursive: true, force: true });
+    for (const marker of ['gadget_mapelem_iter_target_all_headers___counts', 'gadget_sk_prog_target_all_headers_skb___counts', 'gadget_tracer_all___events___event']) {
+      expect(bytes.includes(Buffer.from(marker)), marker).toBe(true);
+    }
   });
 });
 
