@@ -28,8 +28,15 @@ export async function readBuildYaml(dir: string, file?: string): Promise<BuildYa
   const out: BuildYaml = { ebpfsource: DEFAULT_EBPF_SOURCE, metadata: DEFAULT_METADATA, ebpfsourceGiven: false };
   let text: string;
   try {
+    // DIR's own build.yaml is the untrusted directory's: it must not be a link to a host file (whose
+    // contents would then leak through the parse errors). A -f file is the user's own choice.
+    if (!file) {
+      const real = await fs.realpath(p);
+      if (path.dirname(real) !== dir) throw new IgError('build', `${p} is a symlink leading outside the gadget directory (to ${real})`, { hint: 'copy the file into the gadget directory instead of linking to it' });
+    }
     text = await fs.readFile(p, 'utf8');
   } catch (e) {
+    if (e instanceof IgError) throw e;
     if (!file && (e as NodeJS.ErrnoException).code === 'ENOENT') return out;
     throw new IgError('not-found', `cannot read build file ${p}: ${(e as Error).message}`);
   }

@@ -84,6 +84,13 @@ describe('files leaving the gadget directory', () => {
     await refused(dir, /gadget\.yaml is a symlink leading outside the gadget directory \(to .*secret\.txt\)/);
   });
 
+  it('a build.yaml symlinked to a host file is refused before it is parsed', async () => {
+    const dir = gadgetDir('build-yaml-link', { 'program.bpf.c': TRACER });
+    symlinkSync(secret, path.join(dir, 'build.yaml'));
+    const r = await refused(dir, /build\.yaml is a symlink leading outside the gadget directory/);
+    expect(r.stderr).not.toMatch(/host secret/);
+  });
+
   it('a .wasm symlinked out is refused', async () => {
     const dir = gadgetDir('wasm-link', { 'program.bpf.c': TRACER, 'build.yaml': 'wasm: filter.wasm\n' });
     symlinkSync(secret, path.join(dir, 'filter.wasm'));
