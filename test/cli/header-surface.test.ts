@@ -158,6 +158,36 @@ char LICENSE[] SEC("license") = "GPL";
   });
 });
 
+describe('buffer.h with GADGET_NO_BUF_RESERVE', () => {
+  it('gadget_output_buf still works (it used the wakeup policy defined only with reserve): one event per getcwd', async () => {
+    const { r } = await buildSource('no_reserve', `
+#define GADGET_NO_BUF_RESERVE
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <gadget/buffer.h>
+#include <gadget/macros.h>
+#include <gadget/types.h>
+struct event { gadget_pid pid; gadget_comm comm[TASK_COMM_LEN]; };
+GADGET_TRACER_MAP(events, 4096 * 64);
+GADGET_TRACER(calls, events, event);
+SEC("tracepoint/syscalls/sys_enter_getcwd")
+int no_reserve(void *ctx)
+{
+	struct event e = { .pid = bpf_get_current_pid_tgid() >> 32 };
+	bpf_get_current_comm(e.comm, sizeof(e.comm));
+	gadget_output_buf(ctx, &events, &e, sizeof(e));
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`);
+    expect(r.code, r.stderr).toBe(0);
+    const run = await runWith(['run', 'no_reserve', '-o', 'json', '-t', '2'], env, () => trigger.run(2));
+    expect(run.code, run.stderr).toBe(0);
+    const mine = jsonLines(run.stdout).filter((e) => e.comm === trigger.comm);
+    expect(mine.map((e) => e.pid)).toEqual(run.triggered);
+  });
+});
+
 describe('every header at once', () => {
   it('bpf/test/all_headers.bpf.c (every header included, every helper and macro used) compiles and keeps its markers', async () => {
     const { objectPath, bytes } = await compileBpf(readFileSync(path.join(repoRoot, 'bpf/test/all_headers.bpf.c'), 'utf8'));
