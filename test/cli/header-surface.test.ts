@@ -158,6 +158,47 @@ char LICENSE[] SEC("license") = "GPL";
   });
 });
 
+describe('kprobe and perf_event programs through the gadget headers alone', () => {
+  it('BPF_KPROBE comes with gadget/filter.h (as in IG); gadget_get_user_stack() picks its variant by ctx type', async () => {
+    const { r } = await buildSource('kprobe_chain', `
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <gadget/buffer.h>
+#include <gadget/filter.h>
+#include <gadget/macros.h>
+#include <gadget/types.h>
+#include <gadget/user_stack_map.h>
+struct event { gadget_pid pid; struct gadget_user_stack ustack; };
+GADGET_TRACER_MAP(events, 4096 * 64);
+GADGET_TRACER(opens, events, event);
+SEC("kprobe/do_sys_openat2")
+int BPF_KPROBE(openat2, int dfd, const char *name)
+{
+	struct event e = { .pid = bpf_get_current_pid_tgid() >> 32 };
+	gadget_get_user_stack(ctx, &e.ustack); /* struct pt_regs *: the kprobe variant */
+	gadget_output_buf(ctx, &events, &e, sizeof(e));
+	return 0;
+}
+SEC("perf_event")
+int sample(struct bpf_perf_event_data *ctx)
+{
+	struct event e = { .pid = bpf_get_current_pid_tgid() >> 32 };
+	gadget_get_user_stack(ctx, &e.ustack); /* the perf_event variant */
+	gadget_output_buf(ctx, &events, &e, sizeof(e));
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`);
+    expect(r.code, r.stderr).toBe(0);
+    const d = await inspect('kprobe_chain');
+    expect((d.programs as Ev[]).map((p) => p.section).sort()).toEqual(['kprobe/do_sys_openat2', 'perf_event']);
+    // running it needs kprobes (probed as run-trace-open.test.ts does): without, the runtime names the feature
+    const run = await runIg(['run', 'kprobe_chain', '-t', '1'], { env });
+    if (readFileSync('/proc/kallsyms', 'utf8').includes(' register_kprobe')) expect(run.code, run.stderr).toBe(0);
+    else expect(run.stderr).toMatch(/no kprobe support \(CONFIG_KPROBES\)/);
+  });
+});
+
 describe('buffer.h with GADGET_NO_BUF_RESERVE', () => {
   it('gadget_output_buf still works (it used the wakeup policy defined only with reserve): one event per getcwd', async () => {
     const { r } = await buildSource('no_reserve', `
