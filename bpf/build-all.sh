@@ -7,6 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bpf/gen-vmlinux.sh
 case "$(uname -m)" in x86_64) arch=x86 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+multiarch=$(uname -m)
 CLANG=${CLANG:-clang-19}
 STRIP=${STRIP:-llvm-strip-19}
 if [ $# -gt 0 ]; then dirs=("$@"); else dirs=(gadgets/*/ test/gadgets/*/); fi
@@ -16,7 +17,8 @@ for d in "${dirs[@]}"; do
 	src="$d/program.bpf.c"
 	[ -f "$src" ] || continue
 	mkdir -p "$d/build"
-	if "$CLANG" -target bpf -O2 -g -D__TARGET_ARCH_$arch -I bpf/include -I "bpf/vmlinux/$arch" \
+	if "$CLANG" -target bpf -Wall -g -O2 "-I/usr/include/$multiarch-linux-gnu" -D "__TARGET_ARCH_$arch" \
+		-I bpf/include -I "bpf/vmlinux/$arch" \
 		-I native/vendor/include -c "$src" -o "$d/build/program.o" &&
 		"$STRIP" -g "$d/build/program.o"; then
 		echo "ok   $d"

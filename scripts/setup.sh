@@ -14,7 +14,9 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-runtime_pkgs=(clang-19 llvm-19 libelf-dev zlib1g-dev bpftool pkg-config make g++ dpkg-dev)
+# bubblewrap: `ig image build` runs the compilers in a sandbox; linux-libc-dev: <linux/*.h> and <asm/*.h> for
+# networking gadgets; wasi-libc, libclang-rt-19-dev-wasm32, lld-19: wasm modules written in C (build.yaml `wasm: x.c`)
+runtime_pkgs=(clang-19 llvm-19 libelf-dev zlib1g-dev bpftool pkg-config make g++ dpkg-dev bubblewrap linux-libc-dev wasi-libc libclang-rt-19-dev-wasm32 lld-19)
 test_pkgs=(docker-registry skopeo apache2-utils containerd runc podman busybox-static bpftrace iproute2 util-linux)
 pkgs=("${runtime_pkgs[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")

@@ -1,5 +1,6 @@
 // Compile a BPF C source string into an object file in a fresh temp dir, for tests.
-// Flags match the gadget build: clang-19 -target bpf -O2 -g, the vendored libbpf headers,
+// Flags match the gadget build (src/oci/build-ebpf.ts): clang-19 -target bpf -Wall -g -O2, the multiarch
+// include directory (<asm/*.h>), the vendored libbpf headers,
 // bpf/include (the gadget/ headers) and bpf/vmlinux/<arch> (generated on first use),
 // then `llvm-strip-19 -g` (keeps .BTF, drops DWARF). Each call gets its own mkdtemp dir under
 // os.tmpdir() (path.dirname(objectPath)); it is left in place for the caller to inspect or remove.
@@ -16,6 +17,7 @@ const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arch = process.arch === 'x64' ? 'x86' : process.arch === 'arm64' ? 'arm64' : process.arch;
 const targetArch = arch === 'x86' ? 'x86' : arch;
+const multiarch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
 
 let vmlinuxReady: Promise<void> | undefined;
 function ensureVmlinux(): Promise<void> {
@@ -48,7 +50,8 @@ export async function compileBpf(
   ].flatMap((d) => ['-I', d]);
   try {
     await run('clang-19', [
-      '-target', 'bpf', '-O2', '-g', `-D__TARGET_ARCH_${targetArch}`, ...includes, '-c', src, '-o', objectPath,
+      '-target', 'bpf', '-Wall', '-g', '-O2', `-I/usr/include/${multiarch}-linux-gnu`, `-D__TARGET_ARCH_${targetArch}`,
+      ...includes, '-c', src, '-o', objectPath,
     ]);
   } catch (e) {
     const err = e as Error & { stderr?: string };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* gadget/bits.bpf.h - bit helpers (log2 for histogram slots, READ_ONCE). */
+/* gadget/bits.bpf.h - bit helpers (log2 and histogram slots, READ_ONCE). */
 #ifndef __GADGET_BITS_BPF_H
 #define __GADGET_BITS_BPF_H
 
@@ -30,6 +30,17 @@ static __always_inline __u64 log2l(__u64 v)
 	if (hi)
 		return log2(hi) + 32;
 	return log2((__u32)v);
+}
+
+/*
+ * get_slot_idx(v): the histogram slot of v as IG's histogram fields count
+ * them: 0 for 0, else floor(log2(v)) + 1 (slot i holds [2^(i-1), 2^i)).
+ */
+static __always_inline __u64 get_slot_idx(__u64 v)
+{
+	if (v == 0)
+		return 0;
+	return log2l(v) + 1;
 }
 
 #endif /* __GADGET_BITS_BPF_H */

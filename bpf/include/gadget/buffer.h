@@ -56,7 +56,8 @@
 #endif
 #endif
 
-const volatile bool gadget_buffer_use_perf = false;
+/* _Bool, not bool: networking gadgets include this before anything defines bool */
+const volatile _Bool gadget_buffer_use_perf = 0;
 const volatile __u64 gadget_ringbuf_wakeup_bytes = 65536;
 
 #define GADGET_TRACER_MAP(name, size)                                          \
@@ -105,6 +106,18 @@ static __always_inline void __gadget_count_lost(void *lost_map)
 		*n += 1; /* per-CPU value: no atomics needed */
 }
 
+/* wakeup policy of a ring buffer submission (see "Adaptive wakeups" above);
+ * outside GADGET_NO_BUF_RESERVE because gadget_output_buf() uses it too */
+static __always_inline __u64 __gadget_rb_flags(void *map)
+{
+	if (gadget_ringbuf_wakeup_bytes == 0)
+		return 0;
+	if (bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA) >
+	    gadget_ringbuf_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 #ifndef GADGET_NO_BUF_RESERVE
 static __always_inline void *__gadget_reserve_buf(void *map, __u64 size,
 						  void *lost_map)
@@ -124,16 +137,6 @@ static __always_inline void *__gadget_reserve_buf(void *map, __u64 size,
 	if (!buf)
 		__gadget_count_lost(lost_map);
 	return buf;
-}
-
-static __always_inline __u64 __gadget_rb_flags(void *map)
-{
-	if (gadget_ringbuf_wakeup_bytes == 0)
-		return 0;
-	if (bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA) >
-	    gadget_ringbuf_wakeup_bytes)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline long __gadget_submit_buf(void *ctx, void *map,

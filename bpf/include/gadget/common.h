@@ -27,10 +27,12 @@ static __always_inline void gadget_process_populate(struct gadget_process *p)
 	parent = BPF_CORE_READ(task, real_parent);
 	if (!parent) {
 		p->parent.pid = 0;
+		p->parent.tid = 0;
 		p->parent.comm[0] = '\0';
 		return;
 	}
 	p->parent.pid = BPF_CORE_READ(parent, tgid);
+	p->parent.tid = BPF_CORE_READ(parent, pid);
 	bpf_probe_read_kernel_str(p->parent.comm, sizeof(p->parent.comm),
 				  parent->comm);
 }
@@ -50,6 +52,7 @@ gadget_process_populate_from_task(struct task_struct *task,
 	p->mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	parent = BPF_CORE_READ(task, real_parent);
 	p->parent.pid = parent ? BPF_CORE_READ(parent, tgid) : 0;
+	p->parent.tid = parent ? BPF_CORE_READ(parent, pid) : 0;
 	if (parent)
 		bpf_probe_read_kernel_str(p->parent.comm,
 					  sizeof(p->parent.comm), parent->comm);

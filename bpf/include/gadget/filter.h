@@ -7,6 +7,10 @@
  * For pid and tid, 0 also means "no filter" (IG's convention).
  * targ_comm: "" means no filter; else the exact command name.
  * Flags: --pid --tid --uid --gid --comm (gadget.yaml params.ebpf.<var>.key).
+ *
+ * With GADGET_TYPE_NETWORKING defined (gadgets built on <linux/...h>, with no
+ * task_struct), the current-task helpers are left out; such gadgets filter on
+ * the socket enricher's record with gadget_should_discard_data_by_skb().
  */
 #ifndef __GADGET_FILTER_H
 #define __GADGET_FILTER_H
@@ -14,8 +18,10 @@
 #include <bpf/bpf_helpers.h>
 #include <gadget/macros.h>
 #include <gadget/types.h>
-#include <gadget/mntns.h>
 #include <gadget/mntns_filter.h>
+#ifndef GADGET_TYPE_NETWORKING
+#include <gadget/mntns.h>
+#endif
 
 #define GADGET_INVALID_ID ((__u32)-1)
 
@@ -81,6 +87,14 @@ gadget_should_discard_data(gadget_mntns_id mntns_id, gadget_pid pid,
 	       gadget_should_discard_comm(comm);
 }
 
+#ifndef GADGET_TYPE_NETWORKING
+static __always_inline bool gadget_should_discard_current_mntns(void)
+{
+	if (!gadget_filter_by_mntns)
+		return false;
+	return gadget_should_discard_mntns_id(gadget_get_current_mntns_id());
+}
+
 /* Decide from the current task; cheap checks first, each skipped when off. */
 static __always_inline bool gadget_should_discard_data_current(void)
 {
@@ -111,6 +125,26 @@ static __always_inline bool gadget_should_discard_data_current(void)
 			return true;
 	}
 	return false;
+}
+#endif /* !GADGET_TYPE_NETWORKING */
+
+/*
+ * Decide from the socket enricher's record of the packet's socket (NULL when
+ * the socket is unknown): an unknown owner is dropped as soon as any filter is
+ * set, since it cannot be shown to match.
+ */
+static __always_inline bool
+gadget_should_discard_data_by_skb(struct gadget_socket_value *skb_val)
+{
+	if (!skb_val)
+		return gadget_filter_by_mntns || __gadget_pid_filter_on(targ_pid) ||
+		       __gadget_pid_filter_on(targ_tid) ||
+		       targ_uid != GADGET_INVALID_ID ||
+		       targ_gid != GADGET_INVALID_ID || targ_comm[0] != '\0';
+	return gadget_should_discard_data(skb_val->mntns, skb_val->pid_tgid >> 32,
+					  (__u32)skb_val->pid_tgid, skb_val->task,
+					  (__u32)skb_val->uid_gid,
+					  skb_val->uid_gid >> 32);
 }
 
 #endif /* __GADGET_FILTER_H */

@@ -78,4 +78,21 @@
 /* Older IG spelling of a map iterator ("topper"). */
 #define GADGET_TOPPER(name, map) GADGET_MAPITER(name, map)
 
+/*
+ * GADGET_ITER_TARGET_MAP(prog, map): the SEC("iter/bpf_map_elem") program
+ * `prog` walks the elements of `map` (the kernel needs the map's fd when the
+ * iterator is attached). Marker: gadget_mapelem_iter_target_<prog>___<map>.
+ */
+#define GADGET_ITER_TARGET_MAP(prog, map)                              \
+	const void *gadget_mapelem_iter_target_##prog##___##map        \
+		__attribute__((unused));
+
+/*
+ * GADGET_SK_TARGET_MAP(prog, map): attach the sk_skb / sk_msg program `prog`
+ * to the SOCKMAP/SOCKHASH `map`. Marker: gadget_sk_prog_target_<prog>___<map>.
+ */
+#define GADGET_SK_TARGET_MAP(prog, map)                                \
+	const void *gadget_sk_prog_target_##prog##___##map             \
+		__attribute__((unused));
+
 #endif /* __GADGET_MACROS_H */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* gadget/mntns.h - the current task's mount namespace id (its inode number). */
+/* gadget/mntns.h - the current task's mount namespace id (its inode number).
+ * Needs struct task_struct, so tracing gadgets only (<vmlinux.h>). */
 #ifndef __GADGET_MNTNS_H
 #define __GADGET_MNTNS_H
 
@@ -14,7 +15,8 @@ static __always_inline gadget_mntns_id gadget_get_current_mntns_id(void)
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 }
 
-/* IG's name */
+/* IG's older name, deprecated there too */
+__attribute__((deprecated("use gadget_get_current_mntns_id()")))
 static __always_inline gadget_mntns_id gadget_get_mntns_id(void)
 {
 	return gadget_get_current_mntns_id();

@@ -17,11 +17,15 @@
 #define __GADGET_MNTNS_FILTER_H
 
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+/* IG's include chain reaches BPF_KPROBE & co. through this header: gadgets
+ * rely on it, so it stays */
+#include <bpf/bpf_tracing.h>
 #include <gadget/types.h>
-#include <gadget/mntns.h>
 
 const volatile bool gadget_filter_by_mntns = false;
 const volatile bool gadget_mntns_filter_denies = false;
+
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -37,15 +41,8 @@ static __always_inline bool gadget_should_discard_mntns_id(gadget_mntns_id mntns
 
 	if (!gadget_filter_by_mntns)
 		return false;
-	listed = bpf_map_lookup_elem(&gadget_mntns_filter_map, &mntns_id) != NULL;
+	listed = bpf_map_lookup_elem(&gadget_mntns_filter_map, &mntns_id) != (void *)0;
 	return gadget_mntns_filter_denies ? listed : !listed;
-}
-
-static __always_inline bool gadget_should_discard_current_mntns(void)
-{
-	if (!gadget_filter_by_mntns)
-		return false;
-	return gadget_should_discard_mntns_id(gadget_get_current_mntns_id());
 }
 
 #endif /* __GADGET_MNTNS_FILTER_H */

@@ -1,0 +1,160 @@
+/**
+ * The eBPF half of `ig image build`: IG's compile recipe with ig's headers, run in the build sandbox, or a
+ * prebuilt object taken as is.
+ *
+ * IG's recipe (cmd/common/image/build-step.go), per target architecture:
+ *   clang -target bpf -Wall -g -O2 -I/usr/include/<host arch>-linux-gnu -D __TARGET_ARCH_<x86|arm64>
+ *         -c SRC -I <gadget headers>/<arch>/ -o OBJ && llvm-strip -g OBJ
+ * ig adds its own header directories (bpf/include, the vmlinux.h of the arch, libbpf 1.5's headers) where
+ * IG has them installed under /usr/include. The multiarch directory gives <asm/types.h>, <asm/errno.h>
+ * to gadgets built on <linux/*.h>. Every argument is fixed except the source path, which build-paths.ts
+ * has confined to the gadget directory and cleared of flag and response-file spellings.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs, existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { IgError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import type { ConfinedPath } from './build-paths.js';
+import { ToolFailure, runSandboxed } from './build-sandbox.js';
+import { surfaceGaps } from './ig-surface.js';
+
+const run = promisify(execFile);
+
+/** One architecture a gadget is built for, in the three spellings the recipe needs. */
+export interface Target {
+  /** OCI platform.architecture */
+  platform: 'amd64' | 'arm64';
+  /** __TARGET_ARCH_* and bpf/vmlinux/<dir> */
+  bpfArch: 'x86' | 'arm64';
+  /** Debian multiarch include directory: /usr/include/<multiarch>-linux-gnu */
+  multiarch: 'x86_64' | 'aarch64';
+}
+
+/** ig builds for the host's architecture (spec/gadget-image-format.md: no cross vmlinux.h is shipped). */
+export function hostTarget(arch = process.arch): Target {
+  if (arch === 'x64') return { platform: 'amd64', bpfArch: 'x86', multiarch: 'x86_64' };
+  if (arch === 'arm64') return { platform: 'arm64', bpfArch: 'arm64', multiarch: 'aarch64' };
+  throw new IgError('unsupported', `ig image build supports amd64 and arm64 hosts, not ${arch}`);
+}
+
+export function includeDirs(t: Target): string[] {
+  return [
+    path.join(packageRoot, 'bpf', 'include'),
+    path.join(packageRoot, 'bpf', 'vmlinux', t.bpfArch),
+    path.join(packageRoot, 'native', 'vendor', 'include'),
+  ];
+}
+
+/** clang's full argv: fixed flags, ig's include directories, and the (confined, relative) source. */
+export function clangArgv(clang: string, t: Target, source: string, object: string): string[] {
+  if (source.startsWith('-') || source.startsWith('@')) throw new IgError('internal', `unchecked source path ${source}`);
+  return [
+    clang, '-target', 'bpf', '-Wall', '-g', '-O2',
+    `-I/usr/include/${t.multiarch}-linux-gnu`,
+    '-D', `__TARGET_ARCH_${t.bpfArch}`,
+    ...includeDirs(t).flatMap((d) => ['-I', d]),
+    // "./" keeps a file literally named like a flag from ever reading as one
+    '-c', `./${source}`, '-o', object,
+  ];
+}
+
+/** Generate vmlinux.h / fetch libbpf's headers when missing (ig's own scripts, outside the sandbox). */
+async function ensurePrereqs(t: Target): Promise<void> {
+  const steps: [string, string][] = [
+    [path.join(packageRoot, 'bpf', 'vmlinux', t.bpfArch, 'vmlinux.h'), path.join(packageRoot, 'bpf', 'gen-vmlinux.sh')],
+    [path.join(packageRoot, 'native', 'vendor', 'include', 'bpf', 'bpf_helpers.h'), path.join(packageRoot, 'native', 'fetch-libbpf.sh')],
+  ];
+  for (const [file, script] of steps) {
+    if (existsSync(file)) continue;
+    try {
+      await run('bash', [script], { cwd: packageRoot, maxBuffer: 16 << 20 });
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new IgError('build', `${path.relative(packageRoot, file)} is missing and ${path.relative(packageRoot, script)} failed: ${(err.stderr || err.message).trim()}`);
+    }
+  }
+}
+
+function compileError(source: ConfinedPath, stderr: string): IgError {
+  const lines = stderr.trim().split('\n');
+  const shown = lines.length > 40 ? [...lines.slice(0, 40), `… (${lines.length - 40} more lines)`] : lines;
+  const gaps = surfaceGaps(stderr);
+  const msg = [`compiling ${source.real} failed:`, ...shown];
+  if (gaps.length) msg.push('', ...gaps.map((g) => g.message));
+  return new IgError('build', msg.join('\n'), {
+    hint: gaps.length ? 'see spec/ig-header-surface.md for what ig provides of IG\'s headers' : 'fix the errors above',
+  });
+}
+
+export interface EbpfBuild {
+  /** The gadget directory, realpath'd. */
+  dir: string;
+  source: ConfinedPath;
+  /** A private directory the compiler may write (the object goes there). */
+  outDir: string;
+  target: Target;
+  clang?: string;
+  strip?: string;
+}
+
+/** Compile and strip, sandboxed; returns the object's bytes. */
+export async function compileEbpf(b: EbpfBuild): Promise<Buffer> {
+  await ensurePrereqs(b.target);
+  const object = path.join(b.outDir, `${b.target.platform}.bpf.o`);
+  const readOnly = [b.dir, ...includeDirs(b.target)];
+  try {
+    await runSandboxed({ argv: clangArgv(b.clang ?? 'clang-19', b.target, b.source.relative, object), cwd: b.dir, readOnly, writable: b.outDir });
+  } catch (e) {
+    if (e instanceof ToolFailure) throw compileError(b.source, e.stderr);
+    throw e;
+  }
+  try {
+    await runSandboxed({ argv: [b.strip ?? 'llvm-strip-19', '-g', object], cwd: b.outDir, readOnly: [], writable: b.outDir });
+  } catch (e) {
+    if (e instanceof ToolFailure) throw new IgError('build', `${e.tool} failed: ${e.stderr.trim()}`);
+    throw e;
+  }
+  return fs.readFile(object);
+}
+
+const EM_BPF = 247;
+
+/**
+ * A prebuilt object (build.yaml `ebpfsource: x.o`): packaged byte for byte after checking that it is
+ * what the runtime can load, a 64-bit little-endian BPF ELF with BTF.
+ */
+export async function readPrebuiltObject(source: ConfinedPath): Promise<Buffer> {
+  const b = await fs.readFile(source.real);
+  const bad = (why: string) => new IgError('build', `${source.real} is not a usable eBPF object: ${why}`, {
+    hint: 'compile it with clang -target bpf -g (BTF is required) and keep BTF when stripping (llvm-strip -g)',
+  });
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46) throw bad('not an ELF file');
+  if (b[4] !== 2 || b[5] !== 1) throw bad('not a 64-bit little-endian ELF');
+  if (b.readUInt16LE(18) !== EM_BPF) throw bad(`machine ${b.readUInt16LE(18)} is not BPF (${EM_BPF})`);
+  if (!sectionNames(b).includes('.BTF')) throw bad('it has no .BTF section');
+  return b;
+}
+
+/** Names of an ELF64 little-endian file's sections, from its section headers and their string table. */
+function sectionNames(b: Buffer): string[] {
+  try {
+    const shoff = Number(b.readBigUInt64LE(0x28));
+    const shentsize = b.readUInt16LE(0x3a);
+    const shnum = b.readUInt16LE(0x3c);
+    const strtab = shoff + b.readUInt16LE(0x3e) * shentsize;
+    const strOff = Number(b.readBigUInt64LE(strtab + 0x18));
+    const names: string[] = [];
+    for (let i = 0; i < shnum; i++) {
+      const start = strOff + b.readUInt32LE(shoff + i * shentsize);
+      names.push(b.toString('latin1', start, b.indexOf(0, start)));
+    }
+    return names;
+  } catch {
+    return []; // headers out of bounds: not an object we can use
+  }
+}
+
+/** build.yaml's ebpfsource names a compiled object rather than C. */
+export const isPrebuiltObject = (p: string) => p.endsWith('.o');
