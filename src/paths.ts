@@ -2,6 +2,8 @@
  * Where ig's own files are (native/, bpf/, spec/, the .proto files): the nearest folder above
  * this module holding package.json. Found by looking rather than by a fixed `../..`, because the
  * module runs from src/ (tests), dist/ (the library) and dist/cli.bundle/ (the CLI) alike.
+ * The single executable (src/sea/) unpacks the same files into a cache folder and names it in
+ * `globalThis.__igPackageRoot` before any other module loads.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -15,4 +17,9 @@ function findRoot(): string {
   }
 }
 
-export const packageRoot = findRoot();
+declare global {
+  // eslint-disable-next-line no-var
+  var __igPackageRoot: string | undefined;
+}
+
+export const packageRoot = globalThis.__igPackageRoot ?? findRoot();
