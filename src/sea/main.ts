@@ -3,7 +3,12 @@
  * packageRoot at them, then run the same CLI as bin/ig.js. The CLI is imported dynamically so that
  * none of its modules (paths.ts above all) is evaluated before the package root is known.
  */
+import { handleError } from '../cli/errors.js';
 import { unpack } from './unpack.js';
 
-globalThis.__igPackageRoot = unpack();
-void import('../cli/main.js').then((m) => m.main(process.argv.slice(2)));
+try {
+  globalThis.__igPackageRoot = unpack();
+  void import('../cli/main.js').then((m) => m.main(process.argv.slice(2)));
+} catch (e) {
+  process.exitCode = handleError(e);
+}

@@ -8,6 +8,7 @@ import { getAsset, getRawAsset } from 'node:sea';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { IgError } from '../errors.js';
 
 /** Written by scripts/build-sea.mjs as the asset `ig-files.json`. */
 export interface PackedFiles {
@@ -70,11 +71,19 @@ export function unpack(): string {
       throw e;
     }
     return dir;
-  } catch {
+  } catch (cacheErr) {
     // No writable cache (read-only root file system, no HOME): a private folder for this process only.
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ig-sea-'));
-    writeAll(tmp, packed);
-    process.once('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+    let tmp: string | undefined;
+    try {
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ig-sea-'));
+      writeAll(tmp, packed);
+    } catch (tmpErr) {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      throw new IgError('internal', `cannot unpack ig's files: ${base}: ${(cacheErr as Error).message}; ${os.tmpdir()}: ${(tmpErr as Error).message}`, {
+        hint: 'set IG_CACHE_DIR to a writable folder on a file system that allows executables',
+      });
+    }
+    process.once('exit', () => fs.rmSync(tmp!, { recursive: true, force: true }));
     return tmp;
   }
 }
