@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { IgError } from '../errors.js';
 import { matches } from './selector.js';
 import { hostNamespaces, mntnsOf } from './ns.js';
+import { onHost } from './host.js';
 import { ProcSource } from './sources/proc.js';
 import type { RuntimeSource } from './sources/source.js';
 import type { CollectionOptions, ContainerInfo, ContainerSelector } from './types.js';
@@ -49,7 +50,7 @@ export function parseRuntimes(v: string | string[] | undefined): SourceName[] {
 
 function socketFor(rt: RuntimeName, o: CollectionOptions): string {
   const given = { docker: o.dockerSocket, containerd: o.containerdSocket, 'cri-o': o.crioSocket, podman: o.podmanSocket }[rt];
-  return given || DEFAULT_SOCKETS[rt];
+  return given || onHost(DEFAULT_SOCKETS[rt]);
 }
 
 /** A runtime's client, loaded only when its socket exists (the gRPC ones cost ~100 ms to load). */
@@ -152,7 +153,7 @@ export class ContainerCollection {
       for (const s of sources) s.close();
       throw e;
     }
-    if (runtimes.includes('proc')) sources.push(new ProcSource(hostNamespaces().mntns));
+    if (runtimes.includes('proc')) sources.push(new ProcSource(hostNamespaces().mntns, onHost('/proc')));
     const coll = new ContainerCollection(sources, opts);
     await coll.refresh();
     coll.schedule();
