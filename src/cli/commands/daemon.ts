@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 
-interface DaemonArgs { host: string; 'tls-cert-file'?: string; 'tls-key-file'?: string; 'tls-client-ca-file'?: string }
+interface DaemonArgs { host: string; 'tls-cert-file'?: string; 'tls-key-file'?: string; 'tls-client-ca-file'?: string; 'health-listen'?: string }
 
 export const daemonCommand: CommandModule<object, DaemonArgs> = {
   command: 'daemon',
@@ -10,9 +10,16 @@ export const daemonCommand: CommandModule<object, DaemonArgs> = {
       .option('host', { alias: 'H', type: 'string', default: 'unix:///var/run/ig/ig.socket', describe: 'where to listen: unix:///path or tcp://IP:PORT' })
       .option('tls-cert-file', { type: 'string', describe: 'server certificate (PEM); with --tls-key-file turns TLS on' })
       .option('tls-key-file', { type: 'string', describe: 'server key (PEM)' })
-      .option('tls-client-ca-file', { type: 'string', describe: 'CA for client certificates (PEM); makes them required' }),
+      .option('tls-client-ca-file', { type: 'string', describe: 'CA for client certificates (PEM); makes them required' })
+      .option('health-listen', { type: 'string', describe: 'serve /healthz and /readyz over HTTP on [IP]:PORT (Kubernetes probes), e.g. :8080' }),
   handler: async (a) => {
     const { serveUntilStopped } = await import('../../service/daemon-main.js');
-    await serveUntilStopped(a.host, { cert: a['tls-cert-file'], key: a['tls-key-file'], ca: a['tls-client-ca-file'] });
+    const health = a['health-listen'] ? await (await import('../../service/health.js')).startHealthServer(a['health-listen'], a.host) : undefined;
+    if (health) process.stderr.write(`ig daemon health on ${health.url}/healthz and ${health.url}/readyz\n`);
+    try {
+      await serveUntilStopped(a.host, { cert: a['tls-cert-file'], key: a['tls-key-file'], ca: a['tls-client-ca-file'] });
+    } finally {
+      await health?.close();
+    }
   },
 };
