@@ -5,7 +5,7 @@
  * The single executable (src/sea/) unpacks the same files into a cache folder and names it in
  * `globalThis.__igPackageRoot` before any other module loads.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,3 +23,8 @@ declare global {
 }
 
 export const packageRoot = globalThis.__igPackageRoot ?? findRoot();
+
+/** ig's version, from its package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
