@@ -33,11 +33,16 @@ export async function startDaemon(address: string, tls: TlsFiles = {}): Promise<
   }
   const server = new grpc.Server();
   const node = nodeName();
+  const runs = new Map<Promise<void>, AbortController>();
   server.addService(gadgetService().GadgetService.service, {
     GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
       cb(null, { node, version: process.env.npm_package_version ?? '', kernel: os.release(), libbpf: '' });
     },
-    RunGadget: (call: grpc.ServerWritableStream<{ image: string; args: string[] }, unknown>) => void serveRun(call, node),
+    RunGadget: (call: grpc.ServerWritableStream<{ image: string; args: string[] }, unknown>) => {
+      const stop = new AbortController();
+      const run = serveRun(call, node, stop).finally(() => runs.delete(run));
+      runs.set(run, stop);
+    },
   });
   const creds = tls.cert && tls.key
     ? grpc.ServerCredentials.createSsl(tls.ca ? readFileSync(tls.ca) : null, [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], !!tls.ca)
@@ -48,12 +53,17 @@ export async function startDaemon(address: string, tls: TlsFiles = {}): Promise<
   const shown = target.startsWith('unix://') ? address : `tcp://${target.replace(/:\d+$/, '')}:${port}`;
   return {
     address: shown,
-    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+    // SIGTERM (a pod being stopped): end every run — each detaches and closes what it loaded and
+    // tells its client — then stop; waiting for runs to end by themselves would wait forever.
+    close: async () => {
+      for (const stop of runs.values()) stop.abort();
+      await Promise.allSettled(runs.keys());
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
   };
 }
 
-async function serveRun(call: grpc.ServerWritableStream<{ image: string; args: string[] }, unknown>, node: string): Promise<void> {
-  const stop = new AbortController();
+async function serveRun(call: grpc.ServerWritableStream<{ image: string; args: string[] }, unknown>, node: string, stop: AbortController): Promise<void> {
   call.on('cancelled', () => stop.abort());
   const send = (m: Record<string, unknown>) => {
     if (!call.cancelled) call.write({ ...m, node });
