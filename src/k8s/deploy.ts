@@ -34,7 +34,8 @@ export async function waitForAgents(kc: KubeConfig, namespace: string, timeoutSe
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   const shown = new Map<string, string>();
-  const end = Date.now() + timeoutSec * 1000;
+  const start = Date.now();
+  const end = start + timeoutSec * 1000;
   for (;;) {
     let ds;
     let pods;
@@ -53,6 +54,12 @@ export async function waitForAgents(kc: KubeConfig, namespace: string, timeoutSe
     if (rolledOut(ds)) {
       out.line(`ig agent ready on ${ds.status!.numberReady}/${ds.status!.desiredNumberScheduled} node(s)`);
       return;
+    }
+    const observed = (ds.status?.observedGeneration ?? 0) >= (ds.metadata?.generation ?? 1);
+    if (observed && ds.status?.desiredNumberScheduled === 0 && Date.now() - start > 5000) {
+      throw new IgError('kubernetes', 'no node runs the agent: none matches its node selector and tolerations', {
+        hint: `check --node-selector against \`kubectl get nodes --show-labels\` (the DaemonSet wants ${JSON.stringify(ds.spec?.template.spec?.nodeSelector ?? {})})`,
+      });
     }
     if (Date.now() > end) {
       const want = ds.status?.desiredNumberScheduled ?? 0;
