@@ -17,11 +17,12 @@ import { bpfObjectExists, heldBpfIds, waitFor } from '../helpers/kernel.js';
 import { podmanAvailable, startPodman, type PodmanHandle } from '../helpers/podman.js';
 import { podmanRunArgs } from '../helpers/pod-to-podman.js';
 import { buildSea } from '../helpers/sea.js';
+import { startRegistry } from '../helpers/registry.js';
 import { linkCount } from '../helpers/run-with.js';
 
 const execFileP = promisify(execFile);
 const NODE = 'node-under-test';
-const available = podmanAvailable() && existsSync('/usr/sbin/bpftool');
+const available = podmanAvailable() && ['/usr/sbin/bpftool', '/usr/bin/skopeo', '/usr/bin/docker-registry'].every((f) => existsSync(f));
 
 let dir: string;
 let pm: PodmanHandle | undefined;
@@ -65,6 +66,19 @@ afterAll(async () => {
 });
 
 describe.skipIf(!available)('the agent image under podman, started as the DaemonSet says', () => {
+  it('is an OCI layout skopeo pushes to a registry unchanged (the nodes\' way in)', async () => {
+    const reg = await startRegistry();
+    try {
+      const version = packageVersion();
+      await execFileP('skopeo', ['copy', '--dest-tls-verify=false', `oci:${path.join(dir, 'image')}:ig:${version}`, `docker://${reg.host}/ig:${version}`]);
+      const pushed = JSON.parse((await execFileP('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/ig:${version}`])).stdout) as { layers: { digest: string }[] };
+      const local = JSON.parse((await execFileP('skopeo', ['inspect', '--raw', `oci:${path.join(dir, 'image')}:ig:${version}`])).stdout) as { layers: { digest: string }[] };
+      expect(pushed.layers.map((l) => l.digest)).toEqual(local.layers.map((l) => l.digest));
+    } finally {
+      await reg.stop();
+    }
+  });
+
   it('is healthy and ready on its probe port', async () => {
     expect(await probe('/healthz')).toEqual({ status: 200, body: 'ok\n' });
     expect(await probe('/readyz')).toEqual({ status: 200, body: 'ready\n' });
@@ -109,6 +123,6 @@ describe.skipIf(!available)('the agent image under podman, started as the Daemon
 
 if (!available) {
   describe('the agent image under podman', () => {
-    it.skip('skipped: needs root, podman, runc, busybox and bpftool (scripts/setup.sh --test installs them)', () => {});
+    it.skip('skipped: needs root, podman, runc, busybox, bpftool, skopeo and docker-registry (scripts/setup.sh --test installs them)', () => {});
   });
 }
