@@ -23,7 +23,8 @@ export const MANAGED_BY: Record<string, string> = { 'app.kubernetes.io/managed-b
 /** Where the agent serves its gRPC API inside the pod; the folder is a hostPath, so node-local clients reach it too. */
 export const AGENT_SOCKET = '/run/ig/ig.socket';
 export const DEFAULT_HOST_SOCKET_DIR = '/run/ig-agent';
-export const HEALTH_PORT = 8080;
+/** Probes only; 8080 stays free for a loopback gRPC listener that port-forward can reach (IG's GadgetServicePort). */
+export const HEALTH_PORT = 8081;
 
 /**
  * Capabilities instead of `privileged` (measured on kernel 6.18 with podman, each removed in turn):

@@ -1,6 +1,6 @@
 /**
  * Health and readiness of the node agent, over HTTP for Kubernetes' probes (`ig daemon
- * --health-listen :8080`; the DaemonSet's livenessProbe and readinessProbe GET these paths):
+ * --health-listen :8081`; the DaemonSet's livenessProbe and readinessProbe GET these paths):
  *   GET /healthz  200 while the process answers at all (a wedged event loop fails it: restart)
  *   GET /readyz   200 when the agent can serve a run: its gRPC address accepts a connection, the
  *                 native addon loads, and the kernel's BTF and tracefs are where the pod mounts

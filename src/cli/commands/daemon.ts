@@ -11,7 +11,7 @@ export const daemonCommand: CommandModule<object, DaemonArgs> = {
       .option('tls-cert-file', { type: 'string', describe: 'server certificate (PEM); with --tls-key-file turns TLS on' })
       .option('tls-key-file', { type: 'string', describe: 'server key (PEM)' })
       .option('tls-client-ca-file', { type: 'string', describe: 'CA for client certificates (PEM); makes them required' })
-      .option('health-listen', { type: 'string', describe: 'serve /healthz and /readyz over HTTP on [IP]:PORT (Kubernetes probes), e.g. :8080' }),
+      .option('health-listen', { type: 'string', describe: 'serve /healthz and /readyz over HTTP on [IP]:PORT (Kubernetes probes), e.g. :8081' }),
   handler: async (a) => {
     const { serveUntilStopped } = await import('../../service/daemon-main.js');
     const health = a['health-listen'] ? await (await import('../../service/health.js')).startHealthServer(a['health-listen'], a.host) : undefined;
