@@ -2,7 +2,10 @@
 // (kubernetes-models' generated validators) and against client-node's typed models (a field the
 // API does not know would be dropped by the round trip), offline: no API server here.
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
@@ -12,6 +15,7 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { runIg } from '../helpers/ig.js';
+import { freePort } from '../helpers/registry.js';
 
 const MODELS: Record<string, { model: new (d: never) => { validate(): void }; type: string }> = {
   'v1/Namespace': { model: Namespace as never, type: 'V1Namespace' },
@@ -27,8 +31,8 @@ async function printed(args: string[]): Promise<Record<string, unknown>[]> {
   return parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, unknown>);
 }
 
-describe('ig deploy --print-only', () => {
-  it('prints a namespace, ServiceAccount, ClusterRole, binding and DaemonSet that the OpenAPI schema accepts, with no unknown field', async () => {
+describe('ig deploy and undeploy, without a cluster', () => {
+  it('--print-only prints a namespace, ServiceAccount, ClusterRole, binding and DaemonSet that the OpenAPI schema accepts, with no unknown field', async () => {
     const docs = await printed(['--print-only']);
     expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet']);
     for (const d of docs) {
@@ -91,6 +95,31 @@ describe('ig deploy --print-only', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(msg);
       expect(r.stdout).toBe('');
+    }
+  });
+
+  it('an API server that does not answer is one clear error naming it, for deploy and undeploy', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ig-kubeconfig-'));
+    try {
+      const port = await freePort(); // nothing listens there
+      const kubeconfig = path.join(dir, 'config');
+      writeFileSync(kubeconfig, stringify({
+        apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+        clusters: [{ name: 'k', cluster: { server: `https://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+      }));
+      for (const args of [['deploy', '--image', 'x/ig:1'], ['undeploy']]) {
+        const r = await runIg([...args, '--kubeconfig', kubeconfig]);
+        expect(r.code, args[0]).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`^error: .*127\\.0\\.0\\.1:${port}.*ECONNREFUSED`, 'm'));
+        expect(r.stderr).toMatch(/^hint: check that the API server in your kubeconfig is reachable/m);
+      }
+      const ctx = await runIg(['deploy', '--image', 'x/ig:1', '--kubeconfig', kubeconfig, '--context', 'other']);
+      expect(ctx.code).toBe(2);
+      expect(ctx.stderr).toMatch(/error: context "other" is not in .*\nhint: choose one of: c/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
