@@ -285,9 +285,10 @@ export class ContainerCollection {
       for (const [k, c] of next) {
         const old = st.known.get(k);
         if (old) {
-          // same process: keep the object, refresh metadata that may change (labels)
+          // same process: keep the object, refresh metadata that may change (labels; the API
+          // server's when it knows the pod — sandbox labels are frozen at pod creation)
+          this.fromApi(c);
           if (c.k8s && old.k8s) old.k8s.podLabels = c.k8s.podLabels;
-          this.fromApi(old);
           continue;
         }
         this.fromApi(c);
