@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'store' // local store problem
   | 'container' // container runtime problem
   | 'build' // gadget compilation failure
+  | 'kubernetes' // the API server cannot be reached, or refused a request
   | 'internal';
 
 export class IgError extends Error {

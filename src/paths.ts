@@ -2,8 +2,10 @@
  * Where ig's own files are (native/, bpf/, spec/, the .proto files): the nearest folder above
  * this module holding package.json. Found by looking rather than by a fixed `../..`, because the
  * module runs from src/ (tests), dist/ (the library) and dist/cli.bundle/ (the CLI) alike.
+ * The single executable (src/sea/) unpacks the same files into a cache folder and names it in
+ * `globalThis.__igPackageRoot` before any other module loads.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,4 +17,14 @@ function findRoot(): string {
   }
 }
 
-export const packageRoot = findRoot();
+declare global {
+  // eslint-disable-next-line no-var
+  var __igPackageRoot: string | undefined;
+}
+
+export const packageRoot = globalThis.__igPackageRoot ?? findRoot();
+
+/** ig's version, from its package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -2,6 +2,10 @@ import fs from 'node:fs';
 import { IgError } from '../errors.js';
 import { matches } from './selector.js';
 import { hostNamespaces, mntnsOf } from './ns.js';
+import { onHost } from './host.js';
+import { nodeName } from './enrich.js';
+import { applyPodMetadata, KubeMetadata } from './k8s-api.js';
+import { kubeConfigSource, loadKubeConfig } from '../k8s/kubeconfig.js';
 import { ProcSource } from './sources/proc.js';
 import type { RuntimeSource } from './sources/source.js';
 import type { CollectionOptions, ContainerInfo, ContainerSelector } from './types.js';
@@ -49,7 +53,7 @@ export function parseRuntimes(v: string | string[] | undefined): SourceName[] {
 
 function socketFor(rt: RuntimeName, o: CollectionOptions): string {
   const given = { docker: o.dockerSocket, containerd: o.containerdSocket, 'cri-o': o.crioSocket, podman: o.podmanSocket }[rt];
-  return given || DEFAULT_SOCKETS[rt];
+  return given || onHost(DEFAULT_SOCKETS[rt]);
 }
 
 /** A runtime's client, loaded only when its socket exists (the gRPC ones cost ~100 ms to load). */
@@ -105,6 +109,8 @@ export class ContainerCollection {
   private closed = false;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  /** pod metadata from the API server: started at the first Kubernetes container, when a cluster is configured */
+  private kube: KubeMetadata | 'off' | 'starting' | undefined;
 
   private constructor(sources: RuntimeSource[], opts: CollectionOptions) {
     this.states = sources.map((src) => ({ src, down: false, known: new Map() }));
@@ -113,6 +119,7 @@ export class ContainerCollection {
     this.hostMntns = host.mntns;
     this.warn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
     this.interval = opts.pollIntervalMs ?? 1000;
+    if (opts.kubernetesApi === false || (opts.kubernetesApi === undefined && !kubeConfigSource())) this.kube = 'off';
     for (const src of sources) {
       if (src instanceof ProcSource) {
         src.claimed = () => new Set([...this.all.values()].filter((c) => c.runtime !== 'proc').map((c) => c.mntns));
@@ -155,7 +162,7 @@ export class ContainerCollection {
       for (const s of sources) s.close();
       throw e;
     }
-    if (runtimes.includes('proc')) sources.push(new ProcSource(hostNamespaces().mntns));
+    if (runtimes.includes('proc')) sources.push(new ProcSource(hostNamespaces().mntns, onHost('/proc')));
     const coll = new ContainerCollection(sources, opts);
     await coll.refresh();
     coll.schedule();
@@ -235,6 +242,7 @@ export class ContainerCollection {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.listeners.clear();
+    if (this.kube instanceof KubeMetadata) this.kube.close();
     for (const s of this.states) s.src.close();
     await this.running?.catch(() => {});
   }
@@ -280,16 +288,48 @@ export class ContainerCollection {
       for (const [k, c] of next) {
         const old = st.known.get(k);
         if (old) {
-          // same process: keep the object, refresh metadata that may change (labels)
+          // same process: keep the object, refresh metadata that may change (labels; the API
+          // server's when it knows the pod — sandbox labels are frozen at pod creation)
+          this.fromApi(c);
           if (c.k8s && old.k8s && labelsDiffer(old.k8s.podLabels, c.k8s.podLabels)) {
             old.k8s.podLabels = c.k8s.podLabels;
             this.emit('updated', old);
           }
           continue;
         }
+        this.fromApi(c);
         this.add(st, k, c);
       }
     }
+  }
+
+  /** Overlay what the API server knows of the container's pod (labels, owner); start asking at the first pod. */
+  private fromApi(c: ContainerInfo): void {
+    if (!c.k8s || this.kube === 'off' || this.closed) return;
+    if (this.kube instanceof KubeMetadata) {
+      const m = this.kube.get(c.k8s.podUid);
+      if (m) applyPodMetadata(c, m);
+      return;
+    }
+    if (this.kube === 'starting') return;
+    this.kube = 'starting';
+    void (async () => {
+      try {
+        const kube = await KubeMetadata.open(await loadKubeConfig(), nodeName(), this.warn);
+        if (this.closed) return kube.close();
+        kube.onChange((uid) => {
+          for (const o of this.all.values()) {
+            if (o.k8s?.podUid !== uid) continue;
+            applyPodMetadata(o, kube.get(uid)!);
+            this.emit('updated', o);
+          }
+        });
+        this.kube = kube;
+      } catch (e) {
+        this.kube = 'off';
+        this.warn(`Kubernetes API: ${errText(e)}; pod labels and owners come from CRI labels`);
+      }
+    })();
   }
 
   private add(st: SourceState, k: string, c: ContainerInfo): void {

@@ -1,9 +1,12 @@
 import fs from 'node:fs';
+import { hostProc } from './host.js';
+
+const procOf = (pid: number | 'self') => (pid === 'self' ? '/proc/self' : hostProc(pid));
 
 /** Inode of /proc/PID/ns/mnt (the mount namespace id BPF programs see), or undefined if the process is gone. */
 export function mntnsOf(pid: number | 'self'): bigint | undefined {
   try {
-    return fs.statSync(`/proc/${pid}/ns/mnt`, { bigint: true }).ino;
+    return fs.statSync(`${procOf(pid)}/ns/mnt`, { bigint: true }).ino;
   } catch {
     return undefined;
   }
@@ -12,7 +15,7 @@ export function mntnsOf(pid: number | 'self'): bigint | undefined {
 /** Inode of /proc/PID/ns/net, or undefined if the process is gone. */
 export function netnsOf(pid: number | 'self'): number | undefined {
   try {
-    return Number(fs.statSync(`/proc/${pid}/ns/net`, { bigint: true }).ino);
+    return Number(fs.statSync(`${procOf(pid)}/ns/net`, { bigint: true }).ino);
   } catch {
     return undefined;
   }
@@ -33,7 +36,7 @@ export function processStartedAt(pid: number): string {
       bootTimeSec = m ? Number(m[1]) : 0;
     }
     if (!bootTimeSec) return '';
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = fs.readFileSync(`${hostProc(pid)}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[19]); // field 22 (starttime), counted from field 3
     if (!Number.isFinite(ticks)) return '';

@@ -24,6 +24,8 @@ export interface ContainerInfo {
     podLabels: Record<string, string>;
     ownerKind: string;
     ownerName: string;
+    /** from the API server only (CRI labels do not carry them); for selection, not an event field */
+    namespaceLabels?: Record<string, string>;
   };
 }
 
@@ -71,4 +73,9 @@ export interface CollectionOptions {
   pollIntervalMs?: number;
   /** where warnings go (default: `warning: …` on stderr) */
   warn?: (msg: string) => void;
+  /**
+   * Ask the API server for pod labels, owners and namespace labels once a Kubernetes container
+   * shows up (default: when a kubeconfig or in-cluster config exists; false: CRI labels only)
+   */
+  kubernetesApi?: boolean;
 }

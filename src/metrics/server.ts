@@ -15,24 +15,45 @@ export interface MetricsServer {
 }
 
 /** Parse `host:port`, `[v6]:port` or `:port` (all interfaces). Port 0 = any free port. */
-export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
+export function parseListenAddress(addr: string, what = 'metrics'): { host: string | undefined; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr.trim());
   if (!m) {
-    throw new IgError('usage', `metrics: invalid listen address "${addr}"`, {
+    throw new IgError('usage', `${what}: invalid listen address "${addr}"`, {
       hint: 'use host:port, [ipv6]:port or :port, e.g. 0.0.0.0:2224',
     });
   }
   const port = Number(m[3]);
-  if (port > 65535) throw new IgError('usage', `metrics: invalid port ${port} in "${addr}"`);
+  if (port > 65535) throw new IgError('usage', `${what}: invalid port ${port} in "${addr}"`);
   const host = m[1] ?? (m[2] === '' ? undefined : m[2]);
   return { host, port };
+}
+
+/** Listen on `host:port` (parseListenAddress); a refusal becomes a usage error naming the address. */
+export async function listenHttp(server: Server, addr: string, what: string): Promise<AddressInfo> {
+  const { host, port } = parseListenAddress(addr, what);
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException): void => {
+      reject(
+        new IgError('usage', `${what}: cannot listen on ${addr}: ${e.code ?? e.message}`, {
+          hint: e.code === 'EADDRINUSE' ? 'another process uses this port; pick another one' : undefined,
+          cause: e,
+        }),
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
 }
 
 export async function startMetricsServer(
   addr: string,
   collect: () => Promise<MetricFamily[]>,
 ): Promise<MetricsServer> {
-  const { host, port } = parseListenAddress(addr);
+  parseListenAddress(addr); // a bad address fails before anything is created
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
@@ -58,22 +79,7 @@ export async function startMetricsServer(
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException): void => {
-      reject(
-        new IgError('usage', `metrics: cannot listen on ${addr}: ${e.code ?? e.message}`, {
-          hint: e.code === 'EADDRINUSE' ? 'another process uses this port; pick another one' : undefined,
-          cause: e,
-        }),
-      );
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  const a = server.address() as AddressInfo;
+  const a = await listenHttp(server, addr, 'metrics');
   const shownHost = a.family === 'IPv6' ? `[${a.address}]` : a.address;
   return {
     host: a.address,

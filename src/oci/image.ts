@@ -1,5 +1,6 @@
 import { IgError } from '../errors.js';
 import { ANN, MT } from './mediatypes.js';
+import { copyBuiltin } from './builtin.js';
 import { parseReference } from './reference.js';
 import { RegistryClient } from './registry.js';
 import { Store } from './store.js';
@@ -84,7 +85,7 @@ export async function getGadgetImage(refStr: string, pull: PullPolicy, opts: Oci
   if (pull === 'always') {
     desc = (await pullImage(store, registryFor(opts), ref.full, { progress: opts.progress })).descriptor;
   } else {
-    desc = await resolveLocal(store, ref.full);
+    desc = (await resolveLocal(store, ref.full)) ?? (await copyBuiltin(store, ref.full));
     if (!desc) {
       if (pull === 'never') throw notFoundLocally(ref.full);
       desc = (await pullImage(store, registryFor(opts), ref.full, { progress: opts.progress })).descriptor;

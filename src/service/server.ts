@@ -31,6 +31,7 @@ export async function startDaemon(address: string, tls: TlsFiles = {}, settings:
   }
   const server = new grpc.Server();
   const node = nodeName();
+  const runs = new Map<Promise<void>, AbortController>();
   server.addService(gadgetService().GadgetService.service, {
     GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
       cb(null, { node, version: process.env.npm_package_version ?? '', kernel: os.release(), libbpf: '' });
@@ -38,7 +39,11 @@ export async function startDaemon(address: string, tls: TlsFiles = {}, settings:
     GetGadgetInfo: (call: grpc.ServerUnaryCall<{ image: string; pull: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       gadgetInfo(call.request, settings).then((info) => cb(null, info), (err) => cb(toStatus(err)));
     },
-    RunGadget: (call: Call<RunRequestMsg>) => void serveRun(call, node, settings),
+    RunGadget: (call: Call<RunRequestMsg>) => {
+      const stop = new AbortController();
+      const run = serveRun(call, node, settings, stop).finally(() => runs.delete(run));
+      runs.set(run, stop);
+    },
   });
   const creds = tls.cert && tls.key
     ? grpc.ServerCredentials.createSsl(tls.ca ? readFileSync(tls.ca) : null, [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], !!tls.ca)
@@ -49,7 +54,13 @@ export async function startDaemon(address: string, tls: TlsFiles = {}, settings:
   const shown = target.startsWith('unix://') ? address : `tcp://${target.replace(/:\d+$/, '')}:${port}`;
   return {
     address: shown,
-    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+    // SIGTERM (a pod being stopped): end every run — each detaches and closes what it loaded and
+    // tells its client — then stop; waiting for runs to end by themselves would wait forever.
+    close: async () => {
+      for (const stop of runs.values()) stop.abort();
+      await Promise.allSettled(runs.keys());
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
   };
 }
 
@@ -78,8 +89,7 @@ async function gadgetInfo(req: { image: string; pull: string }, settings: Daemon
   }
 }
 
-async function serveRun(call: Call<RunRequestMsg>, node: string, settings: DaemonRunSettings): Promise<void> {
-  const stop = new AbortController();
+async function serveRun(call: Call<RunRequestMsg>, node: string, settings: DaemonRunSettings, stop: AbortController): Promise<void> {
   call.on('cancelled', () => stop.abort());
   const send = (m: Record<string, unknown>) => {
     if (!call.cancelled) call.write({ ...m, node });

@@ -6,14 +6,15 @@ import { execFileSync } from 'node:child_process';
  * Tests use these to check that exactly what a run created is gone after it,
  * without being fooled by other programs loaded on the machine at the same time.
  */
-export function heldBpfIds(pid: number): { progs: number[]; maps: number[] } {
+export function heldBpfIds(pid: number): { progs: number[]; maps: number[]; links: number[] } {
   const progs = new Set<number>();
   const maps = new Set<number>();
+  const links = new Set<number>();
   let fds: string[] = [];
   try {
     fds = readdirSync(`/proc/${pid}/fdinfo`);
   } catch {
-    return { progs: [], maps: [] };
+    return { progs: [], maps: [], links: [] };
   }
   for (const fd of fds) {
     let info = '';
@@ -29,12 +30,13 @@ export function heldBpfIds(pid: number): { progs: number[]; maps: number[] } {
     const l = info.match(/^link_id:\s+(\d+)/m);
     const lp = info.match(/^prog_id:\s+(\d+)/m);
     if (l && lp) progs.add(Number(lp[1]));
+    if (l) links.add(Number(l[1]));
   }
-  return { progs: [...progs], maps: [...maps] };
+  return { progs: [...progs], maps: [...maps], links: [...links] };
 }
 
-/** Whether bpftool still finds a program / map with this id. */
-export function bpfObjectExists(kind: 'prog' | 'map', id: number): boolean {
+/** Whether bpftool still finds a program / map / link with this id. */
+export function bpfObjectExists(kind: 'prog' | 'map' | 'link', id: number): boolean {
   try {
     execFileSync('bpftool', [kind, 'show', 'id', String(id)], { stdio: 'ignore' });
     return true;

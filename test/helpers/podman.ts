@@ -54,10 +54,12 @@ function get(socket: string, p: string): Promise<number> {
   });
 }
 
-export async function startPodman(): Promise<PodmanHandle> {
+/** `socket`: where the API listens (default DIR/podman.sock), e.g. inside a stand-in for a node's /run. */
+export async function startPodman(opts: { socket?: string } = {}): Promise<PodmanHandle> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ig-podman-'));
   for (const d of ['root', 'runroot', 'tmp', 'volumes', 'net']) fs.mkdirSync(path.join(dir, d), { recursive: true });
-  const socket = path.join(dir, 'podman.sock');
+  const socket = opts.socket ?? path.join(dir, 'podman.sock');
+  fs.mkdirSync(path.dirname(socket), { recursive: true });
   fs.writeFileSync(
     path.join(dir, 'containers.conf'),
     `[containers]

@@ -5,6 +5,8 @@ import { loginCommand, logoutCommand } from './login.js';
 import { listContainersCommand } from './list-containers.js';
 import { versionCommand } from './version.js';
 import { daemonCommand } from './daemon.js';
+import { deployCommand } from './deploy.js';
+import { undeployCommand } from './undeploy.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -16,4 +18,6 @@ export const commands: CommandModule<any, any>[] = [
   listContainersCommand,
   versionCommand,
   daemonCommand,
+  deployCommand,
+  undeployCommand,
 ];
