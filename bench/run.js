@@ -12,9 +12,10 @@ import { throughput } from './lib/throughput.js';
 import { noloss } from './lib/noloss.js';
 import { overhead } from './lib/overhead.js';
 import { startup } from './lib/startup.js';
+import { paths } from './lib/paths.js';
 import { figures, printTable } from './lib/report.js';
 
-const SECTIONS = { throughput, noloss, overhead, startup };
+const SECTIONS = { throughput, paths, noloss, overhead, startup };
 
 function parseArgs(argv) {
   const opts = { quick: false, only: Object.keys(SECTIONS) };
@@ -26,7 +27,7 @@ function parseArgs(argv) {
       opts.only = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       for (const s of opts.only) if (!SECTIONS[s]) throw new Error(`unknown section "${s}" (known: ${Object.keys(SECTIONS).join(', ')})`);
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: node bench/run.js [--quick] [--only throughput,noloss,overhead,startup]');
+      console.log(`usage: node bench/run.js [--quick] [--only ${Object.keys(SECTIONS).join(',')}]`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }

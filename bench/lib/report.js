@@ -34,6 +34,20 @@ export function figures(results) {
     }
   } else if (t?.error) add('throughput', 'ERROR', t.error, NaN, '', false);
 
+  const p = results.paths;
+  if (p?.runs) {
+    // medians over the rounds, each path against plain -o json of the same run
+    const med = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? v[Math.floor((v.length - 1) / 2)] : NaN; };
+    const rate = (name) => med(p.runs.filter((r) => r.path === name).map((r) => r.eventsPerSec));
+    const json = rate('json');
+    add('engine path: -o json, default fields (320 B)', fmtRate(json), '', NaN, '(baseline)', undefined, { igValue: json });
+    for (const [name, label] of [['columns', '-o columns'], ['container', '-o json -c NAME (podman)']]) {
+      const v = rate(name);
+      if (!Number.isFinite(v)) continue;
+      add(`engine path: ${label}`, fmtRate(v), `-o json ${fmtRate(json)}`, ratio(v, json), '>= 0.8x json', ratio(v, json) >= 0.8, { igValue: v });
+    }
+  } else if (p?.error) add('engine paths', 'ERROR', p.error, NaN, '', false);
+
   const n = results.noloss;
   if (n?.runs) {
     const top = n.runs.find((r) => r.targetRate === 131072);

@@ -106,6 +106,8 @@ class ContainersRun implements OperatorInstance {
   private readonly held = new Map<number, Held[]>();
   /** container by namespace id, as the records carry it (a number); null = known to be none */
   private readonly byId = new Map<unknown, ContainerInfo | null>();
+  /** whether the selection keeps a container's records (undefined key: the host's), decided once per container */
+  private readonly kept = new Map<ContainerInfo | undefined, boolean>();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -131,6 +133,7 @@ class ContainersRun implements OperatorInstance {
     this.ctx.setNetnsPaths(() => this.netnsPaths());
     this.unsubscribe.push(coll.onChange(() => {
       this.byId.clear();
+      this.kept.clear();
       for (const owner of this.owners) owner.ds.invalidate();
     }));
     for (const owner of this.owners) {
@@ -194,12 +197,18 @@ class ContainersRun implements OperatorInstance {
           (heldIds ??= []).push(Number(id));
           return false;
         }
-        if (!matches(c, sel)) return false;
+        if (!this.keeps(c, sel)) return false;
         col[r] = c;
         return true;
       });
       if (heldRows) this.hold(owner, b, heldRows, heldIds!);
     };
+  }
+
+  private keeps(c: ContainerInfo | undefined, sel: ContainerSelector): boolean {
+    let k = this.kept.get(c);
+    if (k === undefined) this.kept.set(c, (k = matches(c, sel)));
+    return k;
   }
 
   /** A namespace no runtime has named yet, that is neither ours nor known to be no container's. */

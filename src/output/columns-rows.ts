@@ -12,15 +12,9 @@ import type { RunField } from '../datasource/field.js';
 import { cellText, cut, padCell, type Column } from './column-layout.js';
 import { Overflow } from './bytes.js';
 
-const SPACES = Buffer.alloc(512, 32);
-
+/** Padding: a byte loop (Buffer.copy costs more than a few stores for the short runs columns need). */
 function spaces(b: Buffer, p: number, n: number): number {
-  while (n > 0) {
-    const k = Math.min(n, SPACES.length);
-    SPACES.copy(b, p, 0, k);
-    p += k;
-    n -= k;
-  }
+  for (let i = 0; i < n; i++) b[p++] = 32;
   return p;
 }
 
@@ -36,24 +30,65 @@ function val(b: Buffer, p: number, v: unknown, c: Column, last: boolean): number
   return p + b.write(cell, p, 'utf8');
 }
 
-/** An integer cell (numbers are never cut). */
-function num(b: Buffer, p: number, v: number | bigint, c: Column, last: boolean): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) return val(b, p, v, c, last);
-  let u = v < 0 ? -v : v;
-  let len = v < 0 ? 2 : 1;
-  for (let t = Math.floor(u / 10); t > 0; t = Math.floor(t / 10)) len++;
-  const pad = c.width > len ? c.width - len : 0;
-  room(b, p, len + pad);
-  if (c.alignment === 'right') p = spaces(b, p, pad);
-  let q = p + len;
-  do {
+/** Decimal digits of `u` (0 ≤ u < 2^53) ending at `q` (exclusive); int32 arithmetic where it fits. */
+function digits(b: Buffer, q: number, u: number): void {
+  while (u >= 0x80000000) {
     const t = Math.floor(u / 10);
     b[--q] = 48 + u - t * 10;
     u = t;
+  }
+  do {
+    const t = (u / 10) | 0;
+    b[--q] = 48 + u - t * 10;
+    u = t;
   } while (u > 0);
+}
+
+/** An integer cell (numbers are never cut). */
+function num(b: Buffer, p: number, v: number | bigint, c: Column, last: boolean): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) return val(b, p, v, c, last);
+  const u = v < 0 ? -v : v;
+  let len = v < 0 ? 2 : 1;
+  for (let t = u >= 0x80000000 ? Math.floor(u / 10) : (u / 10) | 0; t > 0; t = t >= 0x80000000 ? Math.floor(t / 10) : (t / 10) | 0) len++;
+  const pad = c.width > len ? c.width - len : 0;
+  room(b, p, len + pad);
+  if (c.alignment === 'right') p = spaces(b, p, pad);
+  digits(b, p + len, u);
   if (v < 0) b[p] = 45;
   p += len;
   return c.alignment === 'left' && !last ? spaces(b, p, pad) : p;
+}
+
+/** `…` in UTF-8 */
+const ELLIPSIS = [0xe2, 0x80, 0xa6];
+
+/** Printable ASCII `u8[s, e)` too long for its column, cut as column-layout.ts `cut` would (one byte = one character). */
+function cutAscii(b: Buffer, p: number, u8: Buffer, s: number, e: number, c: Column, last: boolean): number {
+  const w = c.width;
+  room(b, p, w + 2);
+  const dots = () => {
+    b[p++] = ELLIPSIS[0]!;
+    b[p++] = ELLIPSIS[1]!;
+    b[p++] = ELLIPSIS[2]!;
+  };
+  const copy = (from: number, n: number) => {
+    for (let i = 0; i < n; i++) b[p++] = u8[from + i]!;
+  };
+  if (c.ellipsis === 'none' || w <= 1) copy(s, w);
+  else if (c.ellipsis === 'start') {
+    dots();
+    copy(e - (w - 1), w - 1);
+  } else if (c.ellipsis === 'middle') {
+    const head = Math.ceil((w - 1) / 2);
+    const tail = w - 1 - head;
+    copy(s, head);
+    dots();
+    copy(e - tail, tail);
+  } else {
+    copy(s, w - 1);
+    dots();
+  }
+  return p; // exactly the column's width: no padding
 }
 
 /** A NUL-terminated char array: copied as it is when it is printable ASCII and fits its column. */
@@ -66,7 +101,7 @@ function cstr(b: Buffer, p: number, u8: Buffer, s: number, n: number, c: Column,
     if (x < 0x20 || x > 0x7e) return val(b, p, HELPERS.str(u8, s, n), c, last);
   }
   const len = e - s;
-  if (len > c.width) return val(b, p, HELPERS.str(u8, s, n), c, last);
+  if (len > c.width) return cutAscii(b, p, u8, s, e, c, last);
   const pad = c.width - len;
   room(b, p, c.width);
   if (c.alignment === 'right') p = spaces(b, p, pad);
