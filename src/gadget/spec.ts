@@ -67,7 +67,7 @@ const isIter = (p: ProgramInfo) => p.section.startsWith('iter/') || p.section.st
 
 /**
  * Classify a gadget and describe its datasources. Both conventions of
- * reference/ebpf-conventions.md are read; markers (today's IG) come first, and
+ * spec/ebpf-conventions.md are read; markers (today's IG) come first, and
  * the `print_` map names (the original design) add whatever markers did not name.
  * The spec is read-only once built (frozen): each run keeps its own view of the datasources.
  */
