@@ -13,9 +13,10 @@ import { noloss } from './lib/noloss.js';
 import { overhead } from './lib/overhead.js';
 import { startup } from './lib/startup.js';
 import { paths } from './lib/paths.js';
+import { peers } from './lib/peers.js';
 import { figures, printTable } from './lib/report.js';
 
-const SECTIONS = { throughput, paths, noloss, overhead, startup };
+const SECTIONS = { throughput, paths, peers, noloss, overhead, startup };
 
 function parseArgs(argv) {
   const opts = { quick: false, only: Object.keys(SECTIONS) };

@@ -41,6 +41,8 @@ export interface RunGadgetOptions extends OciOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   forcePerfBuffer?: boolean;
+  /** kernel buffer bytes for each tracer (default 1 MiB per CPU) */
+  bufferBytes?: number;
   /** toppers: time between map reads and how many (0 = until stopped) */
   mapFetchIntervalMs?: number;
   mapFetchCount?: number;
@@ -82,6 +84,7 @@ export async function* runGadget<E extends object = Event>(ref: string, opts: Ru
     mapFetchIntervalMs: opts.mapFetchIntervalMs,
     mapFetchCount: opts.mapFetchCount,
     forcePerfBuffer: opts.forcePerfBuffer,
+    bufferBytes: opts.bufferBytes,
     selection: opts.selection,
   };
   const cfg = runConfig(engineOpts);

@@ -48,6 +48,55 @@ export function figures(results) {
     }
   } else if (p?.error) add('engine paths', 'ERROR', p.error, NaN, '', false);
 
+  const q = results.peers;
+  if (q?.loop) {
+    const untraced = [...q.untraced].sort((a, b) => a - b)[Math.floor((q.untraced.length - 1) / 2)];
+    const stats = (xs) => {
+      const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+      return v.length ? { min: v[0], med: v[Math.floor((v.length - 1) / 2)], max: v[v.length - 1] } : undefined;
+    };
+    const mmm = (x, f) => (x ? `${f(x.min)}/${f(x.med)}/${f(x.max)}` : 'n/a');
+    const per = {};
+    for (const tool of [...new Set(q.loop.map((r) => r.tool))]) {
+      const rs = q.loop.filter((r) => r.tool === tool);
+      per[tool] = {
+        first: stats(rs.map((r) => r.firstMs)),
+        slow: stats(rs.map((r) => r.secs / untraced)),
+        share: stats(rs.map((r) => r.delivered / q.count)),
+        rate: stats(rs.map((r) => r.delivered / r.secs)),
+        rss: stats(rs.map((r) => r.peakRssBytes)),
+      };
+      const x = per[tool];
+      add(`peers: ${tool} (min/median/max of ${rs.length})`, `first ${mmm(x.first, (v) => v.toFixed(0))} ms`,
+        `slowdown ${mmm(x.slow, (v) => v.toFixed(2))}x; delivered ${mmm(x.share, (v) => `${(100 * v).toFixed(2)}%`)}; ` +
+        `${mmm(x.rate, (v) => `${Math.round(v / 1000)}k`)}/s; RSS ${mmm(x.rss, (v) => (v / 1048576).toFixed(0))} MB`, NaN, '(info)', undefined);
+    }
+    const ig = per['ig json'];
+    const peerNames = Object.keys(per).filter((t) => !t.startsWith('ig '));
+    const bt = per.bpftrace;
+    if (ig) {
+      add('first event: ig json median', fmtMs(ig.first?.med), bt ? `bpftrace ${fmtMs(bt.first?.med)}` : '', ratio(ig.first?.med, bt?.first?.med),
+        '<= 100 ms and <= bpftrace', ig.first?.med <= 100 && (!bt || ig.first?.med <= bt.first?.med), { igValue: ig.first?.med });
+      const best = Math.min(...peerNames.map((t) => per[t].slow?.med ?? Infinity));
+      add('tight loop: ig json delivered share at a slowdown <= 1/3 of the best peer', `${(100 * ig.share.med).toFixed(3)}% at ${ig.slow.med.toFixed(2)}x`,
+        `best peer slowdown ${Number.isFinite(best) ? best.toFixed(2) : 'n/a'}x`, ratio(ig.slow.med, best), '>= 99.9% and <= 1/3',
+        ig.share.med >= 0.999 && ig.slow.med <= best / 3, { igValue: ig.share.med });
+      const cols = per['ig columns'];
+      if (cols) add('tight loop: ig columns events/s vs ig json', fmtRate(cols.rate.med), `json ${fmtRate(ig.rate.med)}`, ratio(cols.rate.med, ig.rate.med),
+        '>= 0.8x json', ratio(cols.rate.med, ig.rate.med) >= 0.8, { igValue: cols.rate.med });
+      const rss = Math.max(ig.rss?.max ?? 0, cols?.rss?.max ?? 0);
+      const os = per.opensnoop;
+      add('peak RSS of ig (tight loop, json and columns)', fmtMB(rss), os ? `opensnoop ${fmtMB(os.rss?.max)}` : '', NaN, '<= 60 MB', rss <= 60 * 1048576, { igValue: rss });
+    }
+    for (const tool of ['ig json', 'ig columns']) {
+      const rungs = q.ladder.filter((r) => r.tool === tool);
+      if (!rungs.length) continue;
+      add(`paced ladder: ${tool}`, rungs.every((r) => r.lost === 0) ? 'no loss' : 'LOSS',
+        rungs.map((r) => `${r.rate / 1000}k:${r.lost === 0 ? 'ok' : `lost ${r.lost}/${r.calls}`}${r.loadBound ? `(load ${Math.round(r.achievedRate / 1000)}k)` : ''}`).join(' '),
+        NaN, '0 lost up to 400k/s', rungs.every((r) => r.lost === 0));
+    }
+  } else if (q?.error) add('peers', 'ERROR', q.error, NaN, '', false);
+
   const n = results.noloss;
   if (n?.runs) {
     const top = n.runs.find((r) => r.targetRate === 131072);

@@ -51,9 +51,10 @@ export async function setup(log) {
     await run('llvm-strip-19', ['-g', o]);
     objs[g] = o;
   }
-  // files the load generators open
-  const target = path.join(dir, 'igbench-target');
-  const probe = path.join(dir, 'igbench-probe');
+  // files the load generators open, at paths short enough to show whole in a 32-character column
+  const files = tempDir('igb');
+  const target = path.join(files, 'igbench-target');
+  const probe = path.join(files, 'igbench-probe');
   writeFileSync(target, 'x');
   writeFileSync(probe, 'x');
   return {

@@ -38,6 +38,8 @@ export interface RunConfig {
   mapFetchIntervalMs: number;
   mapFetchCount: number;
   forcePerfBuffer: boolean;
+  /** bytes of kernel buffer for each tracer's events (ring buffer, or perf buffers of all CPUs); undefined = by CPU count */
+  bufferBytes?: number;
   /** container/pod selection (-c, --k8s-*, --host) */
   selection: SelectionFlags;
   /** which container runtimes to ask, and their sockets */
@@ -81,6 +83,15 @@ export function parseDuration(flag: string, text: string): number {
   return ms;
 }
 
+/** `4M`, `512k`, `1048576` → bytes (k/K = 1024, m/M = 1024², g/G = 1024³). */
+export function sizeFlag(flag: string, text: string): number {
+  const m = String(text).trim().match(/^(\d+)\s*([kmg]?)i?b?$/i);
+  if (!m) throw new IgError('usage', `--${flag}: "${text}" is not a size`, { hint: 'use e.g. 4M, 512k or a number of bytes' });
+  const n = Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase());
+  if (n < 4096 || n > 1024 ** 3) throw new IgError('usage', `--${flag}: ${text} is outside 4k…1G`);
+  return n;
+}
+
 /** A count flag: a non-negative integer. */
 export function countFlag(flag: string, v: unknown): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
@@ -114,6 +125,7 @@ export function runConfig(o: RunOptions): RunConfig {
     mapFetchIntervalMs: o.mapFetchIntervalMs === undefined ? 1000 : checkMs('map-fetch-interval', o.mapFetchIntervalMs, true),
     mapFetchCount: o.mapFetchCount === undefined ? 0 : countFlag('map-fetch-count', o.mapFetchCount),
     forcePerfBuffer: o.forcePerfBuffer ?? false,
+    bufferBytes: o.bufferBytes,
     selection: o.selection ?? {},
     runtimes: o.runtimes ?? {},
     metricsListen: o.metricsListen,

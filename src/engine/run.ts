@@ -214,7 +214,7 @@ class GadgetRun extends RunHost {
       const params: Record<string, string> = {};
       for (const [k, v] of this.kernelRequests.params) params[k] = v;
       Object.assign(params, cfg.params);
-      inst.configure({ params, forcePerfBuffer: cfg.forcePerfBuffer, mntnsFilter: this.kernelRequests.mntnsFilter });
+      inst.configure({ params, forcePerfBuffer: cfg.forcePerfBuffer, bufferBytes: cfg.bufferBytes, mntnsFilter: this.kernelRequests.mntnsFilter });
       inst.load();
       this.loaded = true;
       for (const i of this.instances) await i.start?.();

@@ -16,6 +16,8 @@ export interface InstanceOptions {
   params?: Record<string, string>;
   /** turn ring buffers into perf buffers, as on a kernel without ring buffers */
   forcePerfBuffer?: boolean;
+  /** kernel buffer bytes for each stream (default: bufferBytesFor(ncpu)) */
+  bufferBytes?: number;
   /**
    * In-kernel container filter: 'allow' = the map lists the namespaces to keep (IG's
    * semantics), 'deny' = the namespaces to drop (see gadget/mntns_filter.h); absent = none.
@@ -43,7 +45,7 @@ export class GadgetInstance {
   private sources: RunningSource[] = [];
   private links: number[] = [];
   private filter?: MntnsFilterMap;
-  private readonly buffers = new Map<string, 'ringbuf' | 'perf'>();
+  private readonly buffers = new Map<string, { kind: 'ringbuf' | 'perf'; perfPagesPerCpu: number }>();
 
   private constructor(obj: BpfObject, spec: GadgetSpec) {
     this.obj = obj;
@@ -102,7 +104,8 @@ export class GadgetInstance {
         throw new IgError('usage', `unknown param --${key}`, { hint: 'run `ig run IMAGE --help` to list the gadget params' });
       }
     }
-    for (const ds of this.spec.datasources) this.adaptStreamMap(ds, !!opts.forcePerfBuffer);
+    const bytes = opts.bufferBytes ?? defaultBufferBytes(native().numPossibleCpus());
+    for (const ds of this.spec.datasources) this.adaptStreamMap(ds, !!opts.forcePerfBuffer, bytes);
     if (opts.forcePerfBuffer) this.setFlag(PERF_FLAG, 1);
     if (opts.mntnsFilter && this.hasFilterMap()) {
       this.setFlag(FILTER_FLAG, 1);
@@ -135,7 +138,7 @@ export class GadgetInstance {
    * The kernel refuses ring and perf buffers declared with a value type, so the
    * BTF type was read from the map (by buildGadgetSpec) and the sizes are fixed here.
    */
-  private adaptStreamMap(ds: DataSourceSpec, forcePerf: boolean): void {
+  private adaptStreamMap(ds: DataSourceSpec, forcePerf: boolean, bytes: number): void {
     if (ds.source.type !== 'stream') return;
     const s = ds.source;
     let buffer = s.buffer;
@@ -144,7 +147,12 @@ export class GadgetInstance {
       this.obj.setMapMaxEntries(s.map, 0);
       buffer = 'perf';
     }
-    this.buffers.set(ds.name, buffer);
+    // the buffer's size: what the run asks, never less than the gadget declared (a power of two)
+    const declared = this.spec.maps.find((m) => m.name === s.map)?.maxEntries ?? 0;
+    const ring = pow2AtLeast(Math.max(bytes, buffer === 'ringbuf' ? declared : 0));
+    const ncpu = native().numPossibleCpus();
+    this.buffers.set(ds.name, { kind: buffer, perfPagesPerCpu: pow2AtLeast(Math.max(8, Math.floor(bytes / ncpu / 4096))) });
+    if (buffer === 'ringbuf') this.obj.setMapMaxEntries(s.map, ring);
     if (buffer === 'perf') {
       this.obj.setMapKeySize(s.map, 4);
       this.obj.setMapValueSize(s.map, 4);
@@ -192,7 +200,7 @@ export class GadgetInstance {
    */
   start(onBatch: SourceSink, opts: StartOptions): Promise<void>[] {
     if (!this.loaded) throw new IgError('internal', 'start() before load()');
-    const buffer = (ds: DataSourceSpec) => this.buffers.get(ds.name) ?? (ds.source.type === 'stream' ? ds.source.buffer : 'ringbuf');
+    const buffer = (ds: DataSourceSpec) => this.buffers.get(ds.name) ?? { kind: ds.source.type === 'stream' ? ds.source.buffer : 'ringbuf', perfPagesPerCpu: 64 };
     this.sources = this.spec.datasources.map((ds) => startSource(this.obj, this.spec, ds, onBatch, { ...opts, buffer }));
     return this.sources.map((s) => s.done);
   }
@@ -224,4 +232,19 @@ function isReadOnDemand(p: ProgramInfo): boolean {
 function objectName(ref: string): string {
   const base = ref.split('@')[0].split('/').pop()!.split(':')[0];
   return base.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 15) || 'gadget';
+}
+
+/**
+ * The kernel buffer a tracer gets unless told: 1 MiB per CPU (at least 1 MiB, at most 64 MiB).
+ * Enough for a consumer descheduled for tens of milliseconds at a few hundred thousand
+ * trace_open-sized records per second; the gadget's own declared size when larger.
+ */
+export function defaultBufferBytes(ncpu: number): number {
+  return pow2AtLeast(Math.min(64, Math.max(1, ncpu)) * 1024 * 1024);
+}
+
+function pow2AtLeast(n: number): number {
+  let p = 4096;
+  while (p < n) p *= 2;
+  return p;
 }

@@ -4,7 +4,7 @@
  * ports or trust (store, credentials, runtime sockets, keys, metrics) is the daemon's own
  * configuration and cannot be in a request.
  */
-import { runConfig, type RunConfig, type OutputFormat } from '../engine/config.js';
+import { runConfig, sizeFlag, type RunConfig, type OutputFormat } from '../engine/config.js';
 import type { PullPolicy, OciOptions } from '../oci/image.js';
 import type { CollectionOptions } from '../containers/index.js';
 import { parseRuntimes } from '../containers/collection.js';
@@ -34,6 +34,7 @@ export interface RunRequestMsg {
   map_fetch_count: number;
   force_perf_buffer: boolean;
   selection: SelectionMsg;
+  buffer_bytes: number;
 }
 
 /** The client's side: what of its RunConfig goes to the nodes. */
@@ -53,6 +54,7 @@ export function toRequest(cfg: RunConfig): RunRequestMsg {
     map_fetch_interval_ms: cfg.mapFetchIntervalMs,
     map_fetch_count: cfg.mapFetchCount,
     force_perf_buffer: cfg.forcePerfBuffer,
+    buffer_bytes: cfg.bufferBytes ?? 0,
     selection: {
       containername: s.containername ?? '',
       k8s_namespace: s['k8s-namespace'] ?? '',
@@ -90,6 +92,7 @@ export function fromRequest(req: RunRequestMsg, d: DaemonRunSettings): RunConfig
     mapFetchIntervalMs: req.map_fetch_interval_ms || 1000,
     mapFetchCount: req.map_fetch_count || 0,
     forcePerfBuffer: !!req.force_perf_buffer,
+    bufferBytes: req.buffer_bytes ? sizeFlag('buffer-size', String(req.buffer_bytes)) : undefined,
     selection: {
       containername: orUndefined(s.containername),
       'k8s-namespace': orUndefined(s.k8s_namespace),

@@ -108,6 +108,37 @@ describe('ig run trace_open on the real kernel', () => {
     });
   });
 
+  it('sizes its ring buffer: 1 MiB per CPU by default, what --buffer-size says, never below the gadget\'s own', async () => {
+    const ringOf = async (extra: string[]) => {
+      const child = spawnIg(['run', 'trace_open', '-o', 'json', ...extra], { env });
+      const result = collect(child, 30_000);
+      try {
+        const ids = await waitFor(() => {
+          const h = heldBpfIds(child.pid!);
+          return h.links.length >= 2 ? h.maps : undefined;
+        }, 15_000, 'ig to attach');
+        for (const id of ids) {
+          const m = JSON.parse(execFileSync('bpftool', ['-j', 'map', 'show', 'id', String(id)], { encoding: 'utf8' })) as { type: string; max_entries: number };
+          if (m.type === 'ringbuf') return m.max_entries;
+        }
+        return undefined;
+      } finally {
+        child.kill('SIGINT');
+        await result;
+      }
+    };
+    // possible CPUs, as the kernel (and libbpf) count them: "0-1", "0-3,8-11"
+    const cpus = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',')
+      .reduce((n, r) => { const [a, b] = r.split('-').map(Number); return n + (b === undefined ? 1 : b! - a! + 1); }, 0);
+    const pow2 = (n: number) => 2 ** Math.ceil(Math.log2(n));
+    expect(await ringOf([])).toBe(pow2(Math.min(64, cpus) * 1024 * 1024));
+    expect(await ringOf(['--buffer-size', '8M'])).toBe(8 * 1024 * 1024);
+    expect(await ringOf(['--buffer-size', '16k'])).toBe(256 * 1024); // trace_open declares 256 KiB
+    const bad = await runIg(['run', 'trace_open', '--buffer-size', 'lots'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: --buffer-size: "lots" is not a size/m);
+  });
+
   for (const how of ['timeout', 'SIGINT'] as const) {
     it(`releases every program and map it created after exiting by ${how}`, async () => {
       const child = spawnIg(['run', 'trace_open', '-o', 'json', ...(how === 'timeout' ? ['-t', '2'] : [])], { env });

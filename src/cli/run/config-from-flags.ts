@@ -1,5 +1,5 @@
 /** `ig run`'s parsed flags → the engine's typed RunConfig. The only place that knows both. */
-import { runConfig, secondsFlag, parseDuration, countFlag, type RunConfig, type OutputFormat } from '../../engine/config.js';
+import { runConfig, secondsFlag, parseDuration, countFlag, sizeFlag, type RunConfig, type OutputFormat } from '../../engine/config.js';
 import type { PullPolicy } from '../../oci/image.js';
 import { collectionOptionsFromArgs } from '../container-options.js';
 import { ociOptionsFrom } from '../oci-args.js';
@@ -36,6 +36,7 @@ export function runConfigFromFlags(image: string, a: Flags, params: Record<strin
     mapFetchIntervalMs: parseDuration('map-fetch-interval', str(a['map-fetch-interval']) ?? '1s'),
     mapFetchCount: countFlag('map-fetch-count', a['map-fetch-count'] ?? 0),
     forcePerfBuffer: Boolean(a['force-perf-buffer']),
+    bufferBytes: a['buffer-size'] === undefined ? undefined : sizeFlag('buffer-size', String(a['buffer-size'])),
     selection,
     runtimes: collectionOptionsFromArgs(a),
     metricsListen: str(a['metrics-listen']),

@@ -12,7 +12,8 @@ const LOST_POLL_MS = 1000;
  * A tracer: the native consumer thread hands whole batches of record bytes, passed on as they
  * are (short records padded), with the events lost since the previous batch.
  */
-export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, buffer: 'ringbuf' | 'perf', onBatch: SourceSink): RunningSource {
+export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, how: { kind: 'ringbuf' | 'perf'; perfPagesPerCpu: number }, onBatch: SourceSink): RunningSource {
+  const buffer = how.kind;
   const n = native();
   const recordSize = ds.recordSize ?? 0;
   const lost = s.lostMap ? lostCounter(obj, s.lostMap) : undefined;
@@ -25,7 +26,7 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, b
   const consumer = new n.RecordConsumer(obj.mapFd(s.map), buffer, (got: RecordBatch) => {
     const records = padShortRecords(got, recordSize);
     onBatch({ datasource: ds.name, records, lost: lostSince(records), snapshot: false });
-  });
+  }, { perfPagesPerCpu: how.perfPagesPerCpu });
   const onlyLost = (d: number) => {
     if (d) onBatch({ datasource: ds.name, lost: d, snapshot: false });
   };

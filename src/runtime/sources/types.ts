@@ -29,7 +29,7 @@ export type SourceSink = (b: SourceBatch) => void;
 
 export interface SourceOptions {
   /** tracers: the buffer the instance made of the stream map */
-  buffer: (ds: DataSourceSpec) => 'ringbuf' | 'perf';
+  buffer: (ds: DataSourceSpec) => { kind: 'ringbuf' | 'perf'; perfPagesPerCpu: number };
   /** toppers: milliseconds between fetches, and how many (0 = until stopped) */
   mapFetchIntervalMs: number;
   mapFetchCount: number;

@@ -1,0 +1,90 @@
+// 6. Side by side with the peers (issue 16): ig (json, columns), opensnoop from Debian's libbpf-tools (C,
+// libbpf, perf buffer) and bpftrace, each tracing openat of one process, printing every event into the
+// same pipe (the C sink), on the same workloads, runs alternating tool by tool:
+//  - first event: spawn → the first line about a probe file the process opens every 2 ms;
+//  - tight loop: 200,000 open+close as fast as one thread goes: slowdown against the untraced loop,
+//    share of its events delivered, events/s, peak RSS;
+//  - paced ladder (ig): 50k/100k/200k/400k opens/s, events lost at each rung.
+import { existsSync } from 'node:fs';
+import { igArgs } from './setup.js';
+import { startPiped } from './pipe.js';
+import { lineReader, median, run, sleep, start, stop } from './procs.js';
+
+const COUNT = 200_000;
+const LADDER = [50_000, 100_000, 200_000, 400_000];
+
+const bpftraceProgram = (pid) =>
+  `tracepoint:syscalls:sys_enter_openat /pid == ${pid}/ { printf("%d %s %d %s\\n", pid, comm, args->flags, str(args->filename)); }`;
+
+/** Each tool's command for one traced pid (line-buffered where the tool uses stdio, as a user piping it would get). */
+export const TOOLS = {
+  'ig json': (ctx, pid) => ['node', igArgs('run', 'trace_open', '-o', 'json', '--pid', String(pid))],
+  'ig columns': (ctx, pid) => ['node', igArgs('run', 'trace_open', '--pid', String(pid))],
+  opensnoop: (ctx, pid) => ['stdbuf', ['-oL', '/usr/sbin/opensnoop', '-p', String(pid)]],
+  bpftrace: (ctx, pid) => ['bpftrace', ['-e', bpftraceProgram(pid)]],
+};
+
+function available(tool) {
+  if (tool === 'opensnoop') return existsSync('/usr/sbin/opensnoop');
+  if (tool === 'bpftrace') return existsSync('/usr/bin/bpftrace');
+  return true;
+}
+
+/**
+ * One traced run: the load waits (opening the probe file every 2 ms) until the tool shows its first
+ * event, then does `mode args`. Returns the first-event time, the load's own report, what arrived.
+ */
+async function traced(ctx, tool, loadArgs) {
+  const load = start(ctx.load, ['--wait', '--probe', ctx.probe, ...loadArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const loadOut = lineReader(load.stdout);
+  const [cmd, args] = TOOLS[tool](ctx, load.pid);
+  const pipe = startPiped(ctx, cmd, args, { env: ctx.env, sinkArgs: ['--ready', 'igbench-probe', '--marker', 'igbench-target'] });
+  let done, firstSecs;
+  try {
+    const first = await pipe.sinkOut.waitFor('first', 30_000);
+    if (!first) throw new Error(`${tool} showed no event within 30 s: ${pipe.producer.stderrText?.slice(-500)}`);
+    firstSecs = Number(first.split(' ')[1]);
+    load.stdin.write('go\n');
+    done = await loadOut.waitFor('done', 120_000);
+    await sleep(500); // readers drain every few ms: let the tail arrive
+  } finally {
+    await stop(load, 'SIGTERM');
+    var end = await pipe.finish('SIGINT');
+  }
+  const calls = Number(/calls=(\d+)/.exec(done ?? '')?.[1] ?? NaN);
+  const secs = Number(/secs=([\d.]+)/.exec(done ?? '')?.[1] ?? NaN);
+  return { tool, firstMs: firstSecs * 1000, calls, secs, delivered: end.markers, lostTotal: end.lostTotal, peakRssBytes: end.rss };
+}
+
+export async function peers(ctx, opts, log) {
+  const rounds = opts.quick ? 1 : 3;
+  const tools = Object.keys(TOOLS).filter(available);
+  for (const t of Object.keys(TOOLS)) if (!available(t)) log(`peers: ${t} is not installed (apt-get install libbpf-tools bpftrace); its rows are skipped`);
+  const out = { count: COUNT, rounds, untraced: [], loop: [], ladder: [] };
+  for (let i = 0; i < 3; i++) {
+    const r = await run(ctx.load, ['openloop', String(COUNT), ctx.target]);
+    out.untraced.push(Number(/secs=([\d.]+)/.exec(r)[1]));
+  }
+  log(`peers: ${COUNT} open+close untraced: ${median(out.untraced).toFixed(3)} s`);
+  for (let round = 0; round < rounds; round++) {
+    for (const tool of tools) {
+      const r = await traced(ctx, tool, ['openloop', String(COUNT), ctx.target]);
+      log(`peers: ${tool} (round ${round + 1}): first event ${r.firstMs.toFixed(0)} ms, loop ${r.secs.toFixed(3)} s, ` +
+        `delivered ${r.delivered}/${COUNT}, peak RSS ${(r.peakRssBytes / 1048576).toFixed(0)} MB`);
+      out.loop.push({ round, ...r });
+    }
+  }
+  const secs = opts.quick ? 2 : 5;
+  for (const rate of LADDER) {
+    for (const tool of ['ig json', 'ig columns']) {
+      const r = await traced(ctx, tool, ['open', String(rate), String(secs), ctx.target]);
+      const lost = r.calls - r.delivered;
+      r.achievedRate = r.calls / r.secs;
+      r.loadBound = r.achievedRate < 0.9 * rate;
+      log(`peers: ladder ${tool} at ${rate}/s: achieved ${Math.round(r.achievedRate)}/s, lost ${lost} of ${r.calls}` +
+        `${r.loadBound ? ' (the load generator fell short of the rate)' : ''}`);
+      out.ladder.push({ rate, ...r, lost });
+    }
+  }
+  return out;
+}
