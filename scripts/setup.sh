@@ -4,6 +4,7 @@
 # and the built-in gadgets in the local store. A second run takes seconds.
 #   scripts/setup.sh          what `ig run` needs
 #   scripts/setup.sh --test   plus what the test suite starts (registry, skopeo, containerd, podman, bpftrace)
+#   scripts/setup.sh --bench  plus the test packages and the peers the benchmark measures against (libbpf-tools)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,7 +20,9 @@ fi
 runtime_pkgs=(clang-19 llvm-19 libelf-dev zlib1g-dev bpftool pkg-config make g++ dpkg-dev bubblewrap linux-libc-dev wasi-libc libclang-rt-19-dev-wasm32 lld-19)
 test_pkgs=(docker-registry skopeo apache2-utils containerd runc podman busybox-static bpftrace iproute2 util-linux)
 pkgs=("${runtime_pkgs[@]}")
+bench_pkgs=(libbpf-tools)
 [ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")
+[ "${1:-}" = "--bench" ] && pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do
