@@ -1,6 +1,7 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { globalOptions } from './options.js';
 import { handleError } from './errors.js';
+import { mark } from '../timings.js';
 
 /** Build the parser; exported so tests can parse without spawning a process. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -24,6 +25,7 @@ export function parser(argv: string[], commands: CommandModule<any, any>[]): Arg
 }
 
 export async function main(argv: string[]): Promise<void> {
+  mark('cli');
   try {
     // `ig run IMAGE` learns its flags from the image, so it parses on its own.
     if (argv[0] === 'run') {

@@ -25,6 +25,7 @@ import type { GadgetKind } from '../model/field.js';
 import { admit } from './admission.js';
 import { runConfig, type RunConfig } from './config.js';
 import { operatorChain } from './chain.js';
+import { mark } from '../timings.js';
 
 /** An image ready to run: pulled, admitted, its object parsed (nothing in the kernel yet). */
 export interface PreparedGadget {
@@ -36,9 +37,12 @@ export interface PreparedGadget {
 }
 
 export async function prepareGadget(cfg: RunConfig): Promise<PreparedGadget> {
+  mark('engine');
   const image = await getGadgetImage(cfg.image, cfg.pull, cfg.oci);
+  mark('image read');
   await admit(image, cfg);
   const instance = GadgetInstance.open(image.ebpf, image.metadata, image.reference);
+  mark('object parsed, spec built');
   return { image, spec: instance.spec, instance, close: () => instance.close() };
 }
 
@@ -208,7 +212,9 @@ class GadgetRun extends RunHost {
     let timer: NodeJS.Timeout | undefined;
     try {
       this.instantiate(operatorChain(cfg, this.io.output));
+      mark('operators instantiated');
       for (const i of this.instances) await i.preStart?.();
+      mark('operators pre-started');
       if (stop.aborted) return this.summary();
       // params the operators asked for (a -F pid==42 pushed into the kernel), unless the user set them
       const params: Record<string, string> = {};
@@ -216,9 +222,11 @@ class GadgetRun extends RunHost {
       Object.assign(params, cfg.params);
       inst.configure({ params, forcePerfBuffer: cfg.forcePerfBuffer, bufferBytes: cfg.bufferBytes, mntnsFilter: this.kernelRequests.mntnsFilter });
       inst.load();
+      mark('loaded');
       this.loaded = true;
       for (const i of this.instances) await i.start?.();
       inst.attach();
+      mark('attached');
       if (cfg.timeoutMs > 0) timer = setTimeout(() => this.wake(), cfg.timeoutMs);
       if (stop.aborted) this.wake();
       const done = inst.start((b) => this.guard(() => this.onSource(b)), {
@@ -273,6 +281,7 @@ class GadgetRun extends RunHost {
   private onSource(sb: SourceBatch): void {
     const ds = this.datasource(sb.datasource);
     if (!ds) return;
+    if (this.stats.received === 0 && sb.records?.offsets.length) mark('first records');
     let b: Batch;
     if (sb.records) {
       b = new Batch(sb.records.data, sb.records.offsets);

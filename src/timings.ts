@@ -1,0 +1,15 @@
+/**
+ * `IG_TIMINGS=1`: when each step of a run happened, in ms since the process started, on stderr
+ * (start-up is a feature here: this is how its parts are seen without a profiler, whose signals
+ * the verifier dislikes).
+ */
+import { performance } from 'node:perf_hooks';
+
+const on = !!process.env.IG_TIMINGS;
+
+/** Wall-clock ms since the process started, and CPU ms (user + system) it used so far, at a step. */
+export function mark(step: string): void {
+  if (!on) return;
+  const cpu = process.cpuUsage();
+  process.stderr.write(`ig-timing: ${performance.now().toFixed(1)} ms (cpu ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms) ${step}\n`);
+}
