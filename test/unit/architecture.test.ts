@@ -12,6 +12,7 @@ const LAYERS: string[][] = [
   ['gadget'],
   ['oci'],
   ['runtime'],
+  ['k8s'],
   ['containers'],
   ['datasource'],
   ['operators'],
@@ -19,7 +20,7 @@ const LAYERS: string[][] = [
   ['engine'],
   ['service'],
   ['cli'],
-  ['index.ts'],
+  ['index.ts', 'sea'],
 ];
 
 const src = path.join(repoRoot, 'src');
