@@ -7,7 +7,7 @@ import { repoRoot } from '../helpers/ig.js';
 // (cli/ and service/ on top; the engine under them; operators and outputs under it; the runtime,
 // BTF, OCI and gadget code below; shared plain types at the ground.)
 const LAYERS: string[][] = [
-  ['errors.ts', 'paths.ts', 'model', 'text', 'format'],
+  ['errors.ts', 'paths.ts', 'timings.ts', 'model', 'text', 'format'],
   ['btf'],
   ['gadget'],
   ['oci'],
