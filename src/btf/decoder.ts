@@ -280,21 +280,6 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
   return { decode: factory(HELPERS, consts) as RecordDecoder, fields, codes, consts, source };
 }
 
-/** A function reading one field of the layout from a record (e.g. its mount namespace id, without decoding the rest). */
-export function compileFieldReader(layout: CompiledLayout, name: string): ((dv: DataView, u8: Buffer, o: number) => unknown) | undefined {
-  const c = layout.codes.find((x) => x.name === name);
-  if (!c) return undefined;
-  return new Function('H', 'C', `return function read(dv, u8, o) { return ${c.expr}; };`)(HELPERS, layout.consts) as (dv: DataView, u8: Buffer, o: number) => unknown;
-}
-
-/** A decoder of only the named fields (e.g. those a -F filter reads), one object literal as `decode`'s. */
-export function compilePartialDecoder(layout: CompiledLayout, names: readonly string[]): RecordDecoder | undefined {
-  const codes = names.map((n) => layout.codes.find((x) => x.name === n));
-  if (codes.some((c) => !c)) return undefined;
-  const body = codes.map((c) => `${JSON.stringify(c!.name)}: ${c!.expr}`).join(', ');
-  return new Function('H', 'C', `return function decodeSome(dv, u8, o) { return { ${body} }; };`)(HELPERS, layout.consts) as RecordDecoder;
-}
-
 /** A function naming an enum's value (a set's: its flags joined with `|`); unknown values as their number. */
 export function enumNamer(values: readonly { name: string; value: number | bigint }[], isSet: boolean): (v: number | bigint) => string {
   if (isSet) {

@@ -26,6 +26,3 @@ export type FieldSource =
 export interface RunField extends FieldDesc {
   readonly source: FieldSource;
 }
-
-/** What the generated readers call a field's value: an expression over `(dv, u8, o, X, r)`. */
-export const READER_ARGS = 'dv, u8, o, X, r';

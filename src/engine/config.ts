@@ -9,8 +9,9 @@ import type { OciOptions, PullPolicy } from '../oci/image.js';
 import type { CollectionOptions } from '../containers/index.js';
 import type { SelectionFlags } from '../containers/selector.js';
 
-export type OutputFormat = 'columns' | 'json' | 'jsonpretty' | 'yaml' | 'none';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['columns', 'json', 'jsonpretty', 'yaml', 'none'];
+import { OUTPUT_FORMATS, type OutputFormat } from '../output/index.js';
+
+export type { OutputFormat };
 
 export interface RunConfig {
   /** image reference or short name (`trace_open`) */
@@ -103,7 +104,7 @@ export function countFlag(flag: string, v: unknown): number {
 export function runConfig(o: RunOptions): RunConfig {
   if (!o.image) throw new IgError('usage', 'ig run needs a gadget image', { hint: 'e.g. `ig run trace_open`; `ig image list` shows the images you have' });
   const output = o.output ?? 'columns';
-  if (!OUTPUT_FORMATS.includes(output)) {
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(output)) {
     throw new IgError('usage', `unknown output format "${output}"`, { hint: `use -o ${OUTPUT_FORMATS.join('|')}` });
   }
   const pull = o.pull ?? 'missing';
