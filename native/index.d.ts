@@ -147,7 +147,10 @@ export interface AttachOptions {
 
 /** Result of one wakeup: many records in one Buffer. */
 export interface RecordBatch {
-  /** all record bytes, back to back */
+  /**
+   * all record bytes, back to back. From a RecordConsumer: a view of one of its reused buffers,
+   * valid only while onBatch runs (copy what you keep).
+   */
   data: Buffer;
   /** record i is data[offsets[i] .. offsets[i]+sizes[i]) */
   offsets: Uint32Array;
@@ -162,9 +165,10 @@ export interface RecordBatch {
  *
  * - The thread polls with `pollTimeoutMs` (default 10) and drains the ring after every
  *   poll, woken or not, so records submitted with BPF_RB_NO_WAKEUP arrive within one timeout.
- * - A batch is cut at `maxBatchBytes` (default 256 KiB). `data` is a copy V8 owns (so V8 accounts for it and frees it promptly).
- * - Back pressure: at most 4 batches wait for JS; beyond that the native thread blocks, the
- *   kernel ring fills and the eBPF side sees failed reserves / lost samples. Memory stays bounded.
+ * - A batch is cut at `maxBatchBytes` (default 256 KiB). `data` views one of 32 buffers the consumer
+ *   reuses: it is valid only while onBatch runs (no allocation or copy per batch).
+ * - Back pressure: when all 32 buffers wait for JS, the native thread waits for one to come back,
+ *   the kernel ring fills and the eBPF side sees failed reserves / lost samples. Memory stays bounded.
  * - perf: `sizes[i]` is the raw sample size, which the kernel pads so that size + 4 is a
  *   multiple of 8 (a 36-byte struct arrives as 36, a 16-byte one as 20). `lost` sums the
  *   kernel's lost-sample reports. `perfPagesPerCpu` (default 64) must be a power of 2.

@@ -6,11 +6,13 @@
 // consume (the eBPF side may submit with BPF_RB_NO_WAKEUP, so data can be pending
 // without a wakeup), then hand the batch over.
 //
-// Memory bound / back pressure: the TSFN queue holds at most kQueueSize (64) batches of at
-// most maxBatchBytes each (plus one being filled). Batches are handed over with
-// BlockingCall, so when JS falls behind the native thread blocks; the kernel ring then
-// fills up and the eBPF side sees failed reserves (counted as lost samples) instead of
-// this process growing without bound.
+// Memory: a fixed pool of kSlots batch buffers (maxBatchBytes each), filled here and lent to
+// JS: a batch's `data` is a view of its slot, valid only while onBatch runs (JS copies what it
+// keeps); the slot is reused as soon as onBatch returns. No allocation or copy per batch, and
+// memory is bounded by the pool, not by when a GC notices garbage. Back pressure: when JS falls
+// behind and every slot is lent or queued, the native thread waits for one to come back; the
+// kernel ring then fills up and the eBPF side sees failed reserves (counted as lost samples)
+// instead of this process growing without bound.
 //
 // Lifetime: the thread calls Release() on the TSFN when it exits; the TSFN finalizer
 // runs on the JS thread after the last batch was delivered, joins the thread, frees the
@@ -26,6 +28,8 @@
 #include <fcntl.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -33,14 +37,22 @@ namespace ig {
 
 namespace {
 
-constexpr size_t kQueueSize = 64;  // ~50k trace_open records: absorbs JS pauses (GC, a blocking write) of ~0.4 s at 128k events/s; bounds memory at 16 MiB
+// 32 slots of 256 KiB: ~25k trace_open records waiting for JS (a GC, a blocking write) on top of the
+// kernel ring; at most 8 MiB, touched only as far as it is used.
+constexpr size_t kSlots = 32;
 
 struct Batch {
-  std::vector<uint8_t> data;
+  std::vector<uint8_t> data;  // capacity kept between uses: the slot's memory
   std::vector<uint32_t> offsets;
   std::vector<uint32_t> sizes;
   double lost = 0;
   bool empty() const { return offsets.empty() && lost == 0; }
+  void clear() {
+    data.clear();
+    offsets.clear();
+    sizes.clear();
+    lost = 0;
+  }
 };
 
 class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
@@ -68,7 +80,7 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
       };
       pages = num("perfPagesPerCpu", 64);
       timeoutMs_ = static_cast<int>(num("pollTimeoutMs", 10));
-      int64_t mb = num("maxBatchBytes", 1 << 20);
+      int64_t mb = num("maxBatchBytes", 256 << 10);
       maxBatch_ = mb > 0 ? static_cast<size_t>(mb) : 1;
     }
     if (timeoutMs_ < 0) timeoutMs_ = 10;
@@ -103,10 +115,12 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
       }
       pollFd_ = ring_buffer__epoll_fd(rb_);
     }
-    tsfn_ = Napi::ThreadSafeFunction::New(env, onBatch, "ig-record-consumer", kQueueSize, 1,
+    // every slot can be queued at once: the queue never makes BlockingCall wait, the pool does
+    tsfn_ = Napi::ThreadSafeFunction::New(env, onBatch, "ig-record-consumer", kSlots, 1,
                                           [this](Napi::Env e) { OnFinished(e); });
     Ref();
-    cur_ = NewBatch();
+    for (auto& slot : slots_) free_.push_back(&slot);
+    cur_ = TakeSlot();
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -118,7 +132,6 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
       thread_.join();
     }
     FreeRing();
-    delete cur_;
   }
 
  private:
@@ -137,11 +150,28 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
   Batch* cur_ = nullptr;      // thread only while running
   bool finished_ = false;     // JS thread only
   std::vector<Napi::Promise::Deferred> waiting_;
+  Batch slots_[kSlots];
+  std::mutex poolMu_;
+  std::condition_variable poolCv_;
+  std::vector<Batch*> free_;  // slots neither being filled nor lent to JS (guarded by poolMu_)
 
-  Batch* NewBatch() {
-    Batch* b = new Batch;
-    b->data.reserve(maxBatch_ < 65536 ? maxBatch_ : 65536);
+  // A free slot, waiting for JS to give one back. Also while stopping: pending records are
+  // delivered first, and every lent slot comes back (CallJs returns it, also at teardown).
+  Batch* TakeSlot() {
+    std::unique_lock<std::mutex> lk(poolMu_);
+    poolCv_.wait(lk, [this] { return !free_.empty(); });
+    Batch* b = free_.back();
+    free_.pop_back();
+    b->clear();
     return b;
+  }
+
+  void GiveBack(Batch* b) {
+    {
+      std::lock_guard<std::mutex> lk(poolMu_);
+      free_.push_back(b);
+    }
+    poolCv_.notify_one();
   }
 
   void FreeRing() {
@@ -164,9 +194,9 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
 
   // ---- native thread ----
   void Append(const void* data, size_t size) {
-    if (closing_) return;
+    if (closing_ || cur_ == nullptr) return;
     if (!cur_->offsets.empty() && cur_->data.size() + size > maxBatch_) Flush();
-    if (closing_) return;
+    if (closing_ || cur_ == nullptr) return;
     cur_->offsets.push_back(static_cast<uint32_t>(cur_->data.size()));
     cur_->sizes.push_back(static_cast<uint32_t>(size));
     const uint8_t* p = static_cast<const uint8_t*>(data);
@@ -181,7 +211,8 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
     static_cast<RecordConsumer*>(ctx)->Append(data, size);
   }
   static void OnLost(void* ctx, int, unsigned long long cnt) {
-    static_cast<RecordConsumer*>(ctx)->cur_->lost += static_cast<double>(cnt);
+    RecordConsumer* self = static_cast<RecordConsumer*>(ctx);
+    if (self->cur_ != nullptr) self->cur_->lost += static_cast<double>(cnt);
   }
 
   void Consume() {
@@ -190,14 +221,15 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
   }
 
   void Flush() {
-    if (closing_ || cur_->empty()) return;
+    if (closing_ || cur_ == nullptr || cur_->empty()) return;
     Batch* b = cur_;
-    cur_ = NewBatch();
-    napi_status st = tsfn_.BlockingCall(b, &RecordConsumer::CallJs);
+    napi_status st = tsfn_.BlockingCall(b, [this](Napi::Env env, Napi::Function fn, Batch* batch) { CallJs(env, fn, batch, this); });
     if (st != napi_ok) {
-      delete b;
       closing_ = true;
+      cur_ = nullptr;
+      return;
     }
+    cur_ = TakeSlot();
   }
 
   void Run() {
@@ -215,19 +247,17 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
   }
 
   // ---- JS thread ----
-  static void CallJs(Napi::Env env, Napi::Function fn, Batch* b) {
+  static void CallJs(Napi::Env env, Napi::Function fn, Batch* b, RecordConsumer* self) {
     if (env == nullptr || fn.IsEmpty()) {
-      delete b;
+      self->GiveBack(b);
       return;
     }
     Napi::Object batch = Napi::Object::New(env);
     if (b->data.empty()) {
       batch.Set("data", Napi::Buffer<uint8_t>::New(env, 0));
     } else {
-      // A copy V8 owns, rather than an external buffer freed by a finalizer: V8 then counts the
-      // memory, collects it on its normal schedule, and the native batch is freed right here
-      // (external buffers piled up until a GC noticed them: 310 MB peak RSS at full rate).
-      batch.Set("data", Napi::Buffer<uint8_t>::Copy(env, b->data.data(), b->data.size()));
+      // A view of the slot, not a copy: valid while onBatch runs; the slot is reused after.
+      batch.Set("data", Napi::Buffer<uint8_t>::New(env, b->data.data(), b->data.size()));
     }
     size_t n = b->offsets.size();
     Napi::Uint32Array offsets = Napi::Uint32Array::New(env, n);
@@ -239,8 +269,13 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
     batch.Set("offsets", offsets);
     batch.Set("sizes", sizes);
     batch.Set("lost", Napi::Number::New(env, b->lost));
-    delete b;
-    fn.Call({batch});
+    try {
+      fn.Call({batch});
+    } catch (...) {
+      self->GiveBack(b);
+      throw;
+    }
+    self->GiveBack(b);
   }
 
   void OnFinished(Napi::Env env) {

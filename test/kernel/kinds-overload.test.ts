@@ -48,7 +48,8 @@ interface Outcome { events: Array<{ pid: number; call: number; seq: number }>; l
 async function overload(k: number, gapUs: number, burst: number, extra: string[], stallReader: boolean): Promise<Outcome> {
   const trig = spawn(TRIGGER, [String(k), String(gapUs)], { stdio: ['pipe', 'ignore', 'ignore'] });
   const trigDone = new Promise((r) => trig.on('exit', r));
-  const ig = spawnIg(['run', 'overload', '--pid', String(trig.pid), '--burst', String(burst), '-o', 'json', '-t', '4', ...extra], { env });
+  // the gadget's own 4 KiB (ig's default is 1 MiB per CPU): small enough that bursts overflow it
+  const ig = spawnIg(['run', 'overload', '--pid', String(trig.pid), '--burst', String(burst), '-o', 'json', '-t', '4', '--buffer-size', '4k', ...extra], { env });
   let stdout = '';
   let stderr = '';
   ig.stderr!.on('data', (d) => (stderr += d));
@@ -105,9 +106,10 @@ describe('lost events are counted exactly', () => {
     expect(o.events.every((e) => e.seq >= 0 && e.seq < 200)).toBe(true);
   });
 
-  it('perf buffer (--force-perf-buffer) with a stalled reader: 400 calls x 256 records', async () => {
-    const o = await overload(400, 0, 256, ['--force-perf-buffer'], true);
-    checkExact(o, 400 * 256);
+  // more than ig holds while its reader stalls (its consumer's 8 MiB of batches and the pipe)
+  it('perf buffer (--force-perf-buffer) with a stalled reader: 1000 calls x 256 records', async () => {
+    const o = await overload(1000, 0, 256, ['--force-perf-buffer'], true);
+    checkExact(o, 1000 * 256);
   });
 
   it('no loss, no lost record: a burst that fits', async () => {

@@ -19,6 +19,8 @@ import { loadError } from '../../src/runtime/kernel-errors.js';
 const run = promisify(execFile);
 /** the addon, through the one loader the runtime uses */
 const native = loadAddon();
+/** A batch as a consumer hands it, with its bytes copied: `data` views a buffer the consumer reuses after the callback. */
+const kept = (b: RecordBatch): RecordBatch => ({ ...b, data: Buffer.from(b.data) });
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const MAIN_SRC = String.raw`
@@ -411,8 +413,8 @@ describe('native addon', () => {
     const obj = loadMain(42);
     const rbBatches: RecordBatch[] = [];
     const perfBatches: RecordBatch[] = [];
-    const rb = new native.RecordConsumer(obj.mapFd('events'), 'ringbuf', (b) => rbBatches.push(b));
-    const pb = new native.RecordConsumer(obj.mapFd('perf_events'), 'perf', (b) => perfBatches.push(b), {
+    const rb = new native.RecordConsumer(obj.mapFd('events'), 'ringbuf', (b) => rbBatches.push(kept(b)));
+    const pb = new native.RecordConsumer(obj.mapFd('perf_events'), 'perf', (b) => perfBatches.push(kept(b)), {
       perfPagesPerCpu: 8,
     });
     const ids = [obj.programId('on_openat_rb'), obj.programId('on_openat_perf')];
@@ -461,7 +463,7 @@ describe('native addon', () => {
     const obj = openMain(); // target_pid stays 0
     obj.load();
     const batches: RecordBatch[] = [];
-    const rb = new native.RecordConsumer(obj.mapFd('events'), 'ringbuf', (b) => batches.push(b), { pollTimeoutMs: 5 });
+    const rb = new native.RecordConsumer(obj.mapFd('events'), 'ringbuf', (b) => batches.push(kept(b)), { pollTimeoutMs: 5 });
     try {
       obj.attach('on_openat_rb');
       openFiles(50);
@@ -477,7 +479,7 @@ describe('native addon', () => {
     const obj = loadMain();
     const batches: RecordBatch[] = [];
     // long poll timeout: records (NO_WAKEUP) stay pending until stop() drains them
-    const rb = new native.RecordConsumer(obj.mapFd('events'), 'ringbuf', (b) => batches.push(b), {
+    const rb = new native.RecordConsumer(obj.mapFd('events'), 'ringbuf', (b) => batches.push(kept(b)), {
       pollTimeoutMs: 60_000,
       maxBatchBytes: EVENT_SIZE * 10 + 8,
     });
