@@ -26,11 +26,11 @@ export function credentials(tls: TlsFiles): grpc.ChannelCredentials {
   );
 }
 
-function connect(address: string, tls: TlsFiles): ServiceClient {
+export function connect(address: string, tls: TlsFiles): ServiceClient {
   return new (gadgetService().GadgetService)(grpcTarget(address), credentials(tls)) as ServiceClient;
 }
 
-function unreachable(address: string, err: grpc.ServiceError): IgError {
+export function unreachable(address: string, err: grpc.ServiceError): IgError {
   return new IgError('registry', `cannot run on the ig daemon at ${address}: ${err.details || err.message}`, {
     hint: 'is `ig daemon` running there, and does --remote-address name its socket or port?',
   });
@@ -74,25 +74,28 @@ export interface RemoteRun {
   cfg: RunConfig;
   tls: TlsFiles;
   stop: AbortSignal;
+  /** the call whose messages are shown (default: RunGadget with the config as its request) */
+  open?: (client: ServiceClient) => grpc.ClientReadableStream<unknown>;
 }
 
 /** One merged view of every node's run; a node that fails is reported by name, the others go on. */
 export async function runRemote(r: RemoteRun): Promise<void> {
   const target = stdoutTarget();
   const lost = new LostCounter({ stream: process.stderr });
-  const view = r.cfg.output === 'json' ? jsonPassThrough(target, lost) : decodedView(r.cfg, target, lost);
+  const view = r.cfg.output === 'json' && !(r.open && r.cfg.fields) ? jsonPassThrough(target, lost) : decodedView(r.cfg, target, lost, !r.open);
   const errors: IgError[] = [];
   const multi = r.addresses.length > 1;
   const calls: grpc.ClientReadableStream<Msg>[] = [];
   const clients: ServiceClient[] = [];
   const request = toRequest(r.cfg);
+  const open = r.open ?? ((c: ServiceClient) => c.RunGadget(request) as grpc.ClientReadableStream<unknown>);
   let readerGone = false;
 
   const one = (address: string) =>
     new Promise<void>((resolve) => {
       const client = connect(address, r.tls);
       clients.push(client);
-      const call = client.RunGadget(request) as grpc.ClientReadableStream<Msg>;
+      const call = open(client) as grpc.ClientReadableStream<Msg>;
       calls.push(call);
       const prefix = (node: string) => (multi ? `[${node || address}] ` : '');
       call.on('data', (m: Msg) => {
@@ -153,8 +156,12 @@ function jsonPassThrough(target: OutputTarget, lost: LostCounter): View {
   };
 }
 
-/** Other formats: the nodes' lines back into events, through a local sink per datasource. */
-function decodedView(cfg: RunConfig, target: OutputTarget, lost: LostCounter): View {
+/**
+ * Other formats: the nodes' lines back into events, through a local sink per datasource. A run
+ * started by this client carries the fields it asked for (`nodeChose`); an attached headless
+ * instance carries all of them, and the local sink picks the default set or --fields.
+ */
+function decodedView(cfg: RunConfig, target: OutputTarget, lost: LostCounter, nodeChose: boolean): View {
   const views = new Map<string, { names: string[]; sink: Sink; ds: ReturnType<typeof datasourceOfFields> }>();
   return {
     datasource(d) {
@@ -162,7 +169,8 @@ function decodedView(cfg: RunConfig, target: OutputTarget, lost: LostCounter): V
       const fields = JSON.parse(d.fields_json) as FieldDesc[];
       const ds = datasourceOfFields(d.name, d.kind as GadgetKind, fields);
       // the node already chose the fields: show them all, in its order
-      const sink = createSink(cfg.output, ds, { target, lost, fields: fields.map((f) => f.name).join(',') || undefined });
+      const chosen = nodeChose ? fields.map((f) => f.name).join(',') || undefined : cfg.fields;
+      const sink = createSink(cfg.output, ds, { target, lost, fields: chosen });
       sink.begin();
       views.set(d.name, { names: fields.map((f) => f.name), sink, ds });
     },

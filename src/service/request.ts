@@ -8,6 +8,7 @@ import { runConfig, type RunConfig, type OutputFormat } from '../engine/config.j
 import type { PullPolicy, OciOptions } from '../oci/image.js';
 import type { CollectionOptions } from '../containers/index.js';
 import { parseRuntimes } from '../containers/collection.js';
+import { admissionFields, checkImageRequest, type DaemonPolicy } from './policy.js';
 
 export interface SelectionMsg {
   containername: string;
@@ -69,17 +70,27 @@ export function toRequest(cfg: RunConfig): RunRequestMsg {
 export interface DaemonRunSettings {
   oci: OciOptions;
   runtimes: CollectionOptions;
+  policy: DaemonPolicy;
 }
 
 const orUndefined = (s: string | undefined) => (s ? s : undefined);
 
-/** The daemon's side: a request, checked like any flags, over the daemon's own settings. */
-export function fromRequest(req: RunRequestMsg, d: DaemonRunSettings): RunConfig {
+/**
+ * The daemon's side: a request, checked like any flags, over the daemon's own settings and
+ * under its policy (registries and pull checked here, before anything is pulled; signatures and
+ * the allow-list by the engine's admission, on what it loads). `notice` hears when the policy
+ * lowered what the client asked for.
+ */
+export function fromRequest(req: RunRequestMsg, d: DaemonRunSettings, notice: (line: string) => void = () => {}): RunConfig {
   const s = req.selection ?? ({} as SelectionMsg);
+  const asked = (orUndefined(req.pull) ?? 'missing') as PullPolicy;
+  const image = checkImageRequest(d.policy, req.image, asked);
+  if (image.capped) notice(`${image.capped}\n`);
   return runConfig({
     image: req.image,
-    pull: (orUndefined(req.pull) ?? 'missing') as PullPolicy,
+    pull: image.pull,
     oci: d.oci,
+    ...admissionFields(d.policy),
     params: { ...req.params },
     output: 'json',
     fields: req.has_fields ? req.fields : undefined,

@@ -10,7 +10,7 @@ const LAYERS: string[][] = [
   ['errors.ts', 'paths.ts', 'model', 'text', 'format'],
   ['btf'],
   ['gadget'],
-  ['oci'],
+  ['oci', 'k8s'],
   ['runtime'],
   ['containers'],
   ['datasource'],
@@ -19,7 +19,7 @@ const LAYERS: string[][] = [
   ['engine'],
   ['service'],
   ['cli'],
-  ['index.ts'],
+  ['index.ts', 'sea'],
 ];
 
 const src = path.join(repoRoot, 'src');
