@@ -36,6 +36,19 @@ export function unreachable(address: string, err: grpc.ServiceError): IgError {
   });
 }
 
+/** The hint a daemon sent with an error (binary metadata: any text). */
+function remoteHint(err: grpc.ServiceError): string | undefined {
+  const v = err.metadata?.get('ig-hint-bin')[0];
+  return v === undefined || v.length === 0 ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
+
+/** A failed call as the user should see it: a daemon that cannot be reached, or the daemon's own error and hint. */
+export function callError(address: string, err: grpc.ServiceError): IgError {
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.UNIMPLEMENTED) return unreachable(address, err);
+  const exit = Number(err.metadata?.get('ig-exit-code')[0] ?? 1);
+  return new IgError(err.code === grpc.status.NOT_FOUND ? 'not-found' : 'usage', err.details || err.message, { hint: remoteHint(err), exitCode: exit || 1 });
+}
+
 export interface RemoteGadgetInfo {
   reference: string;
   description?: string;
@@ -49,12 +62,7 @@ export function remoteGadgetInfo(address: string, image: string, pull: string, t
   return new Promise<RemoteGadgetInfo>((resolve, reject) => {
     client.GetGadgetInfo({ image, pull }, (err: grpc.ServiceError | null, info: GadgetInfoMsg) => {
       client.close();
-      if (err) {
-        if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.UNIMPLEMENTED) return reject(unreachable(address, err));
-        const hint = err.metadata?.get('ig-hint')[0];
-        const exit = Number(err.metadata?.get('ig-exit-code')[0] ?? 1);
-        return reject(new IgError('usage', err.details || err.message, { hint: hint ? String(hint) : undefined, exitCode: exit || 1 }));
-      }
+      if (err) return reject(callError(address, err));
       resolve({
         reference: info.reference,
         description: info.description || undefined,
@@ -114,7 +122,7 @@ export async function runRemote(r: RemoteRun): Promise<void> {
         }
       });
       call.on('error', (err: grpc.ServiceError) => {
-        if (!((r.stop.aborted || readerGone) && err.code === grpc.status.CANCELLED)) errors.push(unreachable(address, err));
+        if (!((r.stop.aborted || readerGone) && err.code === grpc.status.CANCELLED)) errors.push(callError(address, err));
         resolve();
       });
       call.on('end', () => resolve());

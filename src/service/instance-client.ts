@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { IgError } from '../errors.js';
-import { connect, unreachable, type RemoteRun } from './client.js';
+import { callError, connect, type RemoteRun } from './client.js';
 import type { ServiceClient, TlsFiles } from './proto.js';
 import type { RunRequestMsg } from './request.js';
 
@@ -26,11 +26,8 @@ function unary<T>(address: string, tls: TlsFiles, method: string, req: unknown):
   return new Promise<T>((resolve, reject) => {
     client[method](req, (err: grpc.ServiceError | null, res: T) => {
       client.close();
-      if (!err) return resolve(res);
-      if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.UNIMPLEMENTED) return reject(unreachable(address, err));
-      const hint = err.metadata?.get('ig-hint')[0];
-      const exit = Number(err.metadata?.get('ig-exit-code')[0] ?? 1);
-      reject(new IgError(err.code === grpc.status.NOT_FOUND ? 'not-found' : 'usage', err.details || err.message, { hint: hint ? String(hint) : undefined, exitCode: exit || 1 }));
+      if (err) reject(callError(address, err));
+      else resolve(res);
     });
   });
 }

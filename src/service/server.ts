@@ -110,7 +110,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 function toStatus(err: unknown): Partial<grpc.StatusObject> {
   const e = asIgError(err);
   const metadata = new grpc.Metadata();
-  metadata.set('ig-hint', e.hint ?? '');
+  // binary metadata: a hint may hold any character (ASCII-only text metadata throws on "…")
+  metadata.set('ig-hint-bin', Buffer.from(e.hint ?? '', 'utf8'));
   metadata.set('ig-exit-code', String(e.exitCode));
   const code = e.code === 'not-found' ? grpc.status.NOT_FOUND : e.code === 'denied' || e.code === 'signature' ? grpc.status.PERMISSION_DENIED : grpc.status.FAILED_PRECONDITION;
   return { code, details: e.message, metadata };

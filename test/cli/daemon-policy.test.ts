@@ -80,8 +80,20 @@ describe('ig daemon enforces its own policy', () => {
     expect(existsSync(`${work}/empty.sock`)).toBe(false);
   }, 60_000);
 
-  it('decides registries and pulls itself: another registry is refused before any pull, and --pull never keeps a client from pulling', async () => {
-    const d = await daemon(['-H', `unix://${work}/reg.sock`, '--allowed-registries', 'localhost:5999', '--pull', 'never']);
+  it('decides registries and pulls itself (here from a --policy file): another registry is refused before any pull, and pull never keeps a client from pulling', async () => {
+    const file = `${work}/policy.yaml`;
+    writeFileSync(file, 'allowed-registries: [localhost:5999]\npull: never\n');
+    chmodSync(file, 0o664);
+    const writable = await runIg(['daemon', '-H', `unix://${work}/reg.sock`, '--policy', file, '--state-dir', ''], { env: store.env });
+    expect(writable.code).toBe(2);
+    expect(writable.stderr).toMatch(/^error: policy file .*policy\.yaml is writable by its group/m);
+    writeFileSync(file, 'allowed-registry: [localhost:5999]\n');
+    chmodSync(file, 0o644);
+    const typo = await runIg(['daemon', '-H', `unix://${work}/reg.sock`, '--policy', file, '--state-dir', ''], { env: store.env });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^error: policy file .*: unknown key allowed-registry/m);
+    writeFileSync(file, 'allowed-registries: [localhost:5999]\npull: never\n');
+    const d = await daemon(['-H', `unix://${work}/reg.sock`, '--policy', file]);
     const c = rawClient(d.address);
     const other = await readStream(c.RunGadget(runRequest('ghcr.io/someone/evil:1', { pull: 'always' })) as never);
     expect(other.done?.error).toBe('this daemon does not run images from ghcr.io (ghcr.io/someone/evil:1)');
