@@ -18,7 +18,8 @@ import type { TlsFiles } from '../../service/proto.js';
 const NODE_LOCAL = ['oci-store', 'authfile', 'insecure-registries', 'containerd-socketpath', 'containerd-namespace', 'crio-socketpath',
   'podman-socketpath', 'docker-socketpath', 'metrics-listen', 'public-key', 'verify-image', 'allowed-gadgets'];
 
-export async function runRemoteFromArgv(image: string, argv: string[], first: Record<string, unknown>, stop: AbortSignal): Promise<void> {
+/** `adjust`: the cluster run's last word on the config (its selection and field defaults). */
+export async function runRemoteFromArgv(image: string, argv: string[], first: Record<string, unknown>, stop: AbortSignal, adjust: (cfg: RunConfig) => RunConfig = (c) => c): Promise<void> {
   const banned = NODE_LOCAL.find((k) => first[k] !== undefined);
   if (banned) {
     throw new IgError('usage', `--${banned} cannot be set from a remote client`, { hint: 'configure it on the daemon (ig daemon --help)' });
@@ -35,7 +36,7 @@ export async function runRemoteFromArgv(image: string, argv: string[], first: Re
   };
   const parsed = await parseWithParams(argv, image, description);
   if (!parsed || stop.aborted) return;
-  const cfg = runConfigFromFlags(image, parsed.args, parsed.params);
+  const cfg = adjust(runConfigFromFlags(image, parsed.args, parsed.params));
   if (parsed.args.detach) return detach(addresses, cfg, tls, parsed.args);
   await runRemote({ addresses, cfg, tls, stop });
 }

@@ -41,6 +41,13 @@ async function runFromArgv(argv: string[], stop: AbortSignal): Promise<void> {
   if ((first.name !== undefined || first.tags !== undefined) && !first.detach) {
     throw new IgError('usage', `--${first.name !== undefined ? 'name' : 'tags'} names a headless instance: use it with --detach`);
   }
+  const clusterOnly = ['node', 'all-namespaces', 'gadget-namespace', 'kubeconfig', 'context'].find((k) => first[k] !== undefined);
+  if (clusterOnly && !first.k8s) throw new IgError('usage', `--${clusterOnly} is for cluster runs: add --k8s`);
+  if (first.k8s) {
+    const { runOnCluster } = await import('./k8s.js');
+    await runOnCluster(image, argv, first as Record<string, unknown>, stop);
+    return;
+  }
   if (first.detach && !first['remote-address']) {
     throw new IgError('usage', '--detach creates a headless instance in an ig daemon: name it with --remote-address', { hint: 'e.g. ig run trace_open --detach --name opens --remote-address unix:///var/run/ig/ig.socket' });
   }
