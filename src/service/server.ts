@@ -16,6 +16,24 @@ import { InstanceManager } from './instances.js';
 /** Bytes queued towards one client above which whole batches are dropped (and counted as lost). */
 const HIGH_WATER = 8 * 1024 * 1024;
 
+/**
+ * Writes to a client's stream with the bytes still queued counted: gRPC's stream is in object
+ * mode (its writableLength counts messages, not bytes), and HTTP/2 flow control holds a message
+ * until the client has read the ones before it.
+ */
+function queuedWriter(call: grpc.ServerWritableStream<unknown, unknown>) {
+  let queued = 0;
+  return {
+    write(m: Record<string, unknown>): void {
+      if (call.cancelled) return;
+      const n = (m.batch as { json?: Buffer } | undefined)?.json?.length ?? 0;
+      queued += n;
+      call.write(m, () => (queued -= n));
+    },
+    full: () => queued > HIGH_WATER,
+  };
+}
+
 export interface Daemon { addresses: string[]; address: string; close(): Promise<void> }
 
 export interface DaemonOptions {
@@ -63,10 +81,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     RunGadget: (call: Stream<RunRequestMsg>) => {
       const stop = new AbortController();
       call.on('cancelled', () => stop.abort());
-      const sink = {
-        send: (m: Record<string, unknown>) => void (call.cancelled || call.write({ ...m, node })),
-        full: () => call.writableLength > HIGH_WATER,
-      };
+      const out = queuedWriter(call);
+      const sink = { send: (m: Record<string, unknown>) => out.write({ ...m, node }), full: out.full };
       const run = runForClient(runs, identify(call), call.request, sink, stop.signal)
         .finally(() => {
           calls.delete(run);
@@ -79,9 +95,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     DeleteInstance: unary<{ instance: string }>((client, req) => instances.delete(client, req.instance)),
     AttachInstance: (call: Stream<{ instance: string; replay: boolean }>) => {
       try {
+        const out = queuedWriter(call);
         const detach = instances.attach(identify(call), call.request.instance, call.request.replay, {
-          write: (m) => void (call.cancelled || call.write(m)),
-          full: () => call.writableLength > HIGH_WATER,
+          write: out.write,
+          full: out.full,
           end: () => void (call.cancelled || call.end()),
         });
         call.on('cancelled', detach);
