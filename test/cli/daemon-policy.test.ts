@@ -168,7 +168,7 @@ describe('ig daemon enforces its own policy', () => {
     expect(r.code, r.stderr).toBe(0);
   }, 60_000);
 
-  it('limits the sessions and programs of each client (told apart by their uid on the unix socket)', async () => {
+  it('limits the sessions and programs of each client (told apart by their uid on a unix socket, their certificate over TLS)', async () => {
     const d = await daemon(['-H', `unix://${work}/limits.sock`, '-G', String(NOBODY.gid), '--max-sessions-per-client', '1']);
     const first = spawnIg(['run', 'trace_open', '--remote-address', d.address, '-o', 'json'], { env: store.env });
     const firstDone = collect(first, 60_000);
@@ -188,11 +188,36 @@ describe('ig daemon enforces its own policy', () => {
     const again = await runIg(['run', 'trace_open', '--remote-address', d.address, '-o', 'json', '-t', '1'], { env: store.env });
     expect(again.code, again.stderr).toBe(0);
 
+    // over TLS, clients are their certificates
+    const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: work, stdio: 'ignore' });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    ssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=ig-test-ca', '-days', '1']);
+    writeFileSync(path.join(work, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    for (const who of ['server', 'alice', 'bob']) {
+      ssl(['req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? '127.0.0.1' : who}`]);
+      ssl(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.crt`, '-days', '1', ...(who === 'server' ? ['-extfile', 'san.ext'] : [])]);
+    }
+    const f = (n: string) => path.join(work, n);
+    const t = await daemon(['-H', 'tcp://127.0.0.1:0', '--tls-cert-file', f('server.crt'), '--tls-key-file', f('server.key'), '--tls-client-ca-file', f('ca.crt'), '--max-sessions-per-client', '1']);
+    const as = (who: string) => ['--remote-address', t.address, '--tls-ca-file', f('ca.crt'), '--tls-cert-file', f(`${who}.crt`), '--tls-key-file', f(`${who}.key`)];
+    const alice = spawnIg(['run', 'trace_open', '-o', 'json', ...as('alice')], { env: store.env });
+    const aliceDone = collect(alice, 60_000);
+    try {
+      await waitFor(() => heldBpfIds(t.proc.pid!).progs.length >= 2, 15_000, 'alice\'s run to load');
+      const again = await runIg(['run', 'trace_open', '-t', '1', ...as('alice')], { env: store.env });
+      expect(again.stderr).toMatch(/^error: client certificate CN=alice already has 1 session on this daemon \(its limit is 1\)/m);
+      const bob = await runIg(['run', 'trace_open', '-o', 'json', '-t', '1', ...as('bob')], { env: store.env });
+      expect(bob.code, bob.stderr).toBe(0);
+    } finally {
+      alice.kill('SIGINT');
+      await aliceDone;
+    }
+
     const p = await daemon(['-H', `unix://${work}/programs.sock`, '--max-programs-per-client', '1']);
     const c = rawClient(p.address);
     const over = await readStream(c.RunGadget(runRequest('trace_open')) as never);
     expect(over.done?.error).toMatch(/^this gadget loads \d+ eBPF programs; uid 0 already holds 0 on this daemon \(its limit is 1\)/);
     expect(heldBpfIds(p.proc.pid!).progs).toEqual([]);
     c.close();
-  }, 90_000);
+  }, 120_000);
 });
