@@ -56,9 +56,9 @@ export function checkListenOptions(hosts: string[], o: ListenOptions): void {
   }
 }
 
-/** `--group`: a group name from /etc/group or a numeric gid. */
-export function groupId(group: string | undefined): number {
-  if (group === undefined || group === '') return 0;
+/** `--group`: a group name from /etc/group or a numeric gid; undefined: the daemon's own group (root's, as root). */
+export function groupId(group: string | undefined): number | undefined {
+  if (group === undefined || group === '') return undefined;
   if (/^\d+$/.test(group)) return Number(group);
   let text = '';
   try {
@@ -113,7 +113,7 @@ async function claimSocketPath(file: string): Promise<void> {
 
 interface Bound { address: string; close(): Promise<void> }
 
-async function listenUnix(server: grpc.Server, file: string, gid: number): Promise<Bound> {
+async function listenUnix(server: grpc.Server, file: string, gid: number | undefined): Promise<Bound> {
   mkdirSync(path.dirname(file), { recursive: true });
   await claimSocketPath(file);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
@@ -142,7 +142,7 @@ async function listenUnix(server: grpc.Server, file: string, gid: number): Promi
     process.umask(umask);
   }
   try {
-    chownSync(file, -1, gid);
+    if (gid !== undefined) chownSync(file, -1, gid);
     chmodSync(file, 0o660);
     ino = lstatSync(file).ino;
   } catch (e) {

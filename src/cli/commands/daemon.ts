@@ -44,7 +44,7 @@ export const daemonCommand: CommandModule<object, DaemonArgs> = {
   handler: async (a) => {
     const { serveUntilStopped } = await import('../../service/daemon-main.js');
     const { daemonPolicy } = await import('../../service/policy.js');
-    const { checkListenOptions } = await import('../../service/listen.js');
+    const { checkListenOptions, groupId } = await import('../../service/listen.js');
     const { ociOptionsFrom } = await import('../oci-args.js');
     const { collectionOptionsFromArgs } = await import('../container-options.js');
     const args = a as unknown as Record<string, unknown>;
@@ -53,6 +53,7 @@ export const daemonCommand: CommandModule<object, DaemonArgs> = {
     const warn = (l: string) => void process.stderr.write(l);
     // everything checked before the health endpoint or any socket exists
     checkListenOptions(hosts, { tls, tlsInsecure: a['tls-insecure'], warn: () => {} });
+    groupId(a.group);
     const policy = daemonPolicy(args, a.policy);
     const events = a['events-buffer-length'];
     if (!Number.isInteger(events) || events < 0) throw new (await import('../../errors.js')).IgError('usage', `--events-buffer-length: "${String(events)}" is not a count of events`);
