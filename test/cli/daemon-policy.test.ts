@@ -161,7 +161,8 @@ describe('ig daemon enforces its own policy', () => {
 
     // a socket nobody listens on any more (its daemon died): taken over
     const stale = `${work}/stale.sock`;
-    execFileSync('python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(stale)})`]);
+    // a process that listened there and died without cleaning up
+    execFileSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.exit(0))`]);
     expect(lstatSync(stale).isSocket()).toBe(true);
     const d = await daemon(['-H', `unix://${stale}`]);
     const r = await runIg(['run', 'trace_open', '--remote-address', d.address, '-o', 'json', '-t', '1'], { env: store.env });

@@ -11,7 +11,7 @@ const remoteOptions = {
 
 export const listCommand: CommandModule = {
   command: 'list',
-  aliases: ['ls', 'ps'],
+  aliases: ['l', 'ls', 'ps'], // as IG's gadgetctl
   describe: 'list the headless gadget instances (ig run --detach) of ig daemons',
   builder: (y) => y.options(remoteOptions).option('output', outputOption(['columns', 'json'], 'columns')).strict(),
   handler: async (args) => (await import('../actions/instances.js')).listAction(args as Record<string, unknown>),
@@ -33,7 +33,7 @@ export const attachCommand: CommandModule = {
 
 export const deleteCommand: CommandModule = {
   command: 'delete <instance..>',
-  aliases: ['rm'],
+  aliases: ['d', 'del', 'rm'], // d, del as IG's gadgetctl
   describe: 'stop and remove headless gadget instances (by name, id or id prefix)',
   builder: (y) => y.positional('instance', { type: 'string', array: true, describe: 'names, ids or id prefixes' }).options(remoteOptions).strict(),
   handler: async (args) => (await import('../actions/instances.js')).deleteAction(args as Record<string, unknown>),
