@@ -213,5 +213,7 @@ export function numPossibleCpus(): number;
 export function closeFd(fd: number): void;
 /** CLOCK_REALTIME − CLOCK_BOOTTIME in ns, read natively (eBPF boot-time stamps + this = wall-clock ns). */
 export function bootToWallOffsetNs(): bigint;
+/** The peer of a connected unix socket (SO_PEERCRED): its pid, uid and gid at connect time. */
+export function peerCredentials(fd: number): { pid: number; uid: number; gid: number };
 /** libbpf's own version string, e.g. "v1.5". */
 export function libbpfVersion(): string;

@@ -1,4 +1,5 @@
 // Figures (ig vs baseline, ratio, target, PASS/MISS) and the printed table.
+import { remoteFigures } from './remote.js';
 const fmtRate = (x) => (Number.isFinite(x) ? `${Math.round(x).toLocaleString('en-US')}/s` : 'n/a');
 const fmtMs = (x) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a');
 const fmtS = (x) => (Number.isFinite(x) ? `${x.toFixed(3)} s` : 'n/a');
@@ -126,6 +127,8 @@ export function figures(results) {
     if (s.pull) add('pull (loopback registry) and run to first event', fmtMs(s.pull.median), `local ${fmtMs(s.local.median)}`, ratio(s.pull.median, s.local.median),
       '< 1000 ms', s.pull.median < 1000, { igValue: s.pull.median });
   } else if (s?.error) add('start-up', 'ERROR', s.error, NaN, '', false);
+
+  remoteFigures(results.remote, add, { rate: fmtRate });
 
   const rss = [];
   for (const r of t?.runs ?? []) if (r.tool === 'ig' && r.peakRssBytes) rss.push(['throughput', r.peakRssBytes]);

@@ -4,6 +4,8 @@
 #include <climits>
 #include <ctime>
 
+#include <sys/socket.h>
+
 #include <bpf/libbpf.h>
 #include <cstdarg>
 #include <cstdio>
@@ -106,6 +108,19 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     }
     return Napi::BigInt::New(info.Env(), best);
   }, "bootToWallOffsetNs"));
+  // Who is at the other end of a connected unix socket (SO_PEERCRED): the kernel's record of the
+  // peer's pid, uid and gid when it connected. The daemon identifies local clients by it.
+  exports.Set("peerCredentials", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    int fd = static_cast<int>(ig::ArgInt(info, 0, "fd"));
+    struct ucred cred {};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) ig::ThrowError(info.Env(), "getsockopt", "SO_PEERCRED", errno, nullptr);
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("pid", static_cast<double>(cred.pid));
+    o.Set("uid", static_cast<double>(cred.uid));
+    o.Set("gid", static_cast<double>(cred.gid));
+    return o;
+  }, "peerCredentials"));
   return exports;
 }
 

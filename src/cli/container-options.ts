@@ -38,10 +38,11 @@ export const selectorOptions = {
     type: 'string',
     describe: 'only these containers (comma list; !name excludes)',
   },
-  'k8s-namespace': { type: 'string', describe: 'only pods in these Kubernetes namespaces (comma list; !ns excludes)' },
-  'k8s-podname': { type: 'string', describe: 'only these pods (comma list; !pod excludes)' },
+  // -n/-p/-l as kubectl-gadget spells them
+  'k8s-namespace': { alias: ['n', 'namespace'], type: 'string', describe: 'only pods in these Kubernetes namespaces (comma list; !ns excludes)' },
+  'k8s-podname': { alias: ['p', 'podname'], type: 'string', describe: 'only these pods (comma list; !pod excludes)' },
   'k8s-containername': { type: 'string', describe: 'only these Kubernetes container names (comma list; !name excludes)' },
-  'k8s-selector': { type: 'string', describe: 'only pods whose labels match: key=value,key!=value,key,!key' },
+  'k8s-selector': { alias: ['l', 'selector'], type: 'string', describe: 'only pods whose labels match: key=value,key!=value,key,!key' },
   host: { type: 'boolean', describe: 'also show events from outside containers (with a container selection)' },
 } satisfies Record<string, Options>;
 

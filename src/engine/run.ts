@@ -51,6 +51,8 @@ export interface RunIO {
   output: DataOperator;
   /** a line for the user */
   notice(text: string): void;
+  /** the gadget is loaded and attached: events flow from now on (the daemon's headless instances wait for it) */
+  attached?(): void;
 }
 
 export interface GadgetDescription {
@@ -227,6 +229,7 @@ class GadgetRun extends RunHost {
       for (const i of this.instances) await i.start?.();
       inst.attach();
       mark('attached');
+      this.io.attached?.();
       if (cfg.timeoutMs > 0) timer = setTimeout(() => this.wake(), cfg.timeoutMs);
       if (stop.aborted) this.wake();
       const done = inst.start((b) => this.guard(() => this.onSource(b)), {

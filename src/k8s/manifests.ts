@@ -23,8 +23,14 @@ export const MANAGED_BY: Record<string, string> = { 'app.kubernetes.io/managed-b
 /** Where the agent serves its gRPC API inside the pod; the folder is a hostPath, so node-local clients reach it too. */
 export const AGENT_SOCKET = '/run/ig/ig.socket';
 export const DEFAULT_HOST_SOCKET_DIR = '/run/ig-agent';
-/** Probes only; 8080 stays free for a loopback gRPC listener that port-forward can reach (IG's GadgetServicePort). */
+/** Probes only. */
 export const HEALTH_PORT = 8081;
+/**
+ * The agent's second gRPC listener, on the pod's loopback (IG's GadgetServicePort): only
+ * port-forward through the API server (`ig run --k8s`) and the pod itself reach it, so it is
+ * plain TCP (--tls-insecure); who may port-forward is the cluster's RBAC (pods/portforward).
+ */
+export const AGENT_GRPC_PORT = 8080;
 
 /**
  * Capabilities instead of `privileged` (measured on kernel 6.18 with podman, each removed in turn):
@@ -130,7 +136,7 @@ export function agentContainer(o: AgentManifestOptions): V1Container {
     name: 'agent',
     image: o.image,
     imagePullPolicy: o.imagePullPolicy ?? 'Always',
-    args: ['daemon', '--host', `unix://${AGENT_SOCKET}`, '--health-listen', `:${HEALTH_PORT}`],
+    args: ['daemon', '--host', `unix://${AGENT_SOCKET}`, '--host', `tcp://127.0.0.1:${AGENT_GRPC_PORT}`, '--tls-insecure', '--health-listen', `:${HEALTH_PORT}`],
     env: [
       { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
       { name: 'HOST_ROOT', value: '/host' },

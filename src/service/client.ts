@@ -26,14 +26,37 @@ export function credentials(tls: TlsFiles): grpc.ChannelCredentials {
   );
 }
 
-function connect(address: string, tls: TlsFiles): ServiceClient {
-  return new (gadgetService().GadgetService)(grpcTarget(address), credentials(tls)) as ServiceClient;
+/**
+ * HTTP/2's default 64 KiB flow-control window makes a fast node wait for a round trip every
+ * 64 KiB (a 20x slower stream in the bench); one batch of a busy gadget can also pass gRPC's
+ * 4 MiB message limit. The daemon bounds what it queues per client itself (server.ts).
+ */
+const CHANNEL_OPTIONS = {
+  'grpc-node.flow_control_window': 16 << 20,
+  'grpc.max_receive_message_length': 256 << 20,
+};
+
+export function connect(address: string, tls: TlsFiles): ServiceClient {
+  return new (gadgetService().GadgetService)(grpcTarget(address), credentials(tls), CHANNEL_OPTIONS) as ServiceClient;
 }
 
-function unreachable(address: string, err: grpc.ServiceError): IgError {
+export function unreachable(address: string, err: grpc.ServiceError): IgError {
   return new IgError('registry', `cannot run on the ig daemon at ${address}: ${err.details || err.message}`, {
     hint: 'is `ig daemon` running there, and does --remote-address name its socket or port?',
   });
+}
+
+/** The hint a daemon sent with an error (binary metadata: any text). */
+function remoteHint(err: grpc.ServiceError): string | undefined {
+  const v = err.metadata?.get('ig-hint-bin')[0];
+  return v === undefined || v.length === 0 ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
+
+/** A failed call as the user should see it: a daemon that cannot be reached, or the daemon's own error and hint. */
+export function callError(address: string, err: grpc.ServiceError): IgError {
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.UNIMPLEMENTED) return unreachable(address, err);
+  const exit = Number(err.metadata?.get('ig-exit-code')[0] ?? 1);
+  return new IgError(err.code === grpc.status.NOT_FOUND ? 'not-found' : 'usage', err.details || err.message, { hint: remoteHint(err), exitCode: exit || 1 });
 }
 
 export interface RemoteGadgetInfo {
@@ -49,12 +72,7 @@ export function remoteGadgetInfo(address: string, image: string, pull: string, t
   return new Promise<RemoteGadgetInfo>((resolve, reject) => {
     client.GetGadgetInfo({ image, pull }, (err: grpc.ServiceError | null, info: GadgetInfoMsg) => {
       client.close();
-      if (err) {
-        if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.UNIMPLEMENTED) return reject(unreachable(address, err));
-        const hint = err.metadata?.get('ig-hint')[0];
-        const exit = Number(err.metadata?.get('ig-exit-code')[0] ?? 1);
-        return reject(new IgError('usage', err.details || err.message, { hint: hint ? String(hint) : undefined, exitCode: exit || 1 }));
-      }
+      if (err) return reject(callError(address, err));
       resolve({
         reference: info.reference,
         description: info.description || undefined,
@@ -74,25 +92,28 @@ export interface RemoteRun {
   cfg: RunConfig;
   tls: TlsFiles;
   stop: AbortSignal;
+  /** the call whose messages are shown (default: RunGadget with the config as its request) */
+  open?: (client: ServiceClient) => grpc.ClientReadableStream<unknown>;
 }
 
 /** One merged view of every node's run; a node that fails is reported by name, the others go on. */
 export async function runRemote(r: RemoteRun): Promise<void> {
   const target = stdoutTarget();
   const lost = new LostCounter({ stream: process.stderr });
-  const view = r.cfg.output === 'json' ? jsonPassThrough(target, lost) : decodedView(r.cfg, target, lost);
+  const view = r.cfg.output === 'json' && !(r.open && r.cfg.fields) ? jsonPassThrough(target, lost) : decodedView(r.cfg, target, lost, !r.open);
   const errors: IgError[] = [];
   const multi = r.addresses.length > 1;
   const calls: grpc.ClientReadableStream<Msg>[] = [];
   const clients: ServiceClient[] = [];
   const request = toRequest(r.cfg);
+  const open = r.open ?? ((c: ServiceClient) => c.RunGadget(request) as grpc.ClientReadableStream<unknown>);
   let readerGone = false;
 
   const one = (address: string) =>
     new Promise<void>((resolve) => {
       const client = connect(address, r.tls);
       clients.push(client);
-      const call = client.RunGadget(request) as grpc.ClientReadableStream<Msg>;
+      const call = open(client) as grpc.ClientReadableStream<Msg>;
       calls.push(call);
       const prefix = (node: string) => (multi ? `[${node || address}] ` : '');
       call.on('data', (m: Msg) => {
@@ -111,7 +132,7 @@ export async function runRemote(r: RemoteRun): Promise<void> {
         }
       });
       call.on('error', (err: grpc.ServiceError) => {
-        if (!((r.stop.aborted || readerGone) && err.code === grpc.status.CANCELLED)) errors.push(unreachable(address, err));
+        if (!((r.stop.aborted || readerGone) && err.code === grpc.status.CANCELLED)) errors.push(callError(address, err));
         resolve();
       });
       call.on('end', () => resolve());
@@ -153,8 +174,12 @@ function jsonPassThrough(target: OutputTarget, lost: LostCounter): View {
   };
 }
 
-/** Other formats: the nodes' lines back into events, through a local sink per datasource. */
-function decodedView(cfg: RunConfig, target: OutputTarget, lost: LostCounter): View {
+/**
+ * Other formats: the nodes' lines back into events, through a local sink per datasource. A run
+ * started by this client carries the fields it asked for (`nodeChose`); an attached headless
+ * instance carries all of them, and the local sink picks the default set or --fields.
+ */
+function decodedView(cfg: RunConfig, target: OutputTarget, lost: LostCounter, nodeChose: boolean): View {
   const views = new Map<string, { names: string[]; sink: Sink; ds: ReturnType<typeof datasourceOfFields> }>();
   return {
     datasource(d) {
@@ -162,7 +187,8 @@ function decodedView(cfg: RunConfig, target: OutputTarget, lost: LostCounter): V
       const fields = JSON.parse(d.fields_json) as FieldDesc[];
       const ds = datasourceOfFields(d.name, d.kind as GadgetKind, fields);
       // the node already chose the fields: show them all, in its order
-      const sink = createSink(cfg.output, ds, { target, lost, fields: fields.map((f) => f.name).join(',') || undefined });
+      const chosen = nodeChose ? fields.map((f) => f.name).join(',') || undefined : cfg.fields;
+      const sink = createSink(cfg.output, ds, { target, lost, fields: chosen });
       sink.begin();
       views.set(d.name, { names: fields.map((f) => f.name), sink, ds });
     },

@@ -1,11 +1,9 @@
-import { startDaemon } from './server.js';
-import type { TlsFiles } from './proto.js';
-import type { DaemonRunSettings } from './request.js';
+import { startDaemon, type DaemonOptions } from './server.js';
 
 /** Listen until SIGINT/SIGTERM, then stop taking calls and end the running ones. */
-export async function serveUntilStopped(address: string, tls: TlsFiles, settings: DaemonRunSettings): Promise<void> {
-  const d = await startDaemon(address, tls, settings);
-  process.stderr.write(`ig daemon listening on ${d.address}\n`);
+export async function serveUntilStopped(o: DaemonOptions): Promise<void> {
+  const d = await startDaemon(o);
+  for (const a of d.addresses) process.stderr.write(`ig daemon listening on ${a}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -38,10 +38,12 @@ function accepts(address: string): Promise<string | undefined> {
 }
 
 /** What keeps the agent from serving a run right now (empty: ready). */
-export async function notReadyReasons(daemonAddress: string): Promise<string[]> {
+export async function notReadyReasons(daemonAddresses: string | string[]): Promise<string[]> {
   const reasons: string[] = [];
-  const grpc = await accepts(daemonAddress);
-  if (grpc) reasons.push(`gRPC ${daemonAddress}: ${grpc}`);
+  for (const address of [daemonAddresses].flat()) {
+    const grpc = await accepts(address);
+    if (grpc) reasons.push(`gRPC ${address}: ${grpc}`);
+  }
   try {
     native();
   } catch (e) {
@@ -54,7 +56,7 @@ export async function notReadyReasons(daemonAddress: string): Promise<string[]> 
   return reasons;
 }
 
-export async function startHealthServer(listen: string, daemonAddress: string): Promise<HealthServer> {
+export async function startHealthServer(listen: string, daemonAddress: string | string[]): Promise<HealthServer> {
   let stopping = false;
   const onTerm = () => (stopping = true);
   process.once('SIGTERM', onTerm);

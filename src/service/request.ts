@@ -8,6 +8,7 @@ import { runConfig, sizeFlag, type RunConfig, type OutputFormat } from '../engin
 import type { PullPolicy, OciOptions } from '../oci/image.js';
 import type { CollectionOptions } from '../containers/index.js';
 import { parseRuntimes } from '../containers/collection.js';
+import { admissionFields, checkImageRequest, type DaemonPolicy } from './policy.js';
 
 export interface SelectionMsg {
   containername: string;
@@ -71,17 +72,35 @@ export function toRequest(cfg: RunConfig): RunRequestMsg {
 export interface DaemonRunSettings {
   oci: OciOptions;
   runtimes: CollectionOptions;
+  policy: DaemonPolicy;
 }
 
 const orUndefined = (s: string | undefined) => (s ? s : undefined);
 
-/** The daemon's side: a request, checked like any flags, over the daemon's own settings. */
-export function fromRequest(req: RunRequestMsg, d: DaemonRunSettings): RunConfig {
+/** Kernel memory a client may ask for each tracer's buffer: larger requests are lowered (with a notice). */
+export const MAX_CLIENT_BUFFER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The daemon's side: a request, checked like any flags, over the daemon's own settings and
+ * under its policy (registries and pull checked here, before anything is pulled; signatures and
+ * the allow-list by the engine's admission, on what it loads). `notice` hears when the policy
+ * lowered what the client asked for.
+ */
+export function fromRequest(req: RunRequestMsg, d: DaemonRunSettings, notice: (line: string) => void = () => {}): RunConfig {
   const s = req.selection ?? ({} as SelectionMsg);
+  const asked = (orUndefined(req.pull) ?? 'missing') as PullPolicy;
+  const image = checkImageRequest(d.policy, req.image, asked);
+  if (image.capped) notice(`${image.capped}\n`);
+  let buffer = req.buffer_bytes || 0;
+  if (buffer > MAX_CLIENT_BUFFER_BYTES) {
+    notice(`warning: this node gives a remote run at most ${MAX_CLIENT_BUFFER_BYTES >> 20} MiB of buffer per tracer (asked: ${Math.round(buffer / 1048576)} MiB)\n`);
+    buffer = MAX_CLIENT_BUFFER_BYTES;
+  }
   return runConfig({
     image: req.image,
-    pull: (orUndefined(req.pull) ?? 'missing') as PullPolicy,
+    pull: image.pull,
     oci: d.oci,
+    ...admissionFields(d.policy),
     params: { ...req.params },
     output: 'json',
     fields: req.has_fields ? req.fields : undefined,
@@ -92,7 +111,7 @@ export function fromRequest(req: RunRequestMsg, d: DaemonRunSettings): RunConfig
     mapFetchIntervalMs: req.map_fetch_interval_ms || 1000,
     mapFetchCount: req.map_fetch_count || 0,
     forcePerfBuffer: !!req.force_perf_buffer,
-    bufferBytes: req.buffer_bytes ? sizeFlag('buffer-size', String(req.buffer_bytes)) : undefined,
+    bufferBytes: buffer ? sizeFlag('buffer-size', String(buffer)) : undefined,
     selection: {
       containername: orUndefined(s.containername),
       'k8s-namespace': orUndefined(s.k8s_namespace),

@@ -1,64 +1,123 @@
 import * as grpc from '@grpc/grpc-js';
-import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { IgError } from '../errors.js';
-import { gadgetService, grpcTarget, type TlsFiles } from './proto.js';
+import { gadgetService, type TlsFiles } from './proto.js';
 import { nodeName } from '../containers/index.js';
 import { runConfig } from '../engine/config.js';
-import { prepareGadget, describeGadget, runGadget } from '../engine/run.js';
+import { prepareGadget, describeGadget } from '../engine/run.js';
 import type { PullPolicy } from '../oci/image.js';
-import { fromRequest, clientFormat, type DaemonRunSettings, type RunRequestMsg } from './request.js';
-import { streamOutput } from './stream-output.js';
+import type { DaemonRunSettings, RunRequestMsg } from './request.js';
+import { admissionFields, checkImageRequest, DEFAULT_POLICY } from './policy.js';
+import { ClientLimits } from './limits.js';
+import { identify, type ClientIdentity } from './identity.js';
+import { listenAll } from './listen.js';
+import { runForClient, asIgError, type NodeRuns } from './serve-run.js';
+import { InstanceManager } from './instances.js';
 
 /** Bytes queued towards one client above which whole batches are dropped (and counted as lost). */
 const HIGH_WATER = 8 * 1024 * 1024;
 
-export interface Daemon { address: string; close(): Promise<void> }
+/**
+ * Writes to a client's stream with the bytes still queued counted: gRPC's stream is in object
+ * mode (its writableLength counts messages, not bytes), and HTTP/2 flow control holds a message
+ * until the client has read the ones before it.
+ */
+function queuedWriter(call: grpc.ServerWritableStream<unknown, unknown>) {
+  let queued = 0;
+  return {
+    write(m: Record<string, unknown>): void {
+      if (call.cancelled) return;
+      const n = (m.batch as { json?: Buffer } | undefined)?.json?.length ?? 0;
+      queued += n;
+      call.write(m, () => (queued -= n));
+    },
+    full: () => queued > HIGH_WATER,
+  };
+}
 
-type Call<Req> = grpc.ServerWritableStream<Req, unknown>;
+export interface Daemon { addresses: string[]; address: string; close(): Promise<void> }
+
+export interface DaemonOptions {
+  /** `-H`: unix:///path and tcp://IP:PORT addresses */
+  hosts: string[];
+  tls?: TlsFiles;
+  /** accept plain TCP without TLS */
+  tlsInsecure?: boolean;
+  /** group of the unix sockets */
+  group?: string;
+  settings?: Partial<DaemonRunSettings>;
+  /** where headless instances are persisted (undefined: not persisted) */
+  stateDir?: string;
+  /** events kept per headless instance for replay */
+  eventsBufferLength?: number;
+  warn?: (line: string) => void;
+}
+
+type Unary<Req> = grpc.ServerUnaryCall<Req, unknown>;
+type Stream<Req> = grpc.ServerWritableStream<Req, unknown>;
 
 /**
- * `ig daemon`: serves GadgetService on a unix socket or TCP address. Each RunGadget call is
- * one run of the engine on this node, its output streamed back.
+ * `ig daemon`: serves GadgetService on unix sockets and TCP addresses. Every call is checked
+ * against the daemon's policy and counted against its client (policy.ts, limits.ts); each
+ * RunGadget call is one run of the engine on this node, its output streamed back; headless
+ * instances run on their own (instances.ts).
  */
-export async function startDaemon(address: string, tls: TlsFiles = {}, settings: DaemonRunSettings = { oci: {}, runtimes: {} }): Promise<Daemon> {
-  const target = grpcTarget(address);
-  if (target.startsWith('unix://')) {
-    const file = target.slice('unix://'.length);
-    mkdirSync(path.dirname(file), { recursive: true });
-    if (existsSync(file)) rmSync(file); // a socket left by a daemon that died
-  }
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  const warn = o.warn ?? ((l: string) => void process.stderr.write(l));
+  const settings: DaemonRunSettings = { oci: {}, runtimes: {}, policy: DEFAULT_POLICY, ...o.settings };
   const server = new grpc.Server();
   const node = nodeName();
-  const runs = new Map<Promise<void>, AbortController>();
+  const runs: NodeRuns = { node, settings, limits: new ClientLimits(settings.policy.maxSessionsPerClient, settings.policy.maxProgramsPerClient) };
+  const instances = new InstanceManager(runs, { stateDir: o.stateDir, bufferEvents: o.eventsBufferLength ?? 16384 });
+  const calls = new Map<Promise<unknown>, AbortController>();
+  const unary = <Req>(fn: (client: ClientIdentity, req: Req) => Promise<unknown> | unknown) =>
+    (call: Unary<Req>, cb: grpc.sendUnaryData<unknown>) => {
+      Promise.resolve().then(() => fn(identify(call), call.request)).then((v) => cb(null, v), (err) => cb(toStatus(err)));
+    };
   server.addService(gadgetService().GadgetService.service, {
     GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
       cb(null, { node, version: process.env.npm_package_version ?? '', kernel: os.release(), libbpf: '' });
     },
-    GetGadgetInfo: (call: grpc.ServerUnaryCall<{ image: string; pull: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      gadgetInfo(call.request, settings).then((info) => cb(null, info), (err) => cb(toStatus(err)));
-    },
-    RunGadget: (call: Call<RunRequestMsg>) => {
+    GetGadgetInfo: unary<{ image: string; pull: string }>((client, req) => gadgetInfo(runs, client, req)),
+    RunGadget: (call: Stream<RunRequestMsg>) => {
       const stop = new AbortController();
-      const run = serveRun(call, node, settings, stop).finally(() => runs.delete(run));
-      runs.set(run, stop);
+      call.on('cancelled', () => stop.abort());
+      const out = queuedWriter(call);
+      const sink = { send: (m: Record<string, unknown>) => out.write({ ...m, node }), full: out.full };
+      const run = runForClient(runs, identify(call), call.request, sink, stop.signal)
+        .finally(() => {
+          calls.delete(run);
+          if (!call.cancelled) call.end();
+        });
+      calls.set(run, stop);
+    },
+    CreateInstance: unary<{ run: RunRequestMsg; name: string; tags: string[] }>((client, req) => instances.create(client, req)),
+    ListInstances: unary<unknown>((client) => ({ instances: instances.list(client) })),
+    DeleteInstance: unary<{ instance: string }>((client, req) => instances.delete(client, req.instance)),
+    AttachInstance: (call: Stream<{ instance: string; replay: boolean }>) => {
+      try {
+        const out = queuedWriter(call);
+        const detach = instances.attach(identify(call), call.request.instance, call.request.replay, {
+          write: out.write,
+          full: out.full,
+          end: () => void (call.cancelled || call.end()),
+        });
+        call.on('cancelled', detach);
+      } catch (err) {
+        call.emit('error', toStatus(err));
+      }
     },
   });
-  const creds = tls.cert && tls.key
-    ? grpc.ServerCredentials.createSsl(tls.ca ? readFileSync(tls.ca) : null, [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], !!tls.ca)
-    : grpc.ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, creds, (err, p) => (err ? reject(new IgError('usage', `cannot listen on ${address}: ${err.message}`)) : resolve(p)));
-  });
-  const shown = target.startsWith('unix://') ? address : `tcp://${target.replace(/:\d+$/, '')}:${port}`;
+  const listening = await listenAll(server, o.hosts, { tls: o.tls ?? {}, tlsInsecure: o.tlsInsecure, group: o.group, warn });
+  instances.restore(warn);
   return {
-    address: shown,
+    addresses: listening.addresses,
+    address: listening.addresses[0]!,
     // SIGTERM (a pod being stopped): end every run — each detaches and closes what it loaded and
     // tells its client — then stop; waiting for runs to end by themselves would wait forever.
     close: async () => {
-      for (const stop of runs.values()) stop.abort();
-      await Promise.allSettled(runs.keys());
+      for (const stop of calls.values()) stop.abort();
+      await Promise.allSettled([...calls.keys(), instances.closeAll()]);
+      await listening.close();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     },
   };
@@ -66,49 +125,35 @@ export async function startDaemon(address: string, tls: TlsFiles = {}, settings:
 
 /** An error as a gRPC status whose details carry the message and hint (the client shows them as `ig run` would). */
 function toStatus(err: unknown): Partial<grpc.StatusObject> {
-  const e = err instanceof IgError ? err : new IgError('internal', (err as Error).message ?? String(err));
+  const e = asIgError(err);
   const metadata = new grpc.Metadata();
-  metadata.set('ig-hint', e.hint ?? '');
+  // binary metadata: a hint may hold any character (ASCII-only text metadata throws on "…")
+  metadata.set('ig-hint-bin', Buffer.from(e.hint ?? '', 'utf8'));
   metadata.set('ig-exit-code', String(e.exitCode));
-  return { code: e.code === 'not-found' ? grpc.status.NOT_FOUND : grpc.status.FAILED_PRECONDITION, details: e.message, metadata };
+  const code = e.code === 'not-found' ? grpc.status.NOT_FOUND : e.code === 'denied' || e.code === 'signature' ? grpc.status.PERMISSION_DENIED : grpc.status.FAILED_PRECONDITION;
+  return { code, details: e.message, metadata };
 }
 
-async function gadgetInfo(req: { image: string; pull: string }, settings: DaemonRunSettings): Promise<unknown> {
-  const cfg = runConfig({ image: req.image, pull: (req.pull || 'missing') as PullPolicy, oci: settings.oci });
-  const p = await prepareGadget(cfg);
+/** What a gadget takes and shows, under the same policy and limits as a run of it. */
+async function gadgetInfo(n: NodeRuns, client: ClientIdentity, req: { image: string; pull: string }): Promise<unknown> {
+  const session = n.limits.open(client);
   try {
-    const d = describeGadget(p, cfg);
-    return {
-      reference: d.reference,
-      description: d.description ?? '',
-      params: d.params.map((x) => ({ key: x.key, kind: x.kind, default: x.default, description: x.description ?? '', choices: x.choices?.map((c) => c.name) ?? [] })),
-      datasources: d.datasources.map((ds) => ({ name: ds.name, kind: ds.kind, fields_json: JSON.stringify(ds.fields.map(({ source: _s, ...f }) => f)) })),
-    };
+    const image = checkImageRequest(n.settings.policy, req.image, (req.pull || 'missing') as PullPolicy);
+    const cfg = runConfig({ image: req.image, pull: image.pull, oci: n.settings.oci, ...admissionFields(n.settings.policy) });
+    const p = await prepareGadget(cfg);
+    try {
+      const d = describeGadget(p, cfg);
+      return {
+        reference: d.reference,
+        description: d.description ?? '',
+        params: d.params.map((x) => ({ key: x.key, kind: x.kind, default: x.default, description: x.description ?? '', choices: x.choices?.map((c) => c.name) ?? [] })),
+        datasources: d.datasources.map((ds) => ({ name: ds.name, kind: ds.kind, fields_json: JSON.stringify(ds.fields.map(({ source: _s, ...f }) => f)) })),
+      };
+    } finally {
+      await p.close();
+    }
   } finally {
-    await p.close();
+    session.close();
   }
 }
 
-async function serveRun(call: Call<RunRequestMsg>, node: string, settings: DaemonRunSettings, stop: AbortController): Promise<void> {
-  call.on('cancelled', () => stop.abort());
-  const send = (m: Record<string, unknown>) => {
-    if (!call.cancelled) call.write({ ...m, node });
-  };
-  try {
-    const req = call.request;
-    if (!req.image) throw new IgError('usage', 'RunGadget needs an image');
-    const cfg = fromRequest(req, settings);
-    const output = streamOutput({
-      datasource: (ds) => send({ datasource: ds }),
-      batch: (b) => send({ batch: b }),
-      full: () => call.writableLength > HIGH_WATER,
-    }, { fields: cfg.fields, allFields: clientFormat(req) !== 'columns' });
-    await runGadget(cfg, { output, notice: (text) => send({ notice: text }) }, stop.signal);
-    send({ done: { exit_code: 0, error: '', hint: '' } });
-  } catch (err) {
-    const e = err instanceof IgError ? err : new IgError('internal', (err as Error).message ?? String(err));
-    send({ done: { exit_code: e.exitCode, error: e.message, hint: e.hint ?? '' } });
-  } finally {
-    if (!call.cancelled) call.end();
-  }
-}

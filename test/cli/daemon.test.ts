@@ -36,7 +36,7 @@ afterAll(() => {
 describe('ig daemon and ig run --remote-address', () => {
   it('runs on two nodes and merges their events into one output, each with its node', async () => {
     const a = await daemon('node-a', `unix://${work}/a.sock`);
-    const b = await daemon('node-b', 'tcp://127.0.0.1:0');
+    const b = await daemon('node-b', 'tcp://127.0.0.1:0', ['--tls-insecure']);
     const file = path.join(work, `f-${randomBytes(4).toString('hex')}`);
     writeFileSync(file, 'x');
     const child = opener(file);

@@ -72,6 +72,8 @@ describe('ig deploy and undeploy, without a cluster', () => {
     expect(c.readinessProbe!.httpGet!.path).toBe('/readyz');
     expect(c.args).toContain('--health-listen');
     expect(c.args!.join(' ')).toContain('unix:///run/ig/ig.socket');
+    // and a plain listener on the pod's loopback only, for port-forward (ig run --k8s)
+    expect(c.args!.join(' ')).toContain('--host tcp://127.0.0.1:8080 --tls-insecure');
     const hostPaths = Object.fromEntries(pod.volumes!.filter((v) => v.hostPath).map((v) => [v.hostPath!.path, c.volumeMounts!.find((m) => m.name === v.name)!.mountPath]));
     expect(hostPaths).toMatchObject({
       '/run': '/host/run', // containerd, cri-o, podman and docker sockets

@@ -10,7 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { agentManifests, AGENT_SOCKET, HEALTH_PORT } from '../../src/k8s/manifests.js';
+import { agentManifests, AGENT_GRPC_PORT, AGENT_SOCKET, HEALTH_PORT } from '../../src/k8s/manifests.js';
+import { relayUnixSocket } from '../../src/k8s/port-forward.js';
+import { netnsStreamOpener } from '../helpers/stream-pair.js';
 import { packageVersion } from '../../src/paths.js';
 import { collect, jsonLines, repoRoot, runIg, spawnIg } from '../helpers/ig.js';
 import { bpfObjectExists, heldBpfIds, waitFor } from '../helpers/kernel.js';
@@ -97,6 +99,21 @@ describe.skipIf(!available)('the agent image under podman, started as the Daemon
       expect(e.runtime.runtimeName).toBe('podman');
       expect(e.runtime.containerId).toBe(c.id);
       expect(e.k8s.node).toBe(NODE);
+    }
+  });
+
+  it('serves its loopback gRPC port to a port-forward-like stream from inside the pod\'s network namespace (ig run --k8s\'s way in)', async () => {
+    const name = `fwd-${randomBytes(3).toString('hex')}`;
+    await pm!.run(name);
+    const relay = await relayUnixSocket(path.join(dir, 'forward.sock'), netnsStreamOpener(agentPid, AGENT_GRPC_PORT));
+    try {
+      const r = await runIg(['run', 'trace_open', '--remote-address', relay.address, '-o', 'json', '-t', '3', '-c', name]);
+      expect(r.code, r.stderr).toBe(0);
+      const events = jsonLines(r.stdout) as { fname?: string; runtime: Record<string, unknown>; k8s: Record<string, unknown> }[];
+      expect(events.some((e) => e.fname === '/etc/hostname')).toBe(true);
+      expect(events.every((e) => e.runtime.containerName === name && e.k8s.node === NODE)).toBe(true);
+    } finally {
+      await relay.close();
     }
   });
 

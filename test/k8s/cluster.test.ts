@@ -50,6 +50,17 @@ describe.skipIf(!!skipReason)(`on the cluster in KUBECONFIG${skipReason ? ` (ski
       expect(String(own[0]!.k8s.podLabels)).toContain('app.kubernetes.io/component=agent');
     }
 
+    // the cluster run: every node's agent through the API server, merged, each event with its node
+    const k8s = await runIg(['run', 'trace_open', '--k8s', '--gadget-namespace', namespace, '-n', namespace, '-o', 'json', '-t', '5'], { timeoutMs: 120_000 });
+    expect(k8s.code, k8s.stderr).toBe(0);
+    const seen = new Set((jsonLines(k8s.stdout) as { k8s: { node: string; namespace: string } }[]).map((e) => e.k8s.node));
+    expect(seen).toEqual(new Set(pods.items.map((p) => p.spec.nodeName)));
+    const one = pods.items[0]!.spec.nodeName;
+    const onOne = await runIg(['run', 'trace_open', '--k8s', '--gadget-namespace', namespace, '-A', '--node', one, '-t', '3'], { timeoutMs: 120_000 });
+    expect(onOne.code, onOne.stderr).toBe(0);
+    expect(onOne.stdout.split('\n')[0]).toMatch(/\bK8S\.NODE\b/);
+    expect(onOne.stdout.split('\n').slice(1).filter(Boolean).every((l) => l.includes(one))).toBe(true);
+
     const un = await runIg(['undeploy', '--gadget-namespace', namespace, '--timeout', '120'], { timeoutMs: 180_000 });
     expect(un.code, un.stderr).toBe(0);
     expect(un.stderr).toMatch(/every agent pod is gone/);

@@ -10,7 +10,7 @@ const LAYERS: string[][] = [
   ['errors.ts', 'paths.ts', 'timings.ts', 'model', 'text', 'format'],
   ['btf'],
   ['gadget'],
-  ['oci'],
+  ['oci', 'k8s'],
   ['runtime'],
   ['k8s'],
   ['containers'],

@@ -5,6 +5,7 @@ import { loginCommand, logoutCommand } from './login.js';
 import { listContainersCommand } from './list-containers.js';
 import { versionCommand } from './version.js';
 import { daemonCommand } from './daemon.js';
+import { listCommand, attachCommand, deleteCommand } from './instances.js';
 import { deployCommand } from './deploy.js';
 import { undeployCommand } from './undeploy.js';
 
@@ -18,6 +19,9 @@ export const commands: CommandModule<any, any>[] = [
   listContainersCommand,
   versionCommand,
   daemonCommand,
+  listCommand,
+  attachCommand,
+  deleteCommand,
   deployCommand,
   undeployCommand,
 ];

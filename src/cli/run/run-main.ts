@@ -38,6 +38,19 @@ async function runFromArgv(argv: string[], stop: AbortSignal): Promise<void> {
     throw new IgError('usage', 'ig run needs a gadget image', { hint: 'e.g. `ig run trace_open`; `ig image list` shows the images you have' });
   }
 
+  if ((first.name !== undefined || first.tags !== undefined) && !first.detach) {
+    throw new IgError('usage', `--${first.name !== undefined ? 'name' : 'tags'} names a headless instance: use it with --detach`);
+  }
+  const clusterOnly = ['node', 'all-namespaces', 'gadget-namespace', 'kubeconfig', 'context'].find((k) => first[k] !== undefined);
+  if (clusterOnly && !first.k8s) throw new IgError('usage', `--${clusterOnly} is for cluster runs: add --k8s`);
+  if (first.k8s) {
+    const { runOnCluster } = await import('./k8s.js');
+    await runOnCluster(image, argv, first as Record<string, unknown>, stop);
+    return;
+  }
+  if (first.detach && !first['remote-address']) {
+    throw new IgError('usage', '--detach creates a headless instance in an ig daemon: name it with --remote-address', { hint: 'e.g. ig run trace_open --detach --name opens --remote-address unix:///var/run/ig/ig.socket' });
+  }
   if (first['remote-address']) {
     const { runRemoteFromArgv } = await import('./remote.js');
     await runRemoteFromArgv(image, argv, first as Record<string, unknown>, stop);
