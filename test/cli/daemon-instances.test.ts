@@ -33,11 +33,17 @@ function opener(): { pid: number; file: string; stop(): void } {
   return { pid: c.pid!, file, stop: () => c.kill() };
 }
 
-/** `ig attach` for `ms`, then Ctrl-C (as a user would leave it). */
-async function attachFor(ms: number, args: string[], opts: object = {}) {
+/**
+ * `ig attach` for `ms` (or, with `until`, until its output holds that text, at most 15 s: a loaded
+ * machine starts ig slowly), then Ctrl-C (as a user would leave it).
+ */
+async function attachFor(ms: number, args: string[], opts: object = {}, until?: string) {
   const p = spawnIg(['attach', ...args], { env: store.env, ...opts });
+  let out = '';
+  p.stdout!.on('data', (d) => (out += d));
   const r = collect(p, 30_000);
-  await new Promise((res) => setTimeout(res, ms));
+  if (until) await waitFor(() => out.includes(until), 15_000, `ig attach to show ${until}`).catch(() => undefined);
+  else await new Promise((res) => setTimeout(res, ms));
   p.kill('SIGINT');
   return r;
 }
@@ -127,7 +133,7 @@ describe('headless gadget instances', () => {
       return l.length === 1 && l[0]!.status === 'running' ? l : undefined;
     }, 20_000, 'the instance to run again');
     expect(again[0]).toMatchObject({ id: c.stdout.trim(), name: 'keep', tags: ['ops'], image: 'trace_open' });
-    const a = await attachFor(1500, ['keep', '--remote-address', second.address, '-o', 'json', '--no-replay']);
+    const a = await attachFor(1500, ['keep', '--remote-address', second.address, '-o', 'json', '--no-replay'], {}, o.file);
     expect((jsonLines(a.stdout) as { fname: string }[]).some((e) => e.fname === o.file)).toBe(true);
     expect((await runIg(['delete', 'keep', '--remote-address', second.address], { env: store.env })).code).toBe(0);
   }, 90_000);
