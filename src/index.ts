@@ -41,6 +41,8 @@ export interface RunGadgetOptions extends OciOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   forcePerfBuffer?: boolean;
+  /** run without programs this kernel cannot load or attach (a missing feature); warnings name them */
+  skipUnsupportedPrograms?: boolean;
   /** toppers: time between map reads and how many (0 = until stopped) */
   mapFetchIntervalMs?: number;
   mapFetchCount?: number;
@@ -82,6 +84,7 @@ export async function* runGadget<E extends object = Event>(ref: string, opts: Ru
     mapFetchIntervalMs: opts.mapFetchIntervalMs,
     mapFetchCount: opts.mapFetchCount,
     forcePerfBuffer: opts.forcePerfBuffer,
+    skipUnsupportedPrograms: opts.skipUnsupportedPrograms,
     selection: opts.selection,
   };
   const cfg = runConfig(engineOpts);

@@ -38,6 +38,8 @@ export interface RunConfig {
   mapFetchIntervalMs: number;
   mapFetchCount: number;
   forcePerfBuffer: boolean;
+  /** run without the programs this kernel cannot load or attach (a missing feature), with a warning naming them */
+  skipUnsupportedPrograms: boolean;
   /** container/pod selection (-c, --k8s-*, --host) */
   selection: SelectionFlags;
   /** which container runtimes to ask, and their sockets */
@@ -114,6 +116,7 @@ export function runConfig(o: RunOptions): RunConfig {
     mapFetchIntervalMs: o.mapFetchIntervalMs === undefined ? 1000 : checkMs('map-fetch-interval', o.mapFetchIntervalMs, true),
     mapFetchCount: o.mapFetchCount === undefined ? 0 : countFlag('map-fetch-count', o.mapFetchCount),
     forcePerfBuffer: o.forcePerfBuffer ?? false,
+    skipUnsupportedPrograms: o.skipUnsupportedPrograms ?? false,
     selection: o.selection ?? {},
     runtimes: o.runtimes ?? {},
     metricsListen: o.metricsListen,

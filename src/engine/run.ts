@@ -152,6 +152,7 @@ export class RunHost implements RunContext {
       hasFilterMap: () => inst.hasFilterMap(),
       canDenyMntns: () => inst.canDenyMntns(),
       setMntnsFilter: (ids) => inst.setMntnsFilter(ids),
+      setAttachTargets: (t) => inst.setAttachTargets(t),
     };
   }
 
@@ -214,7 +215,10 @@ class GadgetRun extends RunHost {
       const params: Record<string, string> = {};
       for (const [k, v] of this.kernelRequests.params) params[k] = v;
       Object.assign(params, cfg.params);
-      inst.configure({ params, forcePerfBuffer: cfg.forcePerfBuffer, mntnsFilter: this.kernelRequests.mntnsFilter });
+      inst.configure({
+        params, forcePerfBuffer: cfg.forcePerfBuffer, mntnsFilter: this.kernelRequests.mntnsFilter,
+        skipUnsupportedPrograms: cfg.skipUnsupportedPrograms, warn: (t) => this.notice(`warning: ${t}\n`),
+      });
       inst.load();
       this.loaded = true;
       for (const i of this.instances) await i.start?.();

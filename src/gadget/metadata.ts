@@ -12,6 +12,8 @@ export interface GadgetMetadata {
   annotations?: Record<string, string>;
   datasources?: Record<string, { annotations?: Record<string, string>; fields?: Record<string, { annotations?: Record<string, unknown> }> }>;
   params?: { ebpf?: Record<string, ParamMetadata> };
+  /** per program (IG's `programs.<name>`): attach_to overrides the section's target; perf-event sampling */
+  programs?: Record<string, { attach_to?: string; sampler?: { frequency?: number | string }; perf?: Record<string, string> }>;
 }
 
 export interface ParamMetadata {

@@ -20,6 +20,8 @@ export interface ParamSpec {
   defaultValue?: string;
   /** the value before any flag: gadget.yaml's default, else the object's initial value */
   default: string;
+  /** a param of the runtime (how it attaches: `--iface`), not a variable of the object */
+  runtime?: boolean;
 }
 
 /** IG's filter.h variables have well-known flags. */
@@ -56,7 +58,7 @@ export function findParams(btf: BtfSpec, meta: GadgetMetadata | null, sectionByt
       key: ym?.key ?? builtin?.key ?? variable,
       variable, section: v.section, offset: v.offset, size: v.size, kind, choices,
       description: ym?.description ?? builtin?.description,
-      defaultValue: ym?.defaultValue === undefined ? undefined : String(ym.defaultValue),
+      defaultValue: yamlDefault(kind, ym?.defaultValue),
       default: '',
     };
     const initial = sectionBytes(v.section);
@@ -64,6 +66,16 @@ export function findParams(btf: BtfSpec, meta: GadgetMetadata | null, sectionByt
     out.push(p);
   }
   return out;
+}
+
+/**
+ * gadget.yaml's default as text. An empty default of a number param (IG's trace_signal has
+ * `defaultValue: ""` for an int) means "none given": the object's initial value stays, as IG does.
+ */
+function yamlDefault(kind: ParamSpec['kind'], v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const text = String(v);
+  return text === '' && kind !== 'string' && kind !== 'bool' ? undefined : text;
 }
 
 /** Turn a flag's text into the bytes of its variable; any doubt is a usage error naming the flag. */

@@ -61,6 +61,8 @@ export interface ObjectInfo {
   btf: BtfType[];
   /** initial bytes of a data section (`.rodata`), for params' defaults */
   sectionBytes?: (section: string) => Buffer | undefined;
+  /** params the runtime adds for how it attaches (`--iface`, `--cgroup`), after the gadget's own */
+  runtimeParams?: ParamSpec[];
 }
 
 const isIter = (p: ProgramInfo) => p.section.startsWith('iter/') || p.section.startsWith('iter.s/');
@@ -172,7 +174,7 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
     });
   }
   return deepFreeze({
-    datasources: out, params: findParams(btf, metadata, info.sectionBytes ?? (() => undefined)), programs: info.programs, maps: info.maps,
+    datasources: out, params: [...findParams(btf, metadata, info.sectionBytes ?? (() => undefined)), ...(info.runtimeParams ?? [])], programs: info.programs, maps: info.maps,
     metrics, btf, metadata, kind: out[0]?.kind ?? null,
   });
 }

@@ -34,6 +34,7 @@ export interface RunRequestMsg {
   map_fetch_count: number;
   force_perf_buffer: boolean;
   selection: SelectionMsg;
+  skip_unsupported_programs?: boolean;
 }
 
 /** The client's side: what of its RunConfig goes to the nodes. */
@@ -53,6 +54,7 @@ export function toRequest(cfg: RunConfig): RunRequestMsg {
     map_fetch_interval_ms: cfg.mapFetchIntervalMs,
     map_fetch_count: cfg.mapFetchCount,
     force_perf_buffer: cfg.forcePerfBuffer,
+    skip_unsupported_programs: cfg.skipUnsupportedPrograms,
     selection: {
       containername: s.containername ?? '',
       k8s_namespace: s['k8s-namespace'] ?? '',
@@ -90,6 +92,7 @@ export function fromRequest(req: RunRequestMsg, d: DaemonRunSettings): RunConfig
     mapFetchIntervalMs: req.map_fetch_interval_ms || 1000,
     mapFetchCount: req.map_fetch_count || 0,
     forcePerfBuffer: !!req.force_perf_buffer,
+    skipUnsupportedPrograms: !!req.skip_unsupported_programs,
     selection: {
       containername: orUndefined(s.containername),
       'k8s-namespace': orUndefined(s.k8s_namespace),

@@ -36,6 +36,7 @@ export function runConfigFromFlags(image: string, a: Flags, params: Record<strin
     mapFetchIntervalMs: parseDuration('map-fetch-interval', str(a['map-fetch-interval']) ?? '1s'),
     mapFetchCount: countFlag('map-fetch-count', a['map-fetch-count'] ?? 0),
     forcePerfBuffer: Boolean(a['force-perf-buffer']),
+    skipUnsupportedPrograms: Boolean(a['skip-unsupported-programs']),
     selection,
     runtimes: collectionOptionsFromArgs(a),
     metricsListen: str(a['metrics-listen']),

@@ -12,6 +12,7 @@ export const runOptions = {
   'map-fetch-count': { type: 'string', default: '0', describe: 'toppers: stop after N reads (0 = until stopped)' },
   pull: { type: 'string', choices: ['always', 'missing', 'never'], default: 'missing', describe: 'when to pull the image from its registry' },
   'force-perf-buffer': { type: 'boolean', default: false, describe: 'use perf buffers instead of ring buffers (as on kernels without ring buffers)' },
+  'skip-unsupported-programs': { type: 'boolean', default: false, describe: 'run without the gadget programs this kernel cannot load or attach (e.g. a kprobe without CONFIG_KPROBES); a warning names each and the fields that stay empty' },
   'verify-image': { type: 'boolean', describe: 'refuse images without a signature by --public-key (default: on when a key is given)' },
   'public-key': { type: 'string', array: true, describe: 'public key (PEM) whose signature the image must carry; repeatable' },
   'allowed-gadgets': { type: 'string', describe: 'comma list of images allowed to run: name@sha256:…, name:tag, or prefix*' },
