@@ -439,7 +439,15 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       int pid = static_cast<int>(num("pid", -1));
       size_t off = static_cast<size_t>(num("offset", 0));
       uo.ref_ctr_offset = static_cast<size_t>(num("refCtrOffset", 0));
-      l.link = bpf_program__attach_uprobe_opts(p, pid, binary.c_str(), off, &uo);
+      // libbpf loads usdt/ programs as uprobe_multi where the kernel has it: attach them that way
+      if (static_cast<int>(bpf_program__expected_attach_type(p)) == 48 /* BPF_TRACE_UPROBE_MULTI, Linux 6.6+ UAPI */) {
+        unsigned long offs[1] = {off};
+        unsigned long refs[1] = {uo.ref_ctr_offset};
+        LIBBPF_OPTS(bpf_uprobe_multi_opts, mo, .offsets = offs, .ref_ctr_offsets = refs, .cnt = 1, .retprobe = uo.retprobe);
+        l.link = bpf_program__attach_uprobe_multi(p, pid, binary.c_str(), nullptr, &mo);
+      } else {
+        l.link = bpf_program__attach_uprobe_opts(p, pid, binary.c_str(), off, &uo);
+      }
       if (l.link == nullptr) {
         std::string log = cap.text();
         ThrowError(env, "attach", "attaching " + what + " to " + binary + (hasFunc ? ":" + func : ""), errno, &log);

@@ -6,6 +6,7 @@
 import type { DataOperator } from '../datasource/operator.js';
 import { containersOperator } from '../operators/containers.js';
 import { formattersOperator } from '../operators/formatters.js';
+import { stacksOperator } from '../operators/stacks.js';
 import { filterOperator } from '../operators/filter-operator.js';
 import { sortOperator, limitOperator } from '../operators/sort-limit.js';
 import { metricsOperator } from '../metrics/operator.js';
@@ -15,6 +16,7 @@ export function operatorChain(cfg: RunConfig, output: DataOperator): DataOperato
   return [
     containersOperator({ selection: cfg.selection, runtimes: cfg.runtimes, fields: cfg.fields, filters: cfg.filters }),
     formattersOperator,
+    stacksOperator,
     filterOperator(cfg.filters),
     sortOperator(cfg.sort),
     limitOperator(cfg.maxEntries),

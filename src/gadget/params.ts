@@ -24,13 +24,17 @@ export interface ParamSpec {
   runtime?: boolean;
 }
 
-/** IG's filter.h variables have well-known flags. */
+/** IG's well-known variables (filter.h, user_stack_map.h) have fixed flags. */
 const BUILTIN_KEYS: Record<string, { key: string; description: string }> = {
   targ_pid: { key: 'pid', description: 'show only events of this process id' },
   targ_tid: { key: 'tid', description: 'show only events of this thread id' },
   targ_uid: { key: 'uid', description: 'show only events of this user id' },
   targ_gid: { key: 'gid', description: 'show only events of this group id' },
   targ_comm: { key: 'comm', description: 'show only events of processes with this command name' },
+  // IG's well-known params of gadget/user_stack_map.h (pkg/operators/ebpf/params.go)
+  collect_ustack: { key: 'collect-ustack', description: 'collect user stack traces' },
+  collect_build_id: { key: 'collect-build-id', description: 'collect build IDs' },
+  collect_otel_stack: { key: 'collect-otel-stack', description: 'collect OpenTelemetry stack traces' },
 };
 
 export function findParams(btf: BtfSpec, meta: GadgetMetadata | null, sectionBytes: (section: string) => Buffer | undefined): ParamSpec[] {
