@@ -265,6 +265,10 @@ export function numPossibleCpus(): number;
 export function closeFd(fd: number): void;
 /** CLOCK_REALTIME − CLOCK_BOOTTIME in ns, read natively (eBPF boot-time stamps + this = wall-clock ns). */
 export function bootToWallOffsetNs(): bigint;
+/** Every eBPF program in the kernel, with its run time and count (kept while stats are on). */
+export function bpfPrograms(): { id: number; name: string; type: number; runTimeNs: bigint; runCount: bigint; mapIds: number[] }[];
+/** Turn BPF run-time statistics on while the returned fd is open (close it with closeFd). */
+export function enableBpfStats(): number;
 /** The runtime's socket enricher (native/bpf/socket_enricher.bpf.c), an eBPF ELF object. */
 export function socketEnricherObject(): Buffer;
 /** libbpf's own version string, e.g. "v1.5". */

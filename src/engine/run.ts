@@ -24,7 +24,7 @@ import type { RunField } from '../datasource/field.js';
 import type { GadgetKind } from '../model/field.js';
 import { admit } from './admission.js';
 import { runConfig, type RunConfig } from './config.js';
-import { operatorChain } from './chain.js';
+import { operatorChain, OPERATOR_ONLY } from './chain.js';
 
 /** An image ready to run: pulled, admitted, its object parsed (nothing in the kernel yet). */
 export interface PreparedGadget {
@@ -38,7 +38,7 @@ export interface PreparedGadget {
 export async function prepareGadget(cfg: RunConfig): Promise<PreparedGadget> {
   const image = await getGadgetImage(cfg.image, cfg.pull, cfg.oci);
   await admit(image, cfg);
-  const instance = GadgetInstance.open(image.ebpf, image.metadata, image.reference);
+  const instance = image.ebpf ? GadgetInstance.open(image.ebpf, image.metadata, image.reference) : GadgetInstance.operatorOnly(image.metadata, OPERATOR_ONLY);
   return { image, spec: instance.spec, instance, close: () => instance.close() };
 }
 

@@ -1,6 +1,6 @@
 import type { BpfObject } from '../../native/index.js';
 import { IgError } from '../errors.js';
-import { buildGadgetSpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
+import { buildGadgetSpec, operatorOnlySpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
 import { parseMetadata } from '../gadget/metadata.js';
 import { encodeParam } from '../gadget/params.js';
 import { MapType } from '../model/kernel.js';
@@ -75,6 +75,21 @@ export class GadgetInstance {
       const target = spec.metadata?.programs?.[p.name]?.attach_to;
       this.plans.set(p.name, target === DISABLED_TARGET ? { kind: 'disabled' } : sectionInfo(p).plan);
     }
+  }
+
+  /**
+   * An operator-only gadget (gadget.yaml alone): nothing to load or attach; the operators
+   * gadget.yaml names make its datasources. The object is a stand-in with no map or program.
+   */
+  static operatorOnly(metadata: Buffer | null, known: Parameters<typeof operatorOnlySpec>[1]): GadgetInstance {
+    const none = (): never => {
+      throw new IgError('internal', 'an operator-only gadget has no eBPF object');
+    };
+    const empty = {
+      maps: () => [], programs: () => [], load: () => undefined, close: () => undefined,
+      mapFd: none, mapInitialValue: none, programFd: none,
+    } as unknown as BpfObject;
+    return new GadgetInstance(empty, operatorOnlySpec(parseMetadata(metadata), known), () => empty);
   }
 
   /** Parse an image's eBPF object and gadget.yaml. Touches no kernel state beyond libbpf's parsing. */
