@@ -102,7 +102,8 @@ export async function getGadgetImage(refStr: string, pull: PullPolicy, opts: Oci
     return d ? store.readBlob(d.digest, d.size) : undefined;
   };
   const ebpf = (await layer(MT.ebpf)) ?? null;
-  if (!ebpf && !metadata) {
+  // no layer at all and a gadget.yaml: an operator-only image (IG's top_process, bpfstats)
+  if (!ebpf && (!metadata || m.layers.length > 0)) {
     throw new IgError('invalid-image', `${what} has no eBPF program layer (${MT.ebpf})`, { hint: 'rebuild the gadget with `ig image build`' });
   }
   const img: GadgetImage = {
