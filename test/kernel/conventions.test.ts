@@ -5,7 +5,7 @@
 // gadget.yaml's sampling frequency, uprobe/uretprobe on libc by library name, a USDT probe by
 // library name, and --skip-unsupported-programs for a gadget with an optional kprobe.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync, existsSync, statfsSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,7 +37,7 @@ int main(void) { ig_test_middle(); sleep(2); return 0; }
 }
 
 beforeAll(async () => {
-  for (const g of ['conventions', 'uprobe_libc', 'usdt_throw', 'optional_kprobe', 'perf_named']) await buildGadget(`test/gadgets/${g}`, g, env);
+  for (const g of ['conventions', 'uprobe_libc', 'usdt_throw', 'optional_kprobe', 'perf_named', 'pinned_map']) await buildGadget(`test/gadgets/${g}`, g, env);
 }, 180_000);
 afterAll(() => {
   store.cleanup();
@@ -149,5 +149,23 @@ describe('--skip-unsupported-programs', () => {
       expect(r.stderr).toMatch(/warning: program on_kprobe left out \(--skip-unsupported-programs\): this kernel has no kprobe support \(CONFIG_KPROBES\).*; fields that will stay empty: via_kprobe/);
     }
     expect(jsonLines(r.stdout).map((e) => [e.pid, e.comm, e.size, e.via_kprobe])).toEqual(r.triggered.map((p) => [p, 'igcvpwd', 4096, hasKprobes ? 1 : 0]));
+  });
+});
+
+describe('pinned maps', () => {
+  it('a map pinned by name lives under /sys/fs/bpf (bpffs mounted when missing) and is shared by the next run', async () => {
+    const pin = '/sys/fs/bpf/ig_test_pinned_calls';
+    rmSync(pin, { force: true });
+    try {
+      const first = await runWith(['run', 'pinned_map', '--comm', 'igcvpwd', '-o', 'json', '-t', '2'], env, () => runPwd(2));
+      expect(first.code, first.stderr).toBe(0);
+      expect(jsonLines(first.stdout).map((e) => e.calls)).toEqual([1, 2]);
+      expect(statfsSync('/sys/fs/bpf').type).toBe(0xcafe4a11);
+      expect(existsSync(pin)).toBe(true);
+      const second = await runWith(['run', 'pinned_map', '--comm', 'igcvpwd', '-o', 'json', '-t', '2'], env, () => runPwd(1));
+      expect(jsonLines(second.stdout).map((e) => e.calls)).toEqual([3]);
+    } finally {
+      rmSync(pin, { force: true });
+    }
   });
 });
