@@ -17,7 +17,7 @@ import { TargetAttacher, HOST_TARGET, type AttachTarget } from './attach/targets
 import { attachNetwork } from './attach/network.js';
 import { fieldsOnlyWrittenBy } from './degrade.js';
 import { ensureBpffs } from './bpffs.js';
-import { SocketEnricher, socketEnricherBtf, usesSocketEnricher } from './socket-enricher/index.js';
+import { SocketEnricher, SOCKETS_MAP, socketEnricherBtf, usesSocketEnricher } from './socket-enricher/index.js';
 import type { Attachment } from '../../native/index.js';
 
 export interface InstanceOptions {
@@ -175,7 +175,8 @@ export class GadgetInstance {
       if (this.skipped.has(p.name)) this.obj.setProgramAutoload(p.name, false);
     }
     applyMapSizing(this.obj, this.spec);
-    if (this.enricher === undefined && usesSocketEnricher(this.spec)) this.obj.setMapValueSize('gadget_sockets', SocketEnricher.valueSize);
+    // the map holds the enricher's values (IG: the value size of its enricher's struct)
+    if (usesSocketEnricher(this.spec)) this.obj.setMapValueSize(SOCKETS_MAP, SocketEnricher.valueSize);
     for (const ds of this.spec.datasources) this.adaptStreamMap(ds, !!opts.forcePerfBuffer);
     if (opts.forcePerfBuffer) this.setFlag(PERF_FLAG, 1);
     if (opts.mntnsFilter && this.hasFilterMap()) {
@@ -250,7 +251,7 @@ export class GadgetInstance {
     // by polling /proc/uptime (which would also show up in trace_open's own output).
     setBootOffsetNs(native().bootToWallOffsetNs());
     if (this.hasFilterMap()) this.filter = new MntnsFilterMap(this.obj.mapFd(FILTER_MAP));
-    if (usesSocketEnricher(this.spec)) this.enricher = SocketEnricher.start(this.obj.mapFd('gadget_sockets'), (t) => this.warn(t));
+    if (usesSocketEnricher(this.spec)) this.enricher = SocketEnricher.start(this.obj.mapFd(SOCKETS_MAP), (t) => this.warn(t));
   }
 
   private warn(text: string): void {

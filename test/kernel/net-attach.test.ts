@@ -139,6 +139,13 @@ describe('cgroup programs', () => {
         ['EGRESS_PACKET', r.triggered, port], ['EGRESS_PACKET', r.triggered, port], ['EGRESS_PACKET', r.triggered, port],
       ]);
       expect(bpftoolCgroup(cg.dir)).not.toMatch(/sock_create|egress/);
+      // SIGKILL: cgroup links go with the process too
+      const child = spawnIg(['run', 'net_cgroup', '--cgroup', cg.dir, '--port', '1'], { env });
+      const done = collect(child, 30_000);
+      await waitFor(() => /sock_create/.test(bpftoolCgroup(cg.dir)), 20_000, 'cgroup programs attached');
+      child.kill('SIGKILL');
+      await done;
+      await waitFor(() => !/sock_create|egress/.test(bpftoolCgroup(cg.dir)), 5_000, 'cgroup programs gone');
     } finally {
       cg.remove();
     }
