@@ -189,6 +189,8 @@ export class Attachment {
   detach(): void;
 }
 
+/** Delete one legacy tc filter (in the network namespace at netnsPath, or here); a gone interface is not an error. */
+export function tcDetach(netnsPath: string | undefined, ifindex: number, direction: 'ingress' | 'egress', handle: number, priority: number): void;
 /** bpf_prog_load of raw instructions; returns the fd (close with closeFd). Throws with `.log` (verifier). */
 export function progLoad(type: number, insns: Buffer, opts?: { name?: string; expectedAttachType?: number; license?: string }): number;
 /** bpf_map_create; returns the fd (close with closeFd). */

@@ -186,6 +186,25 @@ class Attachment : public Napi::ObjectWrap<Attachment> {
   Napi::Value Priority(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), priority_); }
 };
 
+// tcDetach(netnsPath, ifindex, direction, handle, priority): delete one legacy tc filter, for the
+// guard that outlives a killed ig (src/runtime/attach/tc-guard.ts).
+void TcDetach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string ns = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+  int ifindex = static_cast<int>(ArgInt(info, 1, "ifindex"));
+  bool egress = ArgString(info, 2, "direction") == "egress";
+  uint32_t handle = static_cast<uint32_t>(ArgInt(info, 3, "handle")), prio = static_cast<uint32_t>(ArgInt(info, 4, "priority"));
+  int nsFd = ns.empty() ? -1 : open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+  if (!ns.empty() && nsFd < 0) ThrowError(env, "detach", "opening " + ns, errno);
+  int err = -InNetns(nsFd, [&]() -> int {
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+    LIBBPF_OPTS(bpf_tc_opts, to, .handle = handle, .priority = prio);
+    return bpf_tc_detach(&hook, &to);
+  });
+  if (nsFd >= 0) close(nsFd);
+  if (err != 0 && err != ENOENT && err != ENODEV && err != EINVAL) ThrowError(env, "detach", "detaching a tc filter", err);
+}
+
 // progLoad(type, insns, { name?, expectedAttachType?, license? }) -> fd
 Napi::Value ProgLoad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -227,6 +246,7 @@ Napi::Value MapCreate(const Napi::CallbackInfo& info) {
 Napi::Object InitLinks(Napi::Env env, Napi::Object exports) {
   exports.Set("Attachment", Attachment::Define(env));
   exports.Set("progLoad", Napi::Function::New(env, ProgLoad));
+  exports.Set("tcDetach", Napi::Function::New(env, TcDetach));
   exports.Set("mapCreate", Napi::Function::New(env, MapCreate));
   return exports;
 }

@@ -76,6 +76,15 @@ describe('tc (IG\'s classifier/<dir>/NAME, legacy clsact through the dispatcher)
     expect(bpftoolNet(veth.host)).not.toMatch(/ig_net_disp/);
   });
 
+  it('SIGKILL of ig: its guard deletes the filters (legacy tc filters are not links)', async () => {
+    const child = spawnIg(['run', 'net_tc', '--iface', veth.host, '--port', '1', '-o', 'json'], { env });
+    const done = collect(child, 30_000);
+    await waitFor(() => (bpftoolNet(veth.host).match(/ig_net_disp/g) ?? []).length === 2, 20_000, 'two tc filters');
+    child.kill('SIGKILL');
+    await done;
+    await waitFor(() => !/ig_net_disp/.test(bpftoolNet(veth.host)), 5_000, 'tc filters deleted by the guard');
+  });
+
   it('Ctrl-C (SIGINT) also deletes the filters', async () => {
     const child = spawnIg(['run', 'net_tc', '--iface', veth.host, '--port', '1', '-o', 'json'], { env });
     const done = collect(child, 30_000);

@@ -10,6 +10,7 @@ import type { Attachment as NativeAttachment, AttachmentOptions, BpfObject } fro
 import { native } from '../native.js';
 import { ProgType } from '../../model/kernel.js';
 import { TailCallTarget } from './dispatcher.js';
+import { guardTcFilter } from './tc-guard.js';
 import { attachUprobe, type UprobePlan } from './uprobe.js';
 import type { AttachPlan } from '../sections.js';
 import type { AttachTarget } from './types.js';
@@ -113,7 +114,18 @@ export class TargetAttacher {
     } finally {
       n.closeFd(fd); // the attachment holds the program
     }
-    return a;
+    if (opts.kind !== 'tc') return a;
+    // a tc filter outlives a killed ig: the guard deletes it then
+    const unguard = guardTcFilter({ netnsPath: opts.netnsPath, ifindex: a.ifindex, direction: opts.direction!, handle: a.tcHandle, priority: a.tcPriority });
+    return {
+      detach: () => {
+        try {
+          a.detach();
+        } finally {
+          unguard();
+        }
+      },
+    };
   }
 
   private release(id: string): void {
