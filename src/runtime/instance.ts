@@ -62,6 +62,8 @@ export class GadgetInstance {
   private readonly skipped = new Map<string, string>();
   private attachments: Attachment[] = [];
   private perTarget?: TargetAttacher;
+  /** IG's classifiers on --iface */
+  private onIface?: TargetAttacher;
   private targets: AttachTarget[] = [HOST_TARGET];
   private enricher?: SocketEnricher;
 
@@ -301,10 +303,19 @@ export class GadgetInstance {
         this.skip(p.name, e.message);
       }
     }
-    if (perTarget.length) {
-      this.perTarget = new TargetAttacher(this.obj, perTarget, ifaces, (t) => this.warn(t));
+    // As IG: with --iface, classifiers attach to those interfaces of the host only, whatever the containers
+    const onIface = ifaces.length ? perTarget.filter((p) => p.plan.kind === 'classifier') : [];
+    if (onIface.length) {
+      this.onIface = new TargetAttacher(this.obj, onIface, ifaces, (t) => this.warn(t));
+      this.onIface.set([HOST_TARGET]);
+    }
+    const rest = perTarget.filter((p) => !onIface.includes(p));
+    if (rest.length) {
+      this.perTarget = new TargetAttacher(this.obj, rest, [], (t) => this.warn(t));
       this.perTarget.set(this.targets);
-      for (const [prog, n] of this.perTarget.counts()) {
+    }
+    for (const a of [this.onIface, this.perTarget]) {
+      for (const [prog, n] of a?.counts() ?? []) {
         if (n === 0) this.warn(`program ${prog} is attached nowhere yet${this.plans.get(prog)!.kind === 'classifier' ? ' (give --iface, or select containers that have interfaces)' : ''}`);
       }
     }
@@ -349,6 +360,7 @@ export class GadgetInstance {
     await this.stop().catch(() => undefined);
     this.enricher?.close();
     this.perTarget?.close();
+    this.onIface?.close();
     for (const a of this.attachments) {
       try {
         a.detach();

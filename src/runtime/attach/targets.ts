@@ -47,7 +47,7 @@ export class TargetAttacher {
   constructor(
     private readonly obj: BpfObject,
     plans: { prog: string; plan: AttachPlan }[],
-    /** classifiers: the host's interfaces come from --iface, never all of them */
+    /** classifiers: the host's interfaces (--iface); never all of them */
     private readonly hostIfaces: string[],
     private readonly warn: (text: string) => void,
   ) {
