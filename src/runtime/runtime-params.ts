@@ -17,7 +17,7 @@ export function runtimeParams(programs: ProgramInfo[]): ParamSpec[] {
   const out: ParamSpec[] = [];
   if (kinds.has('xdp') || kinds.has('tcx') || kinds.has('classifier')) {
     out.push(runtimeParam('iface', kinds.has('classifier')
-      ? 'network interfaces of the host to attach to (comma list); containers\' interfaces are attached to as they are selected'
+      ? 'network interfaces of the host to attach to (comma list); without it, each selected container\'s interfaces'
       : 'network interfaces to attach to (comma list)'));
   }
   if (kinds.has('cgroup')) out.push(runtimeParam('cgroup', 'cgroup (v2) directory to attach to; default: the cgroup v2 root'));
