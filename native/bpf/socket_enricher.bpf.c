@@ -20,6 +20,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 
+#include <gadget/filesystem.h>
+
 #define AF_INET 2
 #define AF_INET6 10
 #define S_IFMT 00170000
@@ -39,7 +41,7 @@ struct se_key {
 };
 
 /* IG's struct gadget_socket_value with its default optional fields (cwd=512, exepath=512); the
- * runtime writes this layout into the CO-RE target it gives gadgets. cwd and exepath stay empty. */
+ * runtime writes this layout into the CO-RE target it gives gadgets. */
 struct gadget_socket_value {
 	__u64 mntns;
 	__u64 pid_tgid;
@@ -118,9 +120,25 @@ static __always_inline void insert(struct sock *sk, struct task_struct *task, bo
 	if (!v)
 		return;
 	__builtin_memset(v, 0, __builtin_offsetof(struct gadget_socket_value, cwd));
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	char *p;
+
 	v->cwd[0] = 0;
 	v->exepath[0] = 0;
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	if (fs) {
+		struct path pwd = BPF_CORE_READ(fs, pwd);
+		p = get_path_str(&pwd);
+		if (p)
+			bpf_probe_read_kernel_str(v->cwd, sizeof(v->cwd), p);
+	}
+	if (exe) {
+		struct path f_path = BPF_CORE_READ(exe, f_path);
+		p = get_path_str(&f_path);
+		if (p)
+			bpf_probe_read_kernel_str(v->exepath, sizeof(v->exepath), p);
+	}
 	v->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	v->pid_tgid = ((__u64)BPF_CORE_READ(task, tgid) << 32) | (__u32)BPF_CORE_READ(task, pid);
 	v->uid_gid = ((__u64)BPF_CORE_READ(task, real_cred, gid.val) << 32) | BPF_CORE_READ(task, real_cred, uid.val);

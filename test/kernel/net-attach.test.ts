@@ -170,13 +170,14 @@ describe('socket filter (socket1) with the socket enricher', () => {
         `srv=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); srv.bind(('127.0.0.1',${port}))`,
         'c=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)',
         `c.sendto(b'hello',('127.0.0.1',${port})); srv.recv(10)`,
-        'print(os.getpid(), os.getppid(), c.getsockname()[1])',
-      ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+        'print(os.getpid(), os.getppid(), c.getsockname()[1], os.readlink("/proc/self/exe"))',
+      ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'], cwd: '/tmp' });
       const out = await new Promise<string>((res) => { let s = ''; py.stdout.on('data', (d) => (s += d)); py.on('close', () => res(s)); });
-      return out.trim().split(' ').map(Number);
+      const [p, pp, cport, exe] = out.trim().split(' ');
+      return { pid: Number(p), ppid: Number(pp), clientPort: Number(cport), exe: exe! };
     });
     expect(r.code, r.stderr).toBe(0);
-    const [pid, ppid, clientPort] = r.triggered;
+    const { pid, ppid, clientPort, exe } = r.triggered;
     const ev = jsonLines(r.stdout).filter((e) => (e.dst as { port: number }).port === port);
     // the datagram leaves the client (egress) and reaches the server (ingress) on lo: both owned by the test's python
     expect(ev.map((e) => [e.ingress, (e.src as { port: number }).port])).toEqual([[false, clientPort], [true, clientPort]]);
@@ -184,6 +185,8 @@ describe('socket filter (socket1) with the socket enricher', () => {
       const proc = e.proc as { comm: string; pid: number; tid: number; parent: { pid: number } };
       expect([proc.comm, proc.pid, proc.tid, proc.parent.pid]).toEqual(['python3', pid, pid, ppid]);
       expect(e.netns_id).toBe(statSync('/proc/self/ns/net').ino);
+      // IG's optional enricher fields, through CO-RE: the owner's working directory and executable
+      expect([e.cwd, e.exepath]).toEqual(['/tmp', exe.slice(0, 63)]);
     }
   });
 });
