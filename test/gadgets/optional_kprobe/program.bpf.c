@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* A gadget with an optional kprobe, as IG's trace_exec (its security_bprm_check kprobe adds a
- * few fields to what the tracepoints report): getcwd events from a tracepoint, and `via_kprobe`
- * filled by a kprobe on the syscall's kernel function, where the kernel has kprobes. */
+/* A gadget with optional programs, as IG's trace_exec (its security_bprm_check kprobe adds a
+ * few fields to what the tracepoints report): getcwd events from a tracepoint, `via_kprobe`
+ * filled by a kprobe on the syscall's kernel function where the kernel has kprobes (else attach
+ * fails), `via_fentry` by an fentry program where it has trampolines (else load fails). */
 #include <vmlinux.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -16,6 +17,7 @@ struct event {
 	gadget_comm comm[TASK_COMM_LEN];
 	__u64 size;
 	__u64 via_kprobe;
+	__u64 via_fentry;
 };
 
 struct {
@@ -50,6 +52,16 @@ int on_kprobe(struct pt_regs *ctx)
 	struct event *e = bpf_map_lookup_elem(&pending, &tid);
 	if (e)
 		e->via_kprobe = 1;
+	return 0;
+}
+
+SEC("fentry/__x64_sys_getcwd")
+int BPF_PROG(on_fentry)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct event *e = bpf_map_lookup_elem(&pending, &tid);
+	if (e)
+		e->via_fentry = 1;
 	return 0;
 }
 
