@@ -11,7 +11,7 @@ const SUFFIX = '_max_entries';
 const MAX = 0xffffffff;
 
 /** The maps a gadget sizes by variables: map name → variable name. */
-export function sizingVariables(spec: GadgetSpec): Map<string, string> {
+function sizingVariables(spec: GadgetSpec): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of spec.maps) {
     if (m.internal) continue;

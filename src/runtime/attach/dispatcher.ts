@@ -25,7 +25,7 @@ function insn(code: number, dst: number, src: number, off: number, imm: number):
   return b;
 }
 
-export function dispatcherInsns(progArrayFd: number, netns: number, ret: number): Buffer {
+function dispatcherInsns(progArrayFd: number, netns: number, ret: number): Buffer {
   return Buffer.concat([
     insn(0xb4, 2, 0, 0, netns >>> 0), // w2 = netns (32-bit move: an inode above 2^31 stays unsigned)
     insn(0x63, 1, 2, SKB_CB0, 0), // *(u32 *)(r1 + cb[0]) = w2

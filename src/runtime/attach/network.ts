@@ -13,7 +13,7 @@ import type { AttachPlan } from '../sections.js';
 const EINVAL = 22, ENODEV = 19, EOPNOTSUPP = 95, EEXIST = 17, EBUSY = 16;
 
 /** The cgroup v2 mount point (unified or hybrid hierarchy). */
-export function cgroup2Root(): string {
+function cgroup2Root(): string {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
   for (const l of mounts) {
     const [pre, post] = l.split(' - ');

@@ -35,7 +35,7 @@ function netnsOf(pid: number): number {
 }
 
 /** Interfaces of a process's network namespace, loopback left out. */
-export function interfacesOf(pid: number): string[] {
+function interfacesOf(pid: number): string[] {
   const text = readFileSync(`/proc/${pid}/net/dev`, 'utf8');
   return text.split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter((n) => n && n !== 'lo');
 }

@@ -16,7 +16,7 @@ export interface UprobePlan { kind: 'uprobe'; probe: 'uprobe' | 'uretprobe' | 'u
 interface Attached { detach(): void }
 
 /** Where in the file the probe goes: a function's offset, or a USDT probe's (with its semaphore). */
-export function probeOffsets(file: string, plan: UprobePlan): { offset: number; refCtrOffset?: number } {
+function probeOffsets(file: string, plan: UprobePlan): { offset: number; refCtrOffset?: number } {
   return ElfFile.with(file, (elf) => {
     if (plan.probe !== 'usdt') {
       const offset = elf.symbolOffset(plan.symbol);

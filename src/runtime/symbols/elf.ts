@@ -8,7 +8,7 @@
  * sections asked for, through positioned reads, so a 100 MB binary costs a few reads. 64-bit
  * little-endian only (the architectures ig builds for).
  */
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { IgError } from '../../errors.js';
 
 export interface ElfSymbol { name: string; value: number; size: number }
@@ -175,10 +175,6 @@ export class ElfFile {
       out.push({ provider, name, pc, base, semaphore });
     }
     return out;
-  }
-
-  get size(): number {
-    return fstatSync(this.fd).size;
   }
 }
 
