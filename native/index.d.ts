@@ -68,6 +68,8 @@ export interface MapInfo {
   btfValueTypeId: number;
   /** internal maps (.rodata, .bss, .data, .kconfig) */
   internal: boolean;
+  /** where libbpf pins it (`__uint(pinning, LIBBPF_PIN_BY_NAME)`: /sys/fs/bpf/<name>) */
+  pinPath?: string;
 }
 
 export interface ProgramInfo {
@@ -87,7 +89,8 @@ export interface ProgramInfo {
  * close() was never called.
  */
 export class BpfObject {
-  constructor(elf: Buffer, name: string);
+  /** `btfCustomPath`: a raw BTF file to resolve CO-RE relocations against instead of this kernel's */
+  constructor(elf: Buffer, name: string, opts?: { btfCustomPath?: string });
   maps(): MapInfo[];
   programs(): ProgramInfo[];
   /** The whole object BTF; throws (op "btf") when the object has none. */
@@ -103,6 +106,12 @@ export class BpfObject {
   setMapKeySize(map: string, size: number): void;
   setMapMaxEntries(map: string, n: number): void;
   setProgramAutoload(prog: string, autoload: boolean): void;
+  /** Set a program's BPF_PROG_TYPE_* (and expected attach type) where libbpf does not know its section. */
+  setProgramType(prog: string, type: number, expectedAttachType?: number): void;
+  /** Use an existing map (its fd, dup'ed) instead of creating this one at load: two objects share it. */
+  reuseMapFd(map: string, fd: number): void;
+  /** A program's instructions as libbpf holds them (8 bytes each; before load: as in the ELF). */
+  programInsns(prog: string): Buffer;
   /** Load everything into the kernel. On failure throws with `.log` (verifier output). */
   load(): void;
 
@@ -141,9 +150,58 @@ export interface AttachOptions {
   offset?: number;
   pid?: number;
   retprobe?: boolean;
+  /** USDT semaphore: file offset of the reference counter the kernel increments while attached */
+  refCtrOffset?: number;
   /** socket filter: attach to a new AF_PACKET raw socket bound to this interface ('' = all) */
   socketIfname?: string;
 }
+
+export interface AttachmentOptions {
+  /**
+   * xdp: link on `ifname`; tcx: link on `ifname` at `direction`; tc: clsact qdisc (kept) plus a
+   * direct-action bpf filter (deleted on detach); socket: an AF_PACKET socket (all interfaces
+   * unless `ifname`) with the program as SO_ATTACH_BPF; cgroup: link on `cgroupPath` with `attachType`.
+   */
+  kind: 'xdp' | 'tcx' | 'tc' | 'socket' | 'cgroup';
+  /** the program (the attachment takes its own reference; the caller may close its fd) */
+  progFd: number;
+  ifname?: string;
+  direction?: 'ingress' | 'egress';
+  /** make the attachment inside this network namespace (e.g. /proc/PID/ns/net) */
+  netnsPath?: string;
+  cgroupPath?: string;
+  attachType?: number;
+}
+
+/**
+ * A program attached from its fd. Links and sockets go away with their fd, also when the process
+ * is killed; a legacy tc filter lives until detach() (or its interface goes away). A GC finalizer
+ * releases it if detach() was never called. Throws (op "attach", errno) naming the kind, the
+ * interface and the namespace.
+ */
+export class Attachment {
+  constructor(opts: AttachmentOptions);
+  /** ifindex of the interface, in its namespace (0 for sockets on all interfaces and cgroups) */
+  readonly ifindex: number;
+  /** tc: the filter's handle and priority, as the kernel chose them */
+  readonly tcHandle: number;
+  readonly tcPriority: number;
+  detach(): void;
+}
+
+/** Delete one legacy tc filter (in the network namespace at netnsPath, or here); a gone interface is not an error. */
+export function tcDetach(netnsPath: string | undefined, ifindex: number, direction: 'ingress' | 'egress', handle: number, priority: number): void;
+/** bpf_prog_load of raw instructions; returns the fd (close with closeFd). Throws with `.log` (verifier). */
+export function progLoad(type: number, insns: Buffer, opts?: { name?: string; expectedAttachType?: number; license?: string }): number;
+/** bpf_map_create; returns the fd (close with closeFd). */
+export function mapCreate(type: number, keySize: number, valueSize: number, maxEntries: number, name?: string): number;
+/**
+ * This kernel's BTF plus one struct (unsigned ints and char arrays, offsets in bytes), written
+ * to outPath (atomically) as raw BTF: a CO-RE target for BpfObject's btfCustomPath.
+ */
+export function writeVmlinuxBtfWith(outPath: string, struct: {
+  name: string; size: number; members: { name: string; offset: number; size: number; nelems?: number }[];
+}): void;
 
 /** Result of one wakeup: many records in one Buffer. */
 export interface RecordBatch {
@@ -215,5 +273,11 @@ export function closeFd(fd: number): void;
 export function bootToWallOffsetNs(): bigint;
 /** The peer of a connected unix socket (SO_PEERCRED): its pid, uid and gid at connect time. */
 export function peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+/** Every eBPF program in the kernel, with its run time and count (kept while stats are on). */
+export function bpfPrograms(): { id: number; name: string; type: number; runTimeNs: bigint; runCount: bigint; mapIds: number[] }[];
+/** Turn BPF run-time statistics on while the returned fd is open (close it with closeFd). */
+export function enableBpfStats(): number;
+/** The runtime's socket enricher (native/bpf/socket_enricher.bpf.c), an eBPF ELF object. */
+export function socketEnricherObject(): Buffer;
 /** libbpf's own version string, e.g. "v1.5". */
 export function libbpfVersion(): string;

@@ -43,6 +43,8 @@ export interface RunGadgetOptions extends OciOptions {
   forcePerfBuffer?: boolean;
   /** kernel buffer bytes for each tracer (default 1 MiB per CPU) */
   bufferBytes?: number;
+  /** run without programs this kernel cannot load or attach (a missing feature); warnings name them */
+  skipUnsupportedPrograms?: boolean;
   /** toppers: time between map reads and how many (0 = until stopped) */
   mapFetchIntervalMs?: number;
   mapFetchCount?: number;
@@ -85,6 +87,7 @@ export async function* runGadget<E extends object = Event>(ref: string, opts: Ru
     mapFetchCount: opts.mapFetchCount,
     forcePerfBuffer: opts.forcePerfBuffer,
     bufferBytes: opts.bufferBytes,
+    skipUnsupportedPrograms: opts.skipUnsupportedPrograms,
     selection: opts.selection,
   };
   const cfg = runConfig(engineOpts);

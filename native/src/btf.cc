@@ -3,6 +3,9 @@
 
 #include <bpf/btf.h>
 
+#include <cstdio>
+#include <vector>
+
 namespace ig {
 
 namespace {
@@ -190,6 +193,64 @@ Napi::Value ExportBtf(Napi::Env env, const ::btf* btf) {
     out.Set(id - 1, o);
   }
   return out;
+}
+
+namespace {
+
+// writeVmlinuxBtfWith(outPath, struct): this kernel's BTF plus one struct, written as a raw BTF
+// file. libbpf resolves CO-RE relocations against vmlinux only; a gadget whose
+// preserve_access_index struct describes data the runtime writes (IG's gadget_socket_value)
+// needs that struct among the targets (btf_custom_path). struct = { name, size, members: [{ name,
+// offset (bytes), size (bytes), nelems? (char array) }] }: unsigned ints, or char arrays.
+void WriteVmlinuxBtfWith(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string out = ArgString(info, 0, "outPath");
+  if (info.Length() < 2 || !info[1].IsObject()) throw Napi::TypeError::New(env, "struct expected");
+  Napi::Object st = info[1].As<Napi::Object>();
+  struct btf* b = btf__load_vmlinux_btf();
+  if (b == nullptr) ThrowError(env, "btf", "reading this kernel's BTF (/sys/kernel/btf/vmlinux)", errno);
+  auto fail = [&](const std::string& what, int err) {
+    btf__free(b);
+    ThrowError(env, "btf", what, err < 0 ? -err : err);
+  };
+  int charT = btf__add_int(b, "char", 1, BTF_INT_CHAR);
+  int u32T = btf__add_int(b, "unsigned int", 4, 0);
+  Napi::Array members = st.Get("members").As<Napi::Array>();
+  std::vector<int> types;
+  for (uint32_t i = 0; i < members.Length(); i++) {
+    Napi::Object m = members.Get(i).As<Napi::Object>();
+    int64_t size = m.Get("size").As<Napi::Number>().Int64Value();
+    Napi::Value ne = m.Get("nelems");
+    int t;
+    if (ne.IsNumber()) t = btf__add_array(b, u32T, charT, ne.As<Napi::Number>().Uint32Value());
+    else t = btf__add_int(b, size == 8 ? "long long unsigned int" : size == 4 ? "unsigned int" : size == 2 ? "short unsigned int" : "unsigned char", size, 0);
+    if (t < 0) fail("adding a member type", t);
+    types.push_back(t);
+  }
+  std::string name = st.Get("name").As<Napi::String>().Utf8Value();
+  if (btf__add_struct(b, name.c_str(), st.Get("size").As<Napi::Number>().Uint32Value()) < 0) fail("adding struct " + name, EINVAL);
+  for (uint32_t i = 0; i < members.Length(); i++) {
+    Napi::Object m = members.Get(i).As<Napi::Object>();
+    std::string mn = m.Get("name").As<Napi::String>().Utf8Value();
+    int e = btf__add_field(b, mn.c_str(), types[i], m.Get("offset").As<Napi::Number>().Uint32Value() * 8, 0);
+    if (e < 0) fail("adding member " + mn, e);
+  }
+  uint32_t size = 0;
+  const void* raw = btf__raw_data(b, &size);
+  std::string tmp = out + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "wb");
+  if (f == nullptr) fail("writing " + tmp, errno);
+  bool ok = fwrite(raw, 1, size, f) == size;
+  ok = fclose(f) == 0 && ok;
+  if (!ok || rename(tmp.c_str(), out.c_str()) != 0) fail("writing " + out, errno);
+  btf__free(b);
+}
+
+}  // namespace
+
+Napi::Object InitBtf(Napi::Env env, Napi::Object exports) {
+  exports.Set("writeVmlinuxBtfWith", Napi::Function::New(env, WriteVmlinuxBtfWith));
+  return exports;
 }
 
 }  // namespace ig

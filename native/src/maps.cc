@@ -194,9 +194,48 @@ void CloseFd(const Napi::CallbackInfo& info) {
   if (close(fd) != 0) ThrowError(info.Env(), "close", "closing fd " + std::to_string(fd), errno);
 }
 
+// bpfPrograms(): every program in the kernel (id, name, type, run time and count, map ids).
+Napi::Value BpfPrograms(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t id = 0, n = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;  // gone meanwhile
+    uint32_t maps[64];
+    bpf_prog_info pi{};
+    pi.nr_map_ids = 64;
+    pi.map_ids = reinterpret_cast<uint64_t>(maps);
+    uint32_t len = sizeof pi;
+    int err = bpf_prog_get_info_by_fd(fd, &pi, &len);
+    close(fd);
+    if (err != 0) continue;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", pi.id);
+    o.Set("name", std::string(pi.name));
+    o.Set("type", pi.type);
+    o.Set("runTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_time_ns)));
+    o.Set("runCount", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_cnt)));
+    Napi::Array m = Napi::Array::New(env);
+    for (uint32_t i = 0; i < pi.nr_map_ids && i < 64; i++) m.Set(i, maps[i]);
+    o.Set("mapIds", m);
+    out.Set(n++, o);
+  }
+  return out;
+}
+
+// enableBpfStats() -> fd: run time and count are kept while the fd is open (BPF_ENABLE_STATS).
+Napi::Value EnableBpfStats(const Napi::CallbackInfo& info) {
+  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (fd < 0) ThrowError(info.Env(), "stats", "enabling BPF run-time statistics", errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
 }  // namespace
 
 Napi::Object InitMaps(Napi::Env env, Napi::Object exports) {
+  exports.Set("bpfPrograms", Napi::Function::New(env, BpfPrograms));
+  exports.Set("enableBpfStats", Napi::Function::New(env, EnableBpfStats));
   exports.Set("mapLookup", Napi::Function::New<MapLookup>(env, "mapLookup"));
   exports.Set("mapUpdate", Napi::Function::New<MapUpdate>(env, "mapUpdate"));
   exports.Set("mapDelete", Napi::Function::New<MapDelete>(env, "mapDelete"));

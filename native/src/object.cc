@@ -52,6 +52,9 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       InstanceMethod<&BpfObject::SetMapKeySize>("setMapKeySize"),
       InstanceMethod<&BpfObject::SetMapMaxEntries>("setMapMaxEntries"),
       InstanceMethod<&BpfObject::SetProgramAutoload>("setProgramAutoload"),
+      InstanceMethod<&BpfObject::SetProgramType>("setProgramType"),
+      InstanceMethod<&BpfObject::ProgramInsns>("programInsns"),
+      InstanceMethod<&BpfObject::ReuseMapFd>("reuseMapFd"),
       InstanceMethod<&BpfObject::Load>("load"),
       InstanceMethod<&BpfObject::MapFd>("mapFd"),
       InstanceMethod<&BpfObject::ProgramFd>("programFd"),
@@ -71,7 +74,13 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     name_ = ArgString(info, 1, "name");
     // libbpf keeps pointing into the buffer until load; own a copy.
     elf_.assign(elf.Data(), elf.Data() + elf.Length());
-    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name_.c_str());
+    // a third argument { btfCustomPath }: CO-RE relocation targets other than this kernel's BTF
+    if (info.Length() > 2 && info[2].IsObject()) {
+      Napi::Value p = info[2].As<Napi::Object>().Get("btfCustomPath");
+      if (p.IsString()) btfPath_ = p.As<Napi::String>().Utf8Value();
+    }
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name_.c_str(),
+                .btf_custom_path = btfPath_.empty() ? nullptr : btfPath_.c_str());
     LogCapture cap;
     obj_ = bpf_object__open_mem(elf_.data(), elf_.size(), &opts);
     if (obj_ == nullptr) {
@@ -86,6 +95,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   bpf_object* obj_ = nullptr;
   std::vector<uint8_t> elf_;
   std::string name_;
+  std::string btfPath_;
   bool loaded_ = false;
   std::vector<Link> links_;
 
@@ -163,6 +173,8 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       o.Set("btfKeyTypeId", static_cast<double>(bpf_map__btf_key_type_id(m)));
       o.Set("btfValueTypeId", static_cast<double>(bpf_map__btf_value_type_id(m)));
       o.Set("internal", bpf_map__is_internal(m));
+      const char* pin = bpf_map__pin_path(m);
+      if (pin != nullptr) o.Set("pinPath", pin);
       out.Set(i++, o);
     }
     return out;
@@ -239,6 +251,33 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     if (info.Length() < 2 || !info[1].IsBoolean()) throw Napi::TypeError::New(env, "autoload must be a boolean");
     int err = bpf_program__set_autoload(p, info[1].As<Napi::Boolean>().Value());
     if (err != 0) ThrowError(env, "program", std::string("setting autoload of ") + bpf_program__name(p), err);
+  }
+
+  // Where libbpf does not know a section name (IG's "socket1", "classifier/ingress/x"), the
+  // runtime says what the program is.
+  void SetProgramType(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    NeedLoaded(env, false);
+    bpf_program* p = FindProg(info);
+    int err = bpf_program__set_type(p, static_cast<bpf_prog_type>(ArgInt(info, 1, "type")));
+    if (err == 0 && info.Length() > 2 && info[2].IsNumber())
+      err = bpf_program__set_expected_attach_type(p, static_cast<bpf_attach_type>(ArgInt(info, 2, "expectedAttachType")));
+    if (err != 0) ThrowError(env, "program", std::string("setting the type of ") + bpf_program__name(p), err);
+  }
+
+  void ReuseMapFd(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    NeedLoaded(env, false);
+    bpf_map* m = FindMap(info);
+    int err = bpf_map__reuse_fd(m, static_cast<int>(ArgInt(info, 1, "fd")));
+    if (err != 0) ThrowError(env, "map", std::string("reusing a map fd for ") + bpf_map__name(m), err);
+  }
+
+  Napi::Value ProgramInsns(const Napi::CallbackInfo& info) {
+    bpf_program* p = FindProg(info);
+    const bpf_insn* in = bpf_program__insns(p);
+    size_t n = bpf_program__insn_cnt(p);
+    return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<const uint8_t*>(in), n * sizeof(bpf_insn));
   }
 
   void Load(const Napi::CallbackInfo& info) {
@@ -399,7 +438,16 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       if (hasFunc) uo.func_name = func.c_str();
       int pid = static_cast<int>(num("pid", -1));
       size_t off = static_cast<size_t>(num("offset", 0));
-      l.link = bpf_program__attach_uprobe_opts(p, pid, binary.c_str(), off, &uo);
+      uo.ref_ctr_offset = static_cast<size_t>(num("refCtrOffset", 0));
+      // libbpf loads usdt/ programs as uprobe_multi where the kernel has it: attach them that way
+      if (static_cast<int>(bpf_program__expected_attach_type(p)) == 48 /* BPF_TRACE_UPROBE_MULTI, Linux 6.6+ UAPI */) {
+        unsigned long offs[1] = {off};
+        unsigned long refs[1] = {uo.ref_ctr_offset};
+        LIBBPF_OPTS(bpf_uprobe_multi_opts, mo, .offsets = offs, .ref_ctr_offsets = refs, .cnt = 1, .retprobe = uo.retprobe);
+        l.link = bpf_program__attach_uprobe_multi(p, pid, binary.c_str(), nullptr, &mo);
+      } else {
+        l.link = bpf_program__attach_uprobe_opts(p, pid, binary.c_str(), off, &uo);
+      }
       if (l.link == nullptr) {
         std::string log = cap.text();
         ThrowError(env, "attach", "attaching " + what + " to " + binary + (hasFunc ? ":" + func : ""), errno, &log);

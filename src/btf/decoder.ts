@@ -250,6 +250,12 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     const tags = l.tags ?? opts.tags;
     const desc: FieldDesc = { name, kind, typeName: l.cType, tags };
     if (isEndpointPart) desc.hidden = true;
+    if (l.processPart) {
+      // IG: members of gadget_process/creds/parent are shown under their own name; its templates
+      // hide the mount namespace and the parent's fields
+      desc.alias = name.split('.').pop();
+      if (l.processPart === 'gadget_parent' || l.cType === 'gadget_mntns_id') desc.hidden = true;
+    }
     let format: RawFormat | undefined;
     if (isRaw && l.enumValues) format = { kind: 'enum', values: l.enumValues, isSet: !!l.isSet };
     else if (isRaw && fmt) format = { kind: 'typedef', name: fmt };

@@ -26,7 +26,12 @@ export interface Leaf {
   cType: string;
   /** tags the field gets (e.g. "key", "value" for toppers) */
   tags?: string[];
+  /** the struct this member belongs to, when it is one of IG's gadget_process family (its column header is the member's name) */
+  processPart?: string;
 }
+
+/** IG's process structs: their members show as columns under their own name (`COMM`, not `PROC.COMM`). */
+const PROCESS_STRUCTS = new Set(['gadget_process', 'gadget_creds', 'gadget_parent']);
 
 const ENDPOINTS = new Set(['gadget_l3endpoint_t', 'gadget_l4endpoint_t']);
 const CHAR_NAMES = new Set(['char', 'signed char', 'unsigned char']);
@@ -56,9 +61,15 @@ function walk(spec: BtfSpec, typeId: number, name: string, offset: number, out: 
   }
   switch (type.kind) {
     case 'struct':
-    case 'union':
+    case 'union': {
+      const from = out.length;
       for (const m of type.members ?? []) walkMember(spec, m, name, offset, out, depth);
+      if (PROCESS_STRUCTS.has(type.name)) {
+        const direct = new Set((type.members ?? []).map((m) => (name ? `${name}.${m.name}` : m.name)));
+        for (const l of out.slice(from)) if (direct.has(l.name)) l.processPart = type.name;
+      }
       return;
+    }
     case 'int': {
       const enc = type.intEncoding!;
       const isBool = enc.bool || type.name === '_Bool' || type.name === 'bool';

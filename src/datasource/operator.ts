@@ -17,6 +17,7 @@ import type { GadgetSpec } from '../gadget/spec.js';
 import type { LostCounter } from './lost.js';
 import type { RunDataSource } from './datasource.js';
 import type { Batch } from './batch.js';
+import type { AttachTarget } from '../runtime/attach/targets.js';
 
 /** Where an operator's subscription sits in each datasource's chain (lower runs first). */
 export const Priority = {
@@ -53,6 +54,11 @@ export interface KernelAccess {
   canDenyMntns(): boolean;
   /** make the filter map hold exactly these mount namespaces */
   setMntnsFilter(ids: Iterable<bigint>): void;
+  /**
+   * Where per-container programs attach (socket filters, IG's classifiers, uprobes): the host
+   * and/or containers, kept current by whoever selects containers. Default: the host alone.
+   */
+  setAttachTargets(targets: AttachTarget[]): void;
 }
 
 export interface RunContext {

@@ -6,15 +6,27 @@
 import type { DataOperator } from '../datasource/operator.js';
 import { containersOperator } from '../operators/containers.js';
 import { formattersOperator } from '../operators/formatters.js';
+import { stacksOperator } from '../operators/stacks.js';
+import { processOperator } from '../operators/process.js';
+import { bpfstatsOperator } from '../operators/bpfstats.js';
 import { filterOperator } from '../operators/filter-operator.js';
 import { sortOperator, limitOperator } from '../operators/sort-limit.js';
 import { metricsOperator } from '../metrics/operator.js';
 import type { RunConfig } from './config.js';
 
+/** Operators an operator-only gadget (gadget.yaml alone) may name under `operator:`, with the params they take. */
+export const OPERATOR_ONLY = {
+  process: [],
+  ebpf: [{ key: 'statistics-interval', description: 'interval of the eBPF statistics (bpfstats)', defaultValue: '1000ms' }],
+} as const;
+
 export function operatorChain(cfg: RunConfig, output: DataOperator): DataOperator[] {
   return [
+    processOperator(cfg.params),
+    bpfstatsOperator(cfg.params),
     containersOperator({ selection: cfg.selection, runtimes: cfg.runtimes, fields: cfg.fields, filters: cfg.filters }),
     formattersOperator,
+    stacksOperator,
     filterOperator(cfg.filters),
     sortOperator(cfg.sort),
     limitOperator(cfg.maxEntries),

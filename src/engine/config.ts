@@ -41,6 +41,8 @@ export interface RunConfig {
   forcePerfBuffer: boolean;
   /** bytes of kernel buffer for each tracer's events (ring buffer, or perf buffers of all CPUs); undefined = by CPU count */
   bufferBytes?: number;
+  /** run without the programs this kernel cannot load or attach (a missing feature), with a warning naming them */
+  skipUnsupportedPrograms: boolean;
   /** container/pod selection (-c, --k8s-*, --host) */
   selection: SelectionFlags;
   /** which container runtimes to ask, and their sockets */
@@ -127,6 +129,7 @@ export function runConfig(o: RunOptions): RunConfig {
     mapFetchCount: o.mapFetchCount === undefined ? 0 : countFlag('map-fetch-count', o.mapFetchCount),
     forcePerfBuffer: o.forcePerfBuffer ?? false,
     bufferBytes: o.bufferBytes,
+    skipUnsupportedPrograms: o.skipUnsupportedPrograms ?? false,
     selection: o.selection ?? {},
     runtimes: o.runtimes ?? {},
     metricsListen: o.metricsListen,

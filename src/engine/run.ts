@@ -24,7 +24,7 @@ import type { RunField } from '../datasource/field.js';
 import type { GadgetKind } from '../model/field.js';
 import { admit } from './admission.js';
 import { runConfig, type RunConfig } from './config.js';
-import { operatorChain } from './chain.js';
+import { operatorChain, OPERATOR_ONLY } from './chain.js';
 import { mark } from '../timings.js';
 
 /** An image ready to run: pulled, admitted, its object parsed (nothing in the kernel yet). */
@@ -41,7 +41,7 @@ export async function prepareGadget(cfg: RunConfig): Promise<PreparedGadget> {
   const image = await getGadgetImage(cfg.image, cfg.pull, cfg.oci);
   mark('image read');
   await admit(image, cfg);
-  const instance = GadgetInstance.open(image.ebpf, image.metadata, image.reference);
+  const instance = image.ebpf ? GadgetInstance.open(image.ebpf, image.metadata, image.reference) : GadgetInstance.operatorOnly(image.metadata, OPERATOR_ONLY);
   mark('object parsed, spec built');
   return { image, spec: instance.spec, instance, close: () => instance.close() };
 }
@@ -158,6 +158,7 @@ export class RunHost implements RunContext {
       hasFilterMap: () => inst.hasFilterMap(),
       canDenyMntns: () => inst.canDenyMntns(),
       setMntnsFilter: (ids) => inst.setMntnsFilter(ids),
+      setAttachTargets: (t) => inst.setAttachTargets(t),
     };
   }
 
@@ -222,7 +223,10 @@ class GadgetRun extends RunHost {
       const params: Record<string, string> = {};
       for (const [k, v] of this.kernelRequests.params) params[k] = v;
       Object.assign(params, cfg.params);
-      inst.configure({ params, forcePerfBuffer: cfg.forcePerfBuffer, bufferBytes: cfg.bufferBytes, mntnsFilter: this.kernelRequests.mntnsFilter });
+      inst.configure({
+        params, forcePerfBuffer: cfg.forcePerfBuffer, bufferBytes: cfg.bufferBytes, mntnsFilter: this.kernelRequests.mntnsFilter,
+        skipUnsupportedPrograms: cfg.skipUnsupportedPrograms, warn: (t) => this.notice(`warning: ${t}\n`),
+      });
       inst.load();
       mark('loaded');
       this.loaded = true;

@@ -11,7 +11,11 @@ export interface GadgetMetadata {
   sourceURL?: string;
   annotations?: Record<string, string>;
   datasources?: Record<string, { annotations?: Record<string, string>; fields?: Record<string, { annotations?: Record<string, unknown> }> }>;
-  params?: { ebpf?: Record<string, ParamMetadata> };
+  params?: { ebpf?: Record<string, ParamMetadata>; custom?: Record<string, ParamMetadata> };
+  /** operators this gadget asks for, with their settings (IG: `operator: { process: { interval: 3s } }`) */
+  operator?: Record<string, Record<string, unknown>>;
+  /** per program (IG's `programs.<name>`): attach_to overrides the section's target; perf-event sampling */
+  programs?: Record<string, { attach_to?: string; sampler?: { frequency?: number | string }; perf?: Record<string, string> }>;
 }
 
 export interface ParamMetadata {
@@ -59,6 +63,7 @@ export function fieldAttrs(meta: GadgetMetadata | null, datasource: string, fiel
   if (ellipsis === 'end' || ellipsis === 'start' || ellipsis === 'middle' || ellipsis === 'none') out.ellipsis = ellipsis;
   if (typeof a.description === 'string') out.description = a.description;
   if (typeof a.template === 'string') out.template = a.template;
+  if (typeof a['columns.alias'] === 'string') out.alias = a['columns.alias'];
   return out;
 }
 

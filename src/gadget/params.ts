@@ -20,15 +20,21 @@ export interface ParamSpec {
   defaultValue?: string;
   /** the value before any flag: gadget.yaml's default, else the object's initial value */
   default: string;
+  /** a param of the runtime (how it attaches: `--iface`), not a variable of the object */
+  runtime?: boolean;
 }
 
-/** IG's filter.h variables have well-known flags. */
+/** IG's well-known variables (filter.h, user_stack_map.h) have fixed flags. */
 const BUILTIN_KEYS: Record<string, { key: string; description: string }> = {
   targ_pid: { key: 'pid', description: 'show only events of this process id' },
   targ_tid: { key: 'tid', description: 'show only events of this thread id' },
   targ_uid: { key: 'uid', description: 'show only events of this user id' },
   targ_gid: { key: 'gid', description: 'show only events of this group id' },
   targ_comm: { key: 'comm', description: 'show only events of processes with this command name' },
+  // IG's well-known params of gadget/user_stack_map.h (pkg/operators/ebpf/params.go)
+  collect_ustack: { key: 'collect-ustack', description: 'collect user stack traces' },
+  collect_build_id: { key: 'collect-build-id', description: 'collect build IDs' },
+  collect_otel_stack: { key: 'collect-otel-stack', description: 'collect OpenTelemetry stack traces' },
 };
 
 export function findParams(btf: BtfSpec, meta: GadgetMetadata | null, sectionBytes: (section: string) => Buffer | undefined): ParamSpec[] {
@@ -56,7 +62,7 @@ export function findParams(btf: BtfSpec, meta: GadgetMetadata | null, sectionByt
       key: ym?.key ?? builtin?.key ?? variable,
       variable, section: v.section, offset: v.offset, size: v.size, kind, choices,
       description: ym?.description ?? builtin?.description,
-      defaultValue: ym?.defaultValue === undefined ? undefined : String(ym.defaultValue),
+      defaultValue: yamlDefault(kind, ym?.defaultValue),
       default: '',
     };
     const initial = sectionBytes(v.section);
@@ -64,6 +70,16 @@ export function findParams(btf: BtfSpec, meta: GadgetMetadata | null, sectionByt
     out.push(p);
   }
   return out;
+}
+
+/**
+ * gadget.yaml's default as text. An empty default of a number param (IG's trace_signal has
+ * `defaultValue: ""` for an int) means "none given": the object's initial value stays, as IG does.
+ */
+function yamlDefault(kind: ParamSpec['kind'], v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const text = String(v);
+  return text === '' && kind !== 'string' && kind !== 'bool' ? undefined : text;
 }
 
 /** Turn a flag's text into the bytes of its variable; any doubt is a usage error naming the flag. */

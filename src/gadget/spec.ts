@@ -61,6 +61,8 @@ export interface ObjectInfo {
   btf: BtfType[];
   /** initial bytes of a data section (`.rodata`), for params' defaults */
   sectionBytes?: (section: string) => Buffer | undefined;
+  /** params the runtime adds for how it attaches (`--iface`, `--cgroup`), after the gadget's own */
+  runtimeParams?: ParamSpec[];
 }
 
 const isIter = (p: ProgramInfo) => p.section.startsWith('iter/') || p.section.startsWith('iter.s/');
@@ -172,7 +174,7 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
     });
   }
   return deepFreeze({
-    datasources: out, params: findParams(btf, metadata, info.sectionBytes ?? (() => undefined)), programs: info.programs, maps: info.maps,
+    datasources: out, params: [...findParams(btf, metadata, info.sectionBytes ?? (() => undefined)), ...(info.runtimeParams ?? [])], programs: info.programs, maps: info.maps,
     metrics, btf, metadata, kind: out[0]?.kind ?? null,
   });
 }
@@ -246,4 +248,29 @@ function findMetricMaps(maps: MapInfo[]): MetricMapSpec[] {
       keyTypeId: m.btfKeyTypeId, valueTypeId: m.btfValueTypeId });
   }
   return out;
+}
+
+/** A param an operator of operator-only gadgets takes (bpfstats: --statistics-interval). */
+export interface OperatorParam { key: string; description?: string; defaultValue?: string }
+
+/**
+ * The spec of an operator-only image (gadget.yaml alone, as IG's top_process and bpfstats): no
+ * program, no datasource of its own; operators named in gadget.yaml's `operator:` make them.
+ * `params.custom` of gadget.yaml become params the operators read.
+ */
+export function operatorOnlySpec(metadata: GadgetMetadata | null, known: Readonly<Record<string, readonly OperatorParam[]>>): GadgetSpec {
+  const names = Object.keys(metadata?.operator ?? {});
+  if (!names.some((n) => n in known)) {
+    throw new IgError('invalid-image', `the image has no eBPF program and its gadget.yaml names no operator ig has${names.length ? ` (it names ${names.join(', ')})` : ''}`, {
+      hint: `an operator-only gadget names one of: ${Object.keys(known).join(', ')} under "operator:"`,
+    });
+  }
+  const custom = Object.entries(metadata?.params?.custom ?? {});
+  for (const n of names) for (const p of known[n] ?? []) if (!custom.some(([k]) => k === p.key)) custom.push([p.key, p]);
+  const params: ParamSpec[] = custom.map(([key, p]) => ({
+    key, variable: '', section: '', offset: -1, size: 0, kind: 'string', runtime: true,
+    description: p.description, defaultValue: p.defaultValue === undefined ? undefined : String(p.defaultValue),
+    default: p.defaultValue === undefined ? '' : String(p.defaultValue),
+  }));
+  return deepFreeze({ datasources: [], params, programs: [], maps: [], metrics: [], btf: new BtfSpec([]), metadata, kind: null });
 }

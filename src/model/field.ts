@@ -25,6 +25,8 @@ export interface FieldAttrs {
   description?: string;
   /** gadget.yaml `template` (e.g. "comm", "pid", "timestamp") giving default width/alignment */
   template?: string;
+  /** column header instead of the name (IG's `columns.alias`; gadget_process members get their member name) */
+  alias?: string;
 }
 
 export interface FieldDesc extends FieldAttrs {

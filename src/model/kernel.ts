@@ -14,6 +14,11 @@ export const MAP_TYPE_NAMES: Record<number, string> = Object.fromEntries(
 );
 
 export const ProgType = {
-  SOCKET_FILTER: 1, KPROBE: 2, SCHED_CLS: 3, SCHED_ACT: 4, TRACEPOINT: 5, XDP: 6, PERF_EVENT: 7,
-  CGROUP_SKB: 8, RAW_TRACEPOINT: 17, TRACING: 26, EXT: 28, LSM: 29,
+  UNSPEC: 0, SOCKET_FILTER: 1, KPROBE: 2, SCHED_CLS: 3, SCHED_ACT: 4, TRACEPOINT: 5, XDP: 6, PERF_EVENT: 7,
+  CGROUP_SKB: 8, CGROUP_SOCK: 9, RAW_TRACEPOINT: 17, CGROUP_SOCK_ADDR: 18, TRACING: 26, EXT: 28, LSM: 29,
+} as const;
+
+/** enum bpf_attach_type values the runtime names. */
+export const AttachType = {
+  CGROUP_INET_INGRESS: 0, CGROUP_INET_EGRESS: 1, CGROUP_INET_SOCK_CREATE: 2, XDP: 37, TCX_INGRESS: 46, TCX_EGRESS: 47,
 } as const;

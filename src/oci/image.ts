@@ -24,7 +24,8 @@ export interface GadgetImage {
   manifest: unknown;
   annotations: Record<string, string>;
   metadata: Buffer | null;
-  ebpf: Buffer;
+  /** null: an operator-only image (gadget.yaml alone, its datasources made by operators, as IG's top_process) */
+  ebpf: Buffer | null;
   wasm?: Buffer;
   btfgen?: Buffer;
 }
@@ -100,8 +101,9 @@ export async function getGadgetImage(refStr: string, pull: PullPolicy, opts: Oci
     const d = m.layers.find((l) => l.mediaType === mt);
     return d ? store.readBlob(d.digest, d.size) : undefined;
   };
-  const ebpf = await layer(MT.ebpf);
-  if (!ebpf) {
+  const ebpf = (await layer(MT.ebpf)) ?? null;
+  // no layer at all and a gadget.yaml: an operator-only image (IG's top_process, bpfstats)
+  if (!ebpf && (!metadata || m.layers.length > 0)) {
     throw new IgError('invalid-image', `${what} has no eBPF program layer (${MT.ebpf})`, { hint: 'rebuild the gadget with `ig image build`' });
   }
   const img: GadgetImage = {

@@ -18,6 +18,8 @@ import {
   type CollectionOptions, type ContainerInfo, type ContainerSelector, type SelectionFlags,
 } from '../containers/index.js';
 import { mntnsFilterSupport } from '../runtime/mntns-filter.js';
+import { attachesPerTarget } from '../runtime/sections.js';
+import type { AttachTarget } from '../runtime/attach/targets.js';
 import { Batch } from '../datasource/batch.js';
 import type { RunDataSource } from '../datasource/datasource.js';
 import { Priority, type DataOperator, type OperatorInstance, type RunContext } from '../datasource/operator.js';
@@ -70,8 +72,10 @@ export function containersOperator(o: ContainersOptions): DataOperator {
         const w = ownerField(ds);
         if (w) owners.push({ ds, ...w, slot: -1 });
       }
-      if (owners.length === 0 && !sel) return undefined;
-      if (!sel && !wantsEnrichment(o) && ctx.mode === 'run') return undefined;
+      // programs attached per container (socket filters, classifiers, uprobes) need to know the containers
+      const perTarget = attachesPerTarget(ctx.spec.programs);
+      if (owners.length === 0 && !sel && !perTarget) return undefined;
+      if (!sel && !perTarget && !wantsEnrichment(o) && ctx.mode === 'run') return undefined;
       const node = nodeName();
       for (const owner of owners) {
         owner.slot = addEnrichment(owner.ds, node);
@@ -141,11 +145,25 @@ class ContainersRun implements OperatorInstance {
     }
   }
 
-  /** After load: fill the filter map and follow container changes. */
+  /** After load: fill the filter map, say where per-container programs attach, and follow container changes. */
   start(): void {
+    if (attachesPerTarget(this.ctx.spec.programs)) {
+      this.ctx.kernel.setAttachTargets(this.attachTargets());
+      this.unsubscribe.push(this.coll!.onChange(() => this.ctx.kernel.setAttachTargets(this.attachTargets())));
+    }
     if (!this.mode) return;
     this.sync();
     this.unsubscribe.push(this.coll!.onChange(() => this.sync()));
+  }
+
+  /** The host (without a selection, or with --host) and the selected containers (all without a selection). */
+  private attachTargets(): AttachTarget[] {
+    const out: AttachTarget[] = [];
+    if (!this.sel || this.sel.host) out.push({ id: 'host', pid: process.pid, host: true, name: 'the host' });
+    for (const c of this.coll?.select(this.sel) ?? []) {
+      out.push({ id: c.id, pid: c.pid, host: false, name: `container ${c.name || c.id.slice(0, 12)}` });
+    }
+    return out;
   }
 
   private sync(): void {

@@ -75,7 +75,7 @@ export function columnFor(f: FieldDesc): Column {
   const tname = f.template ?? (f.typeName ? TYPE_TEMPLATES[f.typeName] : undefined);
   const t = tname ? TEMPLATES[tname] : undefined;
   const numeric = f.kind === 'number' || f.kind === 'bigint';
-  const header = f.name.toUpperCase();
+  const header = (f.alias ?? f.name).toUpperCase();
   let width = f.width ?? t?.width ?? Math.max(header.length, numeric ? 7 : 16);
   const maxWidth = f.maxWidth ?? t?.maxWidth;
   const minWidth = Math.min(f.minWidth ?? t?.minWidth ?? Math.min(width, Math.max(4, Math.min(header.length, 8))), width);

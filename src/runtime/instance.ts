@@ -1,15 +1,24 @@
-import type { BpfObject, ProgramInfo } from '../../native/index.js';
+import type { BpfObject } from '../../native/index.js';
 import { IgError } from '../errors.js';
-import { buildGadgetSpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
+import { buildGadgetSpec, operatorOnlySpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
 import { parseMetadata } from '../gadget/metadata.js';
 import { encodeParam } from '../gadget/params.js';
-import { MapType, ProgType } from '../model/kernel.js';
+import { MapType } from '../model/kernel.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
 import { setBootOffsetNs } from '../format/timestamp.js';
 import { startSource, type RunningSource, type SourceSink, type SourceOptions } from './sources/index.js';
 import { ensureTracefs, needsTracefs } from './tracefs.js';
 import { DENY_FLAG, DENY_MAP_ENTRIES, FILTER_FLAG, FILTER_MAP, MntnsFilterMap, mntnsFilterSupport } from './mntns-filter.js';
+import { sectionInfo, DISABLED_TARGET, type AttachPlan } from './sections.js';
+import { applyMapSizing } from './map-sizing.js';
+import { runtimeParams, ifaceList } from './runtime-params.js';
+import { TargetAttacher, HOST_TARGET, type AttachTarget } from './attach/targets.js';
+import { attachNetwork } from './attach/network.js';
+import { fieldsOnlyWrittenBy } from './degrade.js';
+import { ensureBpffs } from './bpffs.js';
+import { SocketEnricher, SOCKETS_MAP, socketEnricherBtf, usesSocketEnricher } from './socket-enricher/index.js';
+import type { Attachment } from '../../native/index.js';
 
 export interface InstanceOptions {
   /** flag values by param key (without dashes), as the user typed them */
@@ -23,6 +32,10 @@ export interface InstanceOptions {
    * semantics), 'deny' = the namespaces to drop (see gadget/mntns_filter.h); absent = none.
    */
   mntnsFilter?: 'allow' | 'deny' | null;
+  /** leave out programs the kernel cannot load or attach for lack of a feature, with a warning */
+  skipUnsupportedPrograms?: boolean;
+  /** problems that do not stop the run */
+  warn?: (text: string) => void;
 }
 
 export type StartOptions = Omit<SourceOptions, 'buffer'>;
@@ -39,17 +52,48 @@ const PERF_FLAG = 'gadget_buffer_use_perf';
  */
 export class GadgetInstance {
   readonly spec: GadgetSpec;
-  private readonly obj: BpfObject;
   private loaded = false;
   private closed = false;
   private sources: RunningSource[] = [];
   private links: number[] = [];
   private filter?: MntnsFilterMap;
   private readonly buffers = new Map<string, { kind: 'ringbuf' | 'perf'; perfPagesPerCpu: number }>();
+  private readonly plans = new Map<string, AttachPlan>();
+  private options: InstanceOptions = {};
+  /** programs left out (--skip-unsupported-programs): name → why */
+  private readonly skipped = new Map<string, string>();
+  private attachments: Attachment[] = [];
+  private perTarget?: TargetAttacher;
+  /** IG's classifiers on --iface */
+  private onIface?: TargetAttacher;
+  private targets: AttachTarget[] = [HOST_TARGET];
+  private enricher?: SocketEnricher;
 
-  private constructor(obj: BpfObject, spec: GadgetSpec) {
-    this.obj = obj;
+  private constructor(
+    private obj: BpfObject,
+    spec: GadgetSpec,
+    private readonly reopen: () => BpfObject,
+  ) {
     this.spec = spec;
+    for (const p of spec.programs) {
+      const target = spec.metadata?.programs?.[p.name]?.attach_to;
+      this.plans.set(p.name, target === DISABLED_TARGET ? { kind: 'disabled' } : sectionInfo(p).plan);
+    }
+  }
+
+  /**
+   * An operator-only gadget (gadget.yaml alone): nothing to load or attach; the operators
+   * gadget.yaml names make its datasources. The object is a stand-in with no map or program.
+   */
+  static operatorOnly(metadata: Buffer | null, known: Parameters<typeof operatorOnlySpec>[1]): GadgetInstance {
+    const none = (): never => {
+      throw new IgError('internal', 'an operator-only gadget has no eBPF object');
+    };
+    const empty = {
+      maps: () => [], programs: () => [], load: () => undefined, close: () => undefined,
+      mapFd: none, mapInitialValue: none, programFd: none,
+    } as unknown as BpfObject;
+    return new GadgetInstance(empty, operatorOnlySpec(parseMetadata(metadata), known), () => empty);
   }
 
   /** Parse an image's eBPF object and gadget.yaml. Touches no kernel state beyond libbpf's parsing. */
@@ -60,12 +104,14 @@ export class GadgetInstance {
       });
     }
     const n = native();
-    let obj: BpfObject;
-    try {
-      obj = new n.BpfObject(ebpf, objectName(name));
-    } catch (err) {
-      throw new IgError('invalid-object', `libbpf cannot open the eBPF object of ${name}: ${(err as Error).message}`, { cause: err });
-    }
+    const openObj = (btfCustomPath?: string) => {
+      try {
+        return new n.BpfObject(ebpf, objectName(name), btfCustomPath ? { btfCustomPath } : undefined);
+      } catch (err) {
+        throw new IgError('invalid-object', `libbpf cannot open the eBPF object of ${name}: ${(err as Error).message}`, { cause: err });
+      }
+    };
+    let obj = openObj();
     try {
       let btf;
       try {
@@ -76,15 +122,24 @@ export class GadgetInstance {
           cause: err,
         });
       }
+      const o = obj;
       const sectionBytes = (section: string) => {
         try {
-          return obj.mapInitialValue(section);
+          return o.mapInitialValue(section);
         } catch {
           return undefined;
         }
       };
-      const spec = buildGadgetSpec({ maps: obj.maps(), programs: obj.programs(), btf, sectionBytes }, parseMetadata(metadata));
-      return new GadgetInstance(obj, spec);
+      const programs = obj.programs();
+      const spec = buildGadgetSpec({ maps: obj.maps(), programs, btf, sectionBytes, runtimeParams: runtimeParams(programs) }, parseMetadata(metadata));
+      // The socket enricher's value struct must be a CO-RE target: libbpf reads targets at open.
+      let btfPath: string | undefined;
+      if (usesSocketEnricher(spec)) {
+        btfPath = socketEnricherBtf();
+        obj.close();
+        obj = openObj(btfPath);
+      }
+      return new GadgetInstance(obj, spec, () => openObj(btfPath));
     } catch (err) {
       obj.close();
       throw err;
@@ -94,16 +149,38 @@ export class GadgetInstance {
   /** Set params and adapt maps before load. */
   configure(opts: InstanceOptions): void {
     const given = opts.params ?? {};
-    for (const p of this.spec.params) {
-      const text = given[p.key] ?? p.defaultValue;
-      if (text === undefined) continue;
-      this.obj.setMapInitialValue(p.section, p.offset, encodeParam(p, text));
-    }
     for (const key of Object.keys(given)) {
       if (!this.spec.params.some((p) => p.key === key)) {
         throw new IgError('usage', `unknown param --${key}`, { hint: 'run `ig run IMAGE --help` to list the gadget params' });
       }
     }
+    this.options = opts;
+    this.applyConfig();
+  }
+
+  private param(key: string): string | undefined {
+    return this.options.params?.[key] ?? this.spec.params.find((p) => p.key === key)?.defaultValue;
+  }
+
+  /** Everything configure() asks of the object, again on a reopened one (--skip-unsupported-programs). */
+  private applyConfig(): void {
+    const opts = this.options;
+    const given = opts.params ?? {};
+    for (const p of this.spec.params) {
+      if (p.runtime) continue;
+      const text = given[p.key] ?? p.defaultValue;
+      // an empty number means "not given" (IG's trace_signal: --signal "")
+      if (text === undefined || (text === '' && p.kind !== 'string' && p.kind !== 'bool')) continue;
+      this.obj.setMapInitialValue(p.section, p.offset, encodeParam(p, text));
+    }
+    for (const p of this.spec.programs) {
+      const fix = sectionInfo(p).fixType;
+      if (fix) this.obj.setProgramType(p.name, fix.type, fix.expectedAttachType);
+      if (this.skipped.has(p.name)) this.obj.setProgramAutoload(p.name, false);
+    }
+    applyMapSizing(this.obj, this.spec);
+    // the map holds the enricher's values (IG: the value size of its enricher's struct)
+    if (usesSocketEnricher(this.spec)) this.obj.setMapValueSize(SOCKETS_MAP, SocketEnricher.valueSize);
     const bytes = opts.bufferBytes ?? defaultBufferBytes(native().numPossibleCpus());
     for (const ds of this.spec.datasources) this.adaptStreamMap(ds, !!opts.forcePerfBuffer, bytes);
     if (opts.forcePerfBuffer) this.setFlag(PERF_FLAG, 1);
@@ -163,30 +240,99 @@ export class GadgetInstance {
   }
 
   load(): void {
-    try {
-      this.obj.load();
-    } catch (err) {
-      throw loadError(err, this.spec.programs);
+    if (this.spec.maps.some((m) => m.pinPath)) ensureBpffs();
+    for (;;) {
+      try {
+        this.obj.load();
+        break;
+      } catch (err) {
+        const e = loadError(err, this.spec.programs);
+        const prog = this.options.skipUnsupportedPrograms ? e.program : undefined;
+        if (!prog || e.code !== 'unsupported' || this.skipped.has(prog)) throw e;
+        // libbpf cannot load an object twice: open it again, without that program
+        this.skip(prog, e.message);
+        this.obj.close();
+        this.obj = this.reopen();
+        this.applyConfig();
+      }
     }
     this.loaded = true;
     // Timestamps are formatted with the exact clock offset, instead of the formatter measuring it
     // by polling /proc/uptime (which would also show up in trace_open's own output).
     setBootOffsetNs(native().bootToWallOffsetNs());
     if (this.hasFilterMap()) this.filter = new MntnsFilterMap(this.obj.mapFd(FILTER_MAP));
+    if (usesSocketEnricher(this.spec)) this.enricher = SocketEnricher.start(this.obj.mapFd(SOCKETS_MAP), (t) => this.warn(t));
+  }
+
+  private warn(text: string): void {
+    this.options.warn?.(text);
+  }
+
+  /** Leave a program out and say which fields stay empty because of it. */
+  private skip(prog: string, why: string): void {
+    this.skipped.set(prog, why);
+    let fields: string[] = [];
+    try {
+      fields = fieldsOnlyWrittenBy(this.obj, this.spec, prog);
+    } catch {
+      // the instructions could not be read: name no fields rather than guess
+    }
+    this.warn(`program ${prog} left out (--skip-unsupported-programs): ${why.split('\n')[0]}; ` +
+      (fields.length ? `fields that will stay empty: ${fields.join(', ')}` : 'no record field depends on it alone'));
   }
 
   /** Attach every program that runs on its own (iterators run when read). */
   attach(): void {
     if (this.spec.programs.some((p) => needsTracefs(p.section))) ensureTracefs();
+    const perTarget: { prog: string; plan: AttachPlan }[] = [];
+    const ifaces = ifaceList(this.param('iface'));
     for (const p of this.spec.programs) {
-      if (isReadOnDemand(p)) continue;
+      const plan = this.plans.get(p.name)!;
+      if (this.skipped.has(p.name) || plan.kind === 'iter' || plan.kind === 'disabled') continue;
       try {
-        if (p.type === ProgType.PERF_EVENT) this.links.push(...this.obj.attachPerfEvent(p.name));
-        else this.links.push(this.obj.attach(p.name, p.type === ProgType.SOCKET_FILTER ? { socketIfname: '' } : undefined));
+        switch (plan.kind) {
+          case 'auto':
+            this.links.push(this.obj.attach(p.name));
+            break;
+          case 'perf-event': {
+            const freq = Number(this.spec.metadata?.programs?.[plan.name]?.sampler?.frequency ?? 0);
+            this.links.push(...this.obj.attachPerfEvent(p.name, freq > 0 ? { frequency: freq } : undefined));
+            break;
+          }
+          case 'socket': case 'classifier': case 'uprobe':
+            perTarget.push({ prog: p.name, plan });
+            break;
+          default:
+            this.attachments.push(...attachNetwork(this.obj.programFd(p.name), p.name, p.section, plan, { ifaces, cgroup: this.param('cgroup') }));
+        }
       } catch (err) {
-        throw attachError(err, p);
+        const e = err instanceof IgError ? err : attachError(err, p);
+        if (!this.options.skipUnsupportedPrograms || e.code !== 'unsupported') throw e;
+        this.skip(p.name, e.message);
       }
     }
+    // As IG: with --iface, classifiers attach to those interfaces of the host only, whatever the containers
+    const onIface = ifaces.length ? perTarget.filter((p) => p.plan.kind === 'classifier') : [];
+    if (onIface.length) {
+      this.onIface = new TargetAttacher(this.obj, onIface, ifaces, (t) => this.warn(t));
+      this.onIface.set([HOST_TARGET]);
+    }
+    const rest = perTarget.filter((p) => !onIface.includes(p));
+    if (rest.length) {
+      this.perTarget = new TargetAttacher(this.obj, rest, [], (t) => this.warn(t));
+      this.perTarget.set(this.targets);
+    }
+    for (const a of [this.onIface, this.perTarget]) {
+      for (const [prog, n] of a?.counts() ?? []) {
+        if (n === 0) this.warn(`program ${prog} is attached nowhere yet${this.plans.get(prog)!.kind === 'classifier' ? ' (give --iface, or select containers that have interfaces)' : ''}`);
+      }
+    }
+  }
+
+  /** The host and containers per-target programs attach to (the containers operator keeps it current). */
+  setAttachTargets(targets: AttachTarget[]): void {
+    this.targets = targets;
+    this.perTarget?.set(targets);
   }
 
   /** Make the in-kernel filter map hold exactly these mount namespaces (to keep or to drop, per its mode). */
@@ -220,12 +366,19 @@ export class GadgetInstance {
     if (this.closed) return;
     this.closed = true;
     await this.stop().catch(() => undefined);
+    this.enricher?.close();
+    this.perTarget?.close();
+    this.onIface?.close();
+    for (const a of this.attachments) {
+      try {
+        a.detach();
+      } catch (err) {
+        this.warn(`detaching: ${(err as Error).message}`);
+      }
+    }
+    this.attachments = [];
     this.obj.close();
   }
-}
-
-function isReadOnDemand(p: ProgramInfo): boolean {
-  return p.section.startsWith('iter/') || p.section.startsWith('iter.s/');
 }
 
 /** libbpf uses the object name as a prefix of internal map names; keep it short and plain. */

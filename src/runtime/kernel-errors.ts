@@ -27,8 +27,18 @@ function verifierComplained(log: string): boolean {
   return m[1].split('\n').some((l) => l.trim() && !/^processed \d+ insns/.test(l) && !/^verification time/.test(l));
 }
 
+/** A load error, with the program libbpf named (when it named one). */
+export type LoadError = IgError & { program?: string };
+
 /** Turn a failed load into an error naming the program and the verifier's last words. */
-export function loadError(err: unknown, programs: ProgramInfo[]): IgError {
+export function loadError(err: unknown, programs: ProgramInfo[]): LoadError {
+  const e = describeLoadError(err, programs) as LoadError;
+  const failed = ((err as NativeError).log ?? '').match(/prog '([^']+)': (?:BPF program load failed|failed to load)/)?.[1];
+  if (failed) e.program = failed;
+  return e;
+}
+
+function describeLoadError(err: unknown, programs: ProgramInfo[]): IgError {
   const e = err as NativeError;
   const log = e.log ?? '';
   // libbpf names the failing program in its log: "libbpf: prog 'name': BPF program load failed".

@@ -10,11 +10,16 @@ import type * as Native from '../../native/index.js';
 
 let cached: typeof Native | undefined;
 
+/** Where the addon is (a helper process loads it too: the tc guard). */
+export function addonPath(): string {
+  return path.join(packageRoot, 'native', 'build', 'ig_native.node');
+}
+
 export function native(): typeof Native {
   if (cached) return cached;
   try {
     const require = createRequire(import.meta.url);
-    cached = require(path.join(packageRoot, 'native', 'build', 'ig_native.node')) as typeof Native;
+    cached = require(addonPath()) as typeof Native;
   } catch (err) {
     throw new IgError('internal', `the native addon is not built (${(err as Error).message.split('\n')[0]})`, {
       hint: 'run `npm run build` (or the README set-up command) first',

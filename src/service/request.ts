@@ -36,6 +36,7 @@ export interface RunRequestMsg {
   force_perf_buffer: boolean;
   selection: SelectionMsg;
   buffer_bytes: number;
+  skip_unsupported_programs?: boolean;
 }
 
 /** The client's side: what of its RunConfig goes to the nodes. */
@@ -56,6 +57,7 @@ export function toRequest(cfg: RunConfig): RunRequestMsg {
     map_fetch_count: cfg.mapFetchCount,
     force_perf_buffer: cfg.forcePerfBuffer,
     buffer_bytes: cfg.bufferBytes ?? 0,
+    skip_unsupported_programs: cfg.skipUnsupportedPrograms,
     selection: {
       containername: s.containername ?? '',
       k8s_namespace: s['k8s-namespace'] ?? '',
@@ -112,6 +114,7 @@ export function fromRequest(req: RunRequestMsg, d: DaemonRunSettings, notice: (l
     mapFetchCount: req.map_fetch_count || 0,
     forcePerfBuffer: !!req.force_perf_buffer,
     bufferBytes: buffer ? sizeFlag('buffer-size', String(buffer)) : undefined,
+    skipUnsupportedPrograms: !!req.skip_unsupported_programs,
     selection: {
       containername: orUndefined(s.containername),
       'k8s-namespace': orUndefined(s.k8s_namespace),

@@ -37,6 +37,7 @@ export function runConfigFromFlags(image: string, a: Flags, params: Record<strin
     mapFetchCount: countFlag('map-fetch-count', a['map-fetch-count'] ?? 0),
     forcePerfBuffer: Boolean(a['force-perf-buffer']),
     bufferBytes: a['buffer-size'] === undefined ? undefined : sizeFlag('buffer-size', String(a['buffer-size'])),
+    skipUnsupportedPrograms: Boolean(a['skip-unsupported-programs']),
     selection,
     runtimes: collectionOptionsFromArgs(a),
     metricsListen: str(a['metrics-listen']),

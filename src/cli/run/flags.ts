@@ -13,6 +13,7 @@ export const runOptions = {
   pull: { type: 'string', choices: ['always', 'missing', 'never'], default: 'missing', describe: 'when to pull the image from its registry' },
   'force-perf-buffer': { type: 'boolean', default: false, describe: 'use perf buffers instead of ring buffers (as on kernels without ring buffers)' },
   'buffer-size': { type: 'string', describe: 'kernel memory for each tracer\'s events (e.g. 8M); default 1 MiB per CPU. Larger rides out longer stalls of ig without losing events' },
+  'skip-unsupported-programs': { type: 'boolean', default: false, describe: 'run without the gadget programs this kernel cannot load or attach (e.g. a kprobe without CONFIG_KPROBES); a warning names each and the fields that stay empty' },
   'verify-image': { type: 'boolean', describe: 'refuse images without a signature by --public-key (default: on when a key is given)' },
   'public-key': { type: 'string', array: true, describe: 'public key (PEM) whose signature the image must carry; repeatable' },
   'allowed-gadgets': { type: 'string', describe: 'comma list of images allowed to run: name@sha256:…, name:tag, or prefix*' },

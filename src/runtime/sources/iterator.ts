@@ -8,6 +8,18 @@ type IterSpec = Extract<SourceSpec, { type: 'iter-text' | 'iter-typed' }>;
 
 const SOCKET_ITER = /^iter(\.s)?\/(tcp|udp|unix)$/;
 
+/** IG's GADGET_ITER_TARGET_MAP(prog, map): the map an iter/bpf_map_elem program walks. */
+function targetMap(spec: GadgetSpec, prog: string): string {
+  const prefix = `gadget_mapelem_iter_target_${prog}___`;
+  const v = spec.btf.variableNames().find((n) => n.startsWith(prefix));
+  if (!v) {
+    throw new IgError('invalid-object', `iter/bpf_map_elem program ${prog} has no target map`, {
+      hint: `declare GADGET_ITER_TARGET_MAP(${prog}, <map_name>) in the eBPF source, as Inspektor Gadget requires`,
+    });
+  }
+  return v.slice(prefix.length);
+}
+
 /**
  * A snapshotter: each iterator program is read once to the end and the records (text pairs or
  * raw structs) become one table.
@@ -17,7 +29,8 @@ export function startIterator(
 ): RunningSource {
   const sections = new Map(spec.programs.map((p) => [p.name, p.section]));
   /** One read per network namespace for socket iterators (they see only the namespace they are created in). */
-  const reads = (prog: string): { netnsPath?: string }[] => {
+  const reads = (prog: string): { netnsPath?: string; mapFd?: number }[] => {
+    if (/^iter(\.s)?\/bpf_map_elem$/.test(sections.get(prog) ?? '')) return [{ mapFd: obj.mapFd(targetMap(spec, prog)) }];
     const paths = SOCKET_ITER.test(sections.get(prog) ?? '') ? netnsPaths?.() : undefined;
     return paths?.length ? paths.map((netnsPath) => ({ netnsPath })) : [{}];
   };

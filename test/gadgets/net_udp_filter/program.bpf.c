@@ -30,6 +30,8 @@ struct event {
 	struct gadget_l4endpoint_t dst;
 	__u16 len;
 	bool ingress;
+	char cwd[64];
+	char exepath[64];
 };
 
 GADGET_TRACER_MAP(events, 256 * 1024);
@@ -68,6 +70,11 @@ int udp_filter(struct __sk_buff *skb)
 	e->dst.version = 4;
 	e->len = bpf_ntohs(udp.len);
 	e->ingress = skb->pkt_type == GADGET_SE_PACKET_HOST;
+	/* optional fields of the enricher's value: read where its BTF has them (CO-RE) */
+	if (owner && bpf_core_field_exists(owner->cwd))
+		bpf_probe_read_kernel_str(e->cwd, sizeof(e->cwd), owner->cwd);
+	if (owner && bpf_core_field_exists(owner->exepath))
+		bpf_probe_read_kernel_str(e->exepath, sizeof(e->exepath), owner->exepath);
 	gadget_submit_buf(skb, &events, e, sizeof(*e));
 	return 0;
 }
