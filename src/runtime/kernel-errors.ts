@@ -20,6 +20,13 @@ function lastLines(log: string | undefined, n: number): string {
   return lines.slice(-n).join('\n  ');
 }
 
+/** Whether the verifier said more than its statistics line (a refusal before verification leaves only that). */
+function verifierComplained(log: string): boolean {
+  const m = log.match(/-- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/);
+  if (!m) return false;
+  return m[1].split('\n').some((l) => l.trim() && !/^processed \d+ insns/.test(l) && !/^verification time/.test(l));
+}
+
 /** Turn a failed load into an error naming the program and the verifier's last words. */
 export function loadError(err: unknown, programs: ProgramInfo[]): IgError {
   const e = err as NativeError;
@@ -31,6 +38,14 @@ export function loadError(err: unknown, programs: ProgramInfo[]): IgError {
   if (prog && feature && (e.errno === EPERM || e.errno === EOPNOTSUPP || e.errno === ENOTSUPP || e.errno === EINVAL || e.errno === ENOENT)) {
     return new IgError('unsupported', `this kernel has no ${feature}: cannot load program "${prog.name}" (${prog.section})`, {
       hint: 'use a gadget built on tracepoints, or run on a kernel that has this feature',
+      cause: err,
+    });
+  }
+  // EPERM for one program while the others loaded: a security policy (LSM, lockdown) or a missing capability
+  // refuses this program type (e.g. iter/bpf_map_elem without CAP_SYS_RESOURCE), not the verifier.
+  if (prog && e.errno === EPERM && !verifierComplained(log)) {
+    return new IgError('kernel', `the kernel refused program ${prog.name} (${prog.section}): Operation not permitted — a security policy or a missing capability`, {
+      hint: 'run as root with CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_SYS_RESOURCE, or use a gadget without this program type',
       cause: err,
     });
   }
