@@ -145,7 +145,7 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
       : { name: p.name, kind: 'snapshotter', convention: 'map-name', fields: [], source: { type: 'iter-text', programs: [p.name] } });
   }
 
-  for (const ds of out) compileSource(btf, ds, metadata);
+  for (const ds of out) compileSource(btf, ds, metadata, mapByName);
 
   const metrics = findMetricMaps(info.maps);
   if (out.length === 0 && metrics.length === 0) {
@@ -174,7 +174,7 @@ function pointee(btf: BtfSpec, typeId: number): number {
   return btf.resolve(type.type ?? 0).type?.id ?? 0;
 }
 
-function compileSource(btf: BtfSpec, ds: DataSourceSpec, meta: GadgetMetadata | null): void {
+function compileSource(btf: BtfSpec, ds: DataSourceSpec, meta: GadgetMetadata | null, maps: Map<string, MapInfo>): void {
   const s = ds.source;
   if (s.type === 'stream' || s.type === 'iter-typed') {
     ds.layout = compileLayout(flatten(btf, s.structTypeId));
@@ -188,6 +188,15 @@ function compileSource(btf: BtfSpec, ds: DataSourceSpec, meta: GadgetMetadata | 
     ds.layout = compileLayout(valueLeaves, { tags: ['value'] });
     ds.keySize = btf.sizeOf(s.keyTypeId);
     ds.recordSize = btf.sizeOf(s.valueTypeId);
+    // The decoders read this many bytes of each key and value the kernel hands over: no more than the map holds.
+    const map = maps.get(s.map)!;
+    for (const [part, size, have, id] of [['key', ds.keySize, map.keySize, s.keyTypeId], ['value', ds.recordSize, map.valueSize, s.valueTypeId]] as const) {
+      if (size > have) {
+        throw new IgError('invalid-object', `the ${part} type ${btf.describe(id)} of datasource ${ds.name} is ${size} bytes, but map "${s.map}" holds ${have}-byte ${part}s`, {
+          hint: `declare the map with __type(${part}, …) of the struct the gadget names`,
+        });
+      }
+    }
     ds.fields = annotateFields(meta, ds.name, [...ds.keyLayout.fields, ...ds.layout.fields]);
   }
 }

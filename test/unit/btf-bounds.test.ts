@@ -1,0 +1,57 @@
+// Bounds of the layout compiler against BTF no compiler would emit (a crafted object): each is an
+// IgError naming the type, never a stack overflow, a TypeError or a decoder reading past its record.
+import { describe, expect, it } from 'vitest';
+import type { BtfType, MapInfo } from '../../native/index.js';
+import { BtfSpec } from '../../src/btf/spec.js';
+import { flatten } from '../../src/btf/layout.js';
+import { buildGadgetSpec } from '../../src/gadget/spec.js';
+import { IgError } from '../../src/errors.js';
+
+const u32: BtfType = { id: 1, kind: 'int', name: 'unsigned int', size: 4, intEncoding: { signed: false, char: false, bool: false, bitsOffset: 0, bits: 32 } };
+const struct = (id: number, name: string, size: number, members: [string, number, number][]): BtfType => ({
+  id, kind: 'struct', name, size, members: members.map(([n, type, byte]) => ({ name: n, type, bitsOffset: byte * 8, bitfieldSize: 0 })),
+});
+
+function refusal(types: BtfType[], root: number): IgError {
+  try {
+    flatten(new BtfSpec(types), root);
+  } catch (e) {
+    expect(e).toBeInstanceOf(IgError);
+    return e as IgError;
+  }
+  throw new Error('accepted');
+}
+
+describe('BTF bounds', () => {
+  it('an array whose element type is itself', () => {
+    const types: BtfType[] = [u32, struct(2, 'event', 8, [['loop', 3, 0]]), { id: 3, kind: 'array', name: '', array: { type: 3, indexType: 1, nelems: 2 } }];
+    expect(refusal(types, 2).message).toMatch(/BTF type array \[3\] nests arrays more than 32 deep \(or contains itself\)/);
+  });
+
+  it('a struct containing itself', () => {
+    expect(refusal([u32, struct(2, 'node', 8, [['next', 2, 0]])], 2).message).toMatch(/BTF type struct node \[2\] is nested more than 16 structs deep/);
+  });
+
+  it('a typedef cycle', () => {
+    const types: BtfType[] = [u32, struct(2, 'event', 4, [['x', 3, 0]]), { id: 3, kind: 'typedef', name: 'a', type: 4 }, { id: 4, kind: 'typedef', name: 'b', type: 3 }];
+    expect(refusal(types, 2).message).toMatch(/typedef\/qualifier cycle/);
+  });
+
+  it('a member outside its struct, and a struct claiming 4 GiB', () => {
+    expect(refusal([u32, struct(2, 'event', 8, [['pid', 1, 4096]])], 2).message).toBe('field "pid" of struct event [2] lies outside it (bytes 4096..4100 of 8)');
+    expect(refusal([u32, struct(2, 'event', 0xffffffff, [['pid', 1, 0]])], 2).message).toMatch(/^record type struct event \[2\] is 4294967295 bytes/);
+  });
+
+  it('more fields than a record can have', () => {
+    const many = struct(2, 'wide', 4 * 5000, Array.from({ length: 5000 }, (_, i) => [`f${i}`, 1, 4 * i] as [string, number, number]));
+    expect(refusal([u32, many], 2).message).toMatch(/more than 4096 fields/);
+  });
+
+  it('a map value type larger than the map holds', () => {
+    const types: BtfType[] = [u32, struct(2, 'counts', 16, [['a', 1, 0], ['b', 1, 12]])];
+    const map: MapInfo = { name: 'print_counts', type: 1, keySize: 4, valueSize: 8, maxEntries: 16, btfKeyTypeId: 1, btfValueTypeId: 2, internal: false };
+    expect(() => buildGadgetSpec({ maps: [map], programs: [], btf: types }, null)).toThrow(
+      'the value type struct counts [2] of datasource counts is 16 bytes, but map "print_counts" holds 8-byte values',
+    );
+  });
+});
