@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'store' // local store problem
   | 'container' // container runtime problem
   | 'build' // gadget compilation failure
+  | 'interrupted' // stopped by SIGINT/SIGTERM while waiting (exit code 130)
   | 'internal';
 
 export class IgError extends Error {

@@ -4,12 +4,12 @@ import { globalOptions } from '../options.js';
 import { runOptions, joinDashValues } from '../commands/run.js';
 import { containerOptions } from '../container-options.js';
 import { ociOptionsFrom } from '../oci-args.js';
-import { getGadgetImage, type PullPolicy } from '../../oci/image.js';
+import type { PullPolicy } from '../../oci/image.js';
 import { GadgetInstance } from '../../runtime/instance.js';
 import type { ParamSpec } from '../../gadget/params.js';
 import { IgError } from '../../errors.js';
 import { runGadgetSession, type SessionIO } from './session.js';
-import { admit } from './admission.js';
+import { admitImage } from './admission.js';
 
 /**
  * `ig run IMAGE [flags]`. Parsed twice: first to learn the image (and how to get
@@ -58,9 +58,8 @@ export async function runWithArgs(argv: string[], stopSignal: AbortSignal, io: S
     });
     return;
   }
-  const oci = ociOptionsFrom(first);
-  const img = await getGadgetImage(image, first.pull as PullPolicy, oci);
-  await admit(img, first as unknown as Record<string, unknown>, oci, first.pull as PullPolicy);
+  const oci = { ...ociOptionsFrom(first), signal: stopSignal };
+  const img = await admitImage(image, first as unknown as Record<string, unknown>, oci, first.pull as PullPolicy);
   const inst = GadgetInstance.open(img.ebpf, img.metadata, img.reference);
   try {
     const paramOpts: Record<string, Options> = {};
