@@ -146,6 +146,7 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
   }
 
   for (const ds of out) compileSource(btf, ds, metadata, mapByName);
+  checkDataSections(btf, mapByName);
 
   const metrics = findMetricMaps(info.maps);
   if (out.length === 0 && metrics.length === 0) {
@@ -198,6 +199,25 @@ function compileSource(btf: BtfSpec, ds: DataSourceSpec, meta: GadgetMetadata | 
       }
     }
     ds.fields = annotateFields(meta, ds.name, [...ds.keyLayout.fields, ...ds.layout.fields]);
+  }
+}
+
+/**
+ * Every global the runtime may write before load (params, filter flags) must lie inside its data
+ * section as the object really has it, else setting it would write outside (a damaged object).
+ */
+function checkDataSections(btf: BtfSpec, maps: Map<string, MapInfo>): void {
+  for (const sec of btf.types) {
+    // .kconfig/.ksyms are laid out by libbpf itself; only sections the object carries count.
+    const map = sec.kind === 'datasec' && /^\.(rodata|data|bss)(\.|$)/.test(sec.name) ? maps.get(sec.name) : undefined;
+    if (!map?.internal) continue;
+    for (const v of sec.vars ?? []) {
+      if (v.offset + v.size > map.valueSize) {
+        throw new IgError('invalid-object', `global ${btf.describe(v.type)} lies outside section ${sec.name} (bytes ${v.offset}..${v.offset + v.size} of ${map.valueSize})`, {
+          hint: 'the object\'s BTF does not match its sections (damaged or crafted); rebuild the gadget',
+        });
+      }
+    }
   }
 }
 

@@ -47,6 +47,16 @@ describe('BTF bounds', () => {
     expect(refusal([u32, many], 2).message).toMatch(/more than 4096 fields/);
   });
 
+  it('a global (a param) outside its data section', () => {
+    const types: BtfType[] = [
+      u32,
+      { id: 2, kind: 'var', name: 'targ_pid', type: 1, linkage: 1 },
+      { id: 3, kind: 'datasec', name: '.rodata', size: 16, vars: [{ type: 2, offset: 64, size: 4 }] },
+    ];
+    const rodata: MapInfo = { name: '.rodata', type: 2, keySize: 4, valueSize: 16, maxEntries: 1, btfKeyTypeId: 0, btfValueTypeId: 3, internal: true };
+    expect(() => buildGadgetSpec({ maps: [rodata], programs: [], btf: types }, null)).toThrow('global targ_pid [2] lies outside section .rodata (bytes 64..68 of 16)');
+  });
+
   it('a map value type larger than the map holds', () => {
     const types: BtfType[] = [u32, struct(2, 'counts', 16, [['a', 1, 0], ['b', 1, 12]])];
     const map: MapInfo = { name: 'print_counts', type: 1, keySize: 4, valueSize: 8, maxEntries: 16, btfKeyTypeId: 1, btfValueTypeId: 2, internal: false };
