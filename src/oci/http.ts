@@ -27,7 +27,9 @@ export async function boundedFetch(
   const onStop = () => ac.abort(stopped());
   if (opts.signal?.aborted) throw stopped();
   opts.signal?.addEventListener('abort', onStop, { once: true });
-  let timer: NodeJS.Timeout | undefined = setTimeout(() => ac.abort(stalled('did not answer')), opts.timeoutMs);
+  // An upload counts against the answer's deadline: allow it at least 32 KiB/s on top.
+  const sending = init.body instanceof Uint8Array ? (init.body.length / (32 << 10)) * 1000 : 0;
+  let timer: NodeJS.Timeout | undefined = setTimeout(() => ac.abort(stalled('did not answer')), opts.timeoutMs + sending);
   const done = () => {
     clearTimeout(timer);
     timer = undefined;
