@@ -147,6 +147,14 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
 
   for (const ds of out) compileSource(btf, ds, metadata, mapByName);
   checkDataSections(btf, mapByName);
+  const params = findParams(btf, metadata);
+  for (const p of params) {
+    if (!mapByName.get(p.section)?.internal) {
+      throw new IgError('invalid-object', `param "${p.variable}" is in section ${p.section || '(none)'}, which the object has no data map for`, {
+        hint: 'declare params as "const volatile" globals (in .rodata); the object may be damaged',
+      });
+    }
+  }
 
   const metrics = findMetricMaps(info.maps);
   if (out.length === 0 && metrics.length === 0) {
@@ -155,7 +163,7 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
     });
   }
   return {
-    datasources: out, params: findParams(btf, metadata), programs: info.programs, maps: info.maps,
+    datasources: out, params, programs: info.programs, maps: info.maps,
     metrics, btf, metadata, kind: out[0]?.kind ?? null,
   };
 }

@@ -44,7 +44,25 @@ export async function exportImages(store: Store, refs: string[], file: string): 
 
   const pack = tar.pack();
   const tmp = `${file}.tmp-${process.pid}`;
-  const out = pipeline(pack, createWriteStream(tmp));
+  try {
+    await writeTar(pack, tmp, names, files);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    pack.destroy();
+    await fs.rm(tmp, { force: true });
+    if (e instanceof IgError) throw e;
+    throw new IgError('usage', `cannot write ${file}: ${(e as Error).message}`, { hint: 'nothing was left behind; check the path and the free space', cause: e, exitCode: 1 });
+  }
+  return { images: entries.filter((e) => !isSignatureReference(e.annotations![ANN.refName]!)).length, blobs: digests.size };
+}
+
+/** The tar's entries, in order, into `tmp` (fsync'ed before it is renamed by the caller). */
+async function writeTar(pack: tar.Pack, tmp: string, names: string[], files: Map<string, Buffer | string>): Promise<void> {
+  const out = pipeline(pack, createWriteStream(tmp, { flush: true }));
+  out.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
+  // An entry's callback may never come once the file failed (a full disk): whichever is first.
+  const entry = (h: Parameters<tar.Pack["entry"]>[0], data: Buffer) =>
+    Promise.race([new Promise<void>((resolve, reject) => pack.entry(h, data, (err) => (err ? reject(err) : resolve()))), out.then(() => {})]);
   const hdr = { mtime: MTIME, uid: 0, gid: 0, uname: '', gname: '' };
   for (const name of names) {
     if (name.endsWith('/')) {
@@ -56,12 +74,10 @@ export async function exportImages(store: Store, refs: string[], file: string): 
     if (typeof v === 'string' && sha256(data) !== `sha256:${path.basename(v)}`) {
       throw new IgError('digest', `blob ${path.basename(v)} in the local store is corrupt`, { hint: 'pull the image again' });
     }
-    await new Promise<void>((resolve, reject) => pack.entry({ ...hdr, name, mode: 0o644, size: data.length }, data, (err) => (err ? reject(err) : resolve())));
+    await entry({ ...hdr, name, mode: 0o644, size: data.length }, data);
   }
   pack.finalize();
   await out;
-  await fs.rename(tmp, file);
-  return { images: entries.filter((e) => !isSignatureReference(e.annotations![ANN.refName]!)).length, blobs: digests.size };
 }
 
 const MAX_IMPORT = 2 ** 31; // 2 GiB in memory at most

@@ -147,6 +147,23 @@ describe('a full disk', () => {
   });
 });
 
+describe('a full disk under an export', () => {
+  it('ENOSPC while writing the tar: a clear error and no partial file', async () => {
+    const mnt = path.join(tmp, 'tmpfs-export');
+    mkdirSync(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+    try {
+      serveHandMade(reg, 'bigexport', { ebpf: Buffer.alloc(2 << 20, 3) });
+      expect((await runIg(['image', 'pull', `${reg.host}/x/base:bigexport`, ...S()])).code).toBe(0);
+      const r = await runIg(['image', 'export', `${reg.host}/x/base:bigexport`, path.join(mnt, 'out.tar'), '--oci-store', store]);
+      expectClean(r, /^error: cannot write .*out\.tar: .*no space left on device/im);
+      expect(readdirSync(mnt)).toEqual([]);
+    } finally {
+      execFileSync('umount', ['-l', mnt]);
+    }
+  });
+});
+
 describe('interrupted and concurrent pulls', () => {
   /** Serve image `tag` whose eBPF layer stops halfway until `release()` is called. */
   function stallingImage(tag: string) {

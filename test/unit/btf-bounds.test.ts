@@ -57,6 +57,17 @@ describe('BTF bounds', () => {
     expect(() => buildGadgetSpec({ maps: [rodata], programs: [], btf: types }, null)).toThrow('global targ_pid [2] lies outside section .rodata (bytes 64..68 of 16)');
   });
 
+  it('a param in a section the object has no data map for', () => {
+    const types: BtfType[] = [
+      u32,
+      { id: 2, kind: 'var', name: 'limit', type: 1, linkage: 1 },
+      { id: 3, kind: 'var', name: 'gadget_param_limit', type: 1, linkage: 1 },
+      { id: 4, kind: 'datasec', name: '.rodata.odd', size: 4, vars: [{ type: 2, offset: 0, size: 4 }] },
+    ];
+    const metrics: MapInfo = { name: 'counter_x', type: 1, keySize: 4, valueSize: 4, maxEntries: 1, btfKeyTypeId: 1, btfValueTypeId: 1, internal: false };
+    expect(() => buildGadgetSpec({ maps: [metrics], programs: [], btf: types }, null)).toThrow('param "limit" is in section .rodata.odd, which the object has no data map for');
+  });
+
   it('a map value type larger than the map holds', () => {
     const types: BtfType[] = [u32, struct(2, 'counts', 16, [['a', 1, 0], ['b', 1, 12]])];
     const map: MapInfo = { name: 'print_counts', type: 1, keySize: 4, valueSize: 8, maxEntries: 16, btfKeyTypeId: 1, btfValueTypeId: 2, internal: false };
