@@ -220,6 +220,13 @@ function checkDataSections(btf: BtfSpec, maps: Map<string, MapInfo>): void {
     const map = sec.kind === 'datasec' && /^\.(rodata|data|bss)(\.|$)/.test(sec.name) ? maps.get(sec.name) : undefined;
     if (!map?.internal) continue;
     for (const v of sec.vars ?? []) {
+      const t = btf.get(v.type);
+      const typeSize = t.kind === 'var' ? btf.sizeOf(t.type ?? 0) : v.size;
+      if (v.size <= 0 || v.size !== typeSize) {
+        throw new IgError('invalid-object', `global ${btf.describe(v.type)} takes ${v.size} bytes in section ${sec.name}, but its type has ${typeSize}`, {
+          hint: 'the object\'s BTF does not match its sections (damaged or crafted); rebuild the gadget',
+        });
+      }
       if (v.offset + v.size > map.valueSize) {
         throw new IgError('invalid-object', `global ${btf.describe(v.type)} lies outside section ${sec.name} (bytes ${v.offset}..${v.offset + v.size} of ${map.valueSize})`, {
           hint: 'the object\'s BTF does not match its sections (damaged or crafted); rebuild the gadget',

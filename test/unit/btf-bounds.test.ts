@@ -57,6 +57,16 @@ describe('BTF bounds', () => {
     expect(() => buildGadgetSpec({ maps: [rodata], programs: [], btf: types }, null)).toThrow('global targ_pid [2] lies outside section .rodata (bytes 64..68 of 16)');
   });
 
+  it('a global whose place in its section is not the size of its type', () => {
+    const types: BtfType[] = [
+      u32,
+      { id: 2, kind: 'var', name: 'gadget_filter_by_mntns', type: 1, linkage: 1 },
+      { id: 3, kind: 'datasec', name: '.rodata', size: 16, vars: [{ type: 2, offset: 0, size: 0 }] },
+    ];
+    const rodata: MapInfo = { name: '.rodata', type: 2, keySize: 4, valueSize: 16, maxEntries: 1, btfKeyTypeId: 0, btfValueTypeId: 3, internal: true };
+    expect(() => buildGadgetSpec({ maps: [rodata], programs: [], btf: types }, null)).toThrow('global gadget_filter_by_mntns [2] takes 0 bytes in section .rodata, but its type has 4');
+  });
+
   it('a param in a section the object has no data map for', () => {
     const types: BtfType[] = [
       u32,
