@@ -20,6 +20,8 @@ export interface LockOptions {
   timeoutMs?: number;
   unreadableAfterMs?: number;
   signal?: AbortSignal;
+  /** where the lock is written before it is linked into place (same file system; default: beside it) */
+  tempDir?: string;
 }
 
 export async function withLock<T>(lockPath: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
@@ -93,7 +95,7 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<() => Promi
   let holder = 'another process';
   for (;;) {
     checkStop(opts.signal, what);
-    if (await tryCreate(lockPath, mine)) {
+    if (await tryCreate(lockPath, mine, opts.tempDir ?? path.dirname(lockPath))) {
       return async () => {
         // Remove only our own lock (a waiter may have judged us stale and taken over).
         const now = await fs.readFile(lockPath, 'utf8').catch(() => '');
@@ -118,8 +120,8 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<() => Promi
 }
 
 /** Create the lock complete or not at all: write a temp file, link it to the lock name (EEXIST if held). */
-async function tryCreate(lockPath: string, content: string): Promise<boolean> {
-  const tmp = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}`;
+async function tryCreate(lockPath: string, content: string, tempDir: string): Promise<boolean> {
+  const tmp = path.join(tempDir, `${path.basename(lockPath)}.${process.pid}.${randomBytes(6).toString('hex')}`);
   try {
     await fs.writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
     try {

@@ -34,7 +34,7 @@ function digestHex(digest: string): string {
   return m[1]!;
 }
 
-/** Temp files, pins and the lock's helpers live in .ingest/, named `<what>.<pid>.<random>`. */
+/** Temp files (of blobs, index.json, the lock) and pins live in .ingest/, named `<what>.<pid>.<random>`. */
 const INGEST = '.ingest';
 /** An index of indexes of … : gadget images have one level; allow a few. */
 const MAX_NESTING = 4;
@@ -320,7 +320,7 @@ export class Store {
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {
-    return withLock(path.join(this.root, 'index.json.lock'), fn, { signal: this.signal });
+    return withLock(path.join(this.root, 'index.json.lock'), fn, { signal: this.signal, tempDir: path.join(this.root, INGEST) });
   }
 
   // ---- pins: blobs a running pull or build needs, which gc must keep -------------------------
