@@ -28,7 +28,8 @@ function expectClean(r: { code: number | null; stderr: string }, pattern: RegExp
 
 /** utime + stime of a process, in clock ticks. */
 function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
 }
 
@@ -78,7 +79,7 @@ describe('locks', () => {
     writeFileSync(lockFile(), JSON.stringify({ pid: holder.pid, start: startTicks(holder.pid!), host: os.hostname(), time: Date.now() }));
     const child = spawnIg(['image', 'tag', `${reg.host}/x/base:v1`, 'copy:v1', '--oci-store', store]);
     const done = collect(child, 30_000);
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 1500)); // started, and waiting
     const before = cpuTicks(child.pid!);
     await new Promise((r) => setTimeout(r, 1500));
     expect(child.exitCode).toBeNull(); // still waiting
