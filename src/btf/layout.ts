@@ -67,9 +67,10 @@ export function flatten(spec: BtfSpec, typeId: number, prefix = ''): Leaf[] {
         hint: 'the object\'s BTF is damaged or crafted; rebuild the gadget',
       });
     }
+    // An endpoint is read at fixed places: its address (required), version, port, protocol.
     const ep = l.endpoint;
-    if (ep && ![[ep.addr, 16], [ep.version, 1], [ep.port, 2], [ep.proto, 2]].every(([at, n]) => at < 0 || at + n <= l.size)) {
-      throw new IgError('invalid-object', `endpoint "${l.name}" of ${root} has parts outside its ${l.size} bytes`, {
+    if (ep && (ep.addr < 0 || ![[ep.addr, 16], [ep.version, 1], [ep.port, 2], [ep.proto, 2]].every(([at, n]) => at < 0 || (Number.isInteger(at) && at + n <= l.size)))) {
+      throw new IgError('invalid-object', `endpoint "${l.name}" of ${root} has no address part, or parts not inside its ${l.size} bytes`, {
         hint: 'the object\'s BTF is damaged or crafted; rebuild the gadget',
       });
     }

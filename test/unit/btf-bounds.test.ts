@@ -42,6 +42,14 @@ describe('BTF bounds', () => {
     expect(refusal([u32, struct(2, 'event', 0xffffffff, [['pid', 1, 0]])], 2).message).toMatch(/^record type struct event \[2\] is 4294967295 bytes/);
   });
 
+  it('an endpoint without an address, or with a part not on a byte', () => {
+    const u16: BtfType = { id: 3, kind: 'int', name: 'unsigned short', size: 2, intEncoding: { signed: false, char: false, bool: false, bitsOffset: 0, bits: 16 } };
+    const noAddr = struct(2, 'gadget_l4endpoint_t', 8, [['port', 3, 0]]);
+    expect(refusal([u32, noAddr, u16], 2).message).toMatch(/^endpoint "" of struct gadget_l4endpoint_t \[2\] has no address part/);
+    const odd: BtfType = { ...struct(2, 'gadget_l4endpoint_t', 24, [['addr', 1, 0]]), members: [{ name: 'addr', type: 1, bitsOffset: 0, bitfieldSize: 0 }, { name: 'port', type: 3, bitsOffset: 131, bitfieldSize: 16 }] };
+    expect(refusal([u32, odd, u16], 2).message).toMatch(/^endpoint "" of struct gadget_l4endpoint_t \[2\] has no address part, or parts not inside its 24 bytes/);
+  });
+
   it('more fields than a record can have', () => {
     const many = struct(2, 'wide', 4 * 5000, Array.from({ length: 5000 }, (_, i) => [`f${i}`, 1, 4 * i] as [string, number, number]));
     expect(refusal([u32, many], 2).message).toMatch(/more than 4096 fields/);
