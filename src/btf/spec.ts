@@ -47,6 +47,7 @@ export class BtfSpec {
    */
   resolve(id: number): { type: BtfType | null; typedefs: string[] } {
     const typedefs: string[] = [];
+    const start = id;
     for (let guard = 0; guard < 64; guard++) {
       if (id === 0) return { type: null, typedefs };
       const t = this.get(id);
@@ -54,7 +55,9 @@ export class BtfSpec {
       else if (!QUALIFIERS.has(t.kind)) return { type: t, typedefs };
       id = t.type ?? 0;
     }
-    throw new IgError('invalid-object', `BTF type ${id} has a typedef/qualifier cycle`);
+    throw new IgError('invalid-object', `BTF type ${this.describe(start)} has a typedef/qualifier chain longer than 64 (a cycle?)`, {
+      hint: 'the object\'s BTF is damaged or crafted; rebuild the gadget',
+    });
   }
 
   /**
