@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { collect, runIg, spawnIg } from '../helpers/ig.js';
 import { FakeRegistry, serveHandMade, sha } from '../helpers/fake-registry.js';
+import { waitFor } from '../helpers/kernel.js';
 
 const GiB3 = 3 * 2 ** 30;
 let tmp: string;
@@ -108,6 +109,11 @@ describe('sizes a registry announces or sends are bounded', () => {
 });
 
 describe('waits on a registry end', () => {
+  /** ig is waiting for the registry (so started, with its signal handling in place), and a moment more. */
+  const asked = async () => {
+    await waitFor(() => reg.requests.length > 0, 20_000, 'a request to the registry');
+    await new Promise((r) => setTimeout(r, 200));
+  };
   const silent = () => {
     reg.hook = (req) => {
       req.socket.setTimeout(0);
@@ -119,7 +125,7 @@ describe('waits on a registry end', () => {
     silent();
     const child = spawnIg(['image', 'pull', `${reg.host}/x/silent:v1`, ...S()]);
     const done = collect(child, 30_000);
-    await new Promise((r) => setTimeout(r, 700));
+    await asked();
     const t0 = Date.now();
     child.kill('SIGINT');
     const r = await done;
@@ -131,9 +137,10 @@ describe('waits on a registry end', () => {
   it('SIGINT and SIGTERM stop `ig run` pulling from a registry that never answers within 2 s', async () => {
     silent();
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      reg.requests.length = 0;
       const child = spawnIg(['run', `${reg.host}/x/silent:v1`, ...S()]);
       const done = collect(child, 30_000);
-      await new Promise((r) => setTimeout(r, 700));
+      await asked();
       const t0 = Date.now();
       child.kill(sig);
       const r = await done;
