@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'container' // container runtime problem
   | 'build' // gadget compilation failure
   | 'kubernetes' // the API server cannot be reached, or refused a request
+  | 'interrupted' // stopped by SIGINT/SIGTERM while waiting (exit code 130)
   | 'internal';
 
 export class IgError extends Error {

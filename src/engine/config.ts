@@ -22,7 +22,8 @@ export interface RunConfig {
   /** admission: signatures by these keys (PEM texts) required when `verifyImage`; references allowed to run */
   publicKeys: string[];
   verifyImage: boolean;
-  allowedGadgets: string[];
+  /** undefined: any image; else the entries (comma lists allowed) of which one must match */
+  allowedGadgets?: string[];
   /** gadget params by key, as text (`{ pid: '42', failed: 'true' }`) */
   params: Record<string, string>;
   output: OutputFormat;
@@ -117,7 +118,7 @@ export function runConfig(o: RunOptions): RunConfig {
     oci: o.oci ?? {},
     publicKeys: o.publicKeys ?? [],
     verifyImage: o.verifyImage ?? (o.publicKeys?.length ?? 0) > 0,
-    allowedGadgets: o.allowedGadgets ?? [],
+    allowedGadgets: o.allowedGadgets,
     params: o.params ?? {},
     output,
     fields: o.fields,

@@ -10,7 +10,7 @@
  *                   object released on every path
  */
 import { IgError } from '../errors.js';
-import { getGadgetImage, type GadgetImage } from '../oci/image.js';
+import type { GadgetImage } from '../oci/image.js';
 import { GadgetInstance } from '../runtime/instance.js';
 import type { SourceBatch } from '../runtime/sources/index.js';
 import type { GadgetSpec } from '../gadget/spec.js';
@@ -22,7 +22,7 @@ import { LostCounter } from '../datasource/lost.js';
 import type { DataOperator, KernelAccess, KernelRequests, OperatorInstance, RunContext } from '../datasource/operator.js';
 import type { RunField } from '../datasource/field.js';
 import type { GadgetKind } from '../model/field.js';
-import { admit } from './admission.js';
+import { admittedImage } from './admission.js';
 import { runConfig, type RunConfig } from './config.js';
 import { operatorChain, OPERATOR_ONLY } from './chain.js';
 import { mark } from '../timings.js';
@@ -36,11 +36,10 @@ export interface PreparedGadget {
   close(): Promise<void>;
 }
 
-export async function prepareGadget(cfg: RunConfig): Promise<PreparedGadget> {
+export async function prepareGadget(cfg: RunConfig, stop?: AbortSignal): Promise<PreparedGadget> {
   mark('engine');
-  const image = await getGadgetImage(cfg.image, cfg.pull, cfg.oci);
+  const image = await admittedImage(cfg, stop);
   mark('image read');
-  await admit(image, cfg);
   const instance = image.ebpf ? GadgetInstance.open(image.ebpf, image.metadata, image.reference) : GadgetInstance.operatorOnly(image.metadata, OPERATOR_ONLY);
   mark('object parsed, spec built');
   return { image, spec: instance.spec, instance, close: () => instance.close() };
@@ -93,7 +92,7 @@ export async function runPrepared(p: PreparedGadget, cfg: RunConfig, io: RunIO, 
 
 /** prepareGadget + runPrepared, closing what it opened. */
 export async function runGadget(cfg: RunConfig, io: RunIO, stop: AbortSignal): Promise<RunSummary> {
-  const p = await prepareGadget(cfg);
+  const p = await prepareGadget(cfg, stop);
   try {
     return await runPrepared(p, cfg, io, stop);
   } finally {

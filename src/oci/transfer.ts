@@ -7,6 +7,8 @@ import type { RegistryClient } from './registry.js';
 import type { Store } from './store.js';
 import type { Descriptor, ImageIndex, ImageManifest } from './types.js';
 import { checkGadgetManifest, checkIndex, kindOf, parseJson } from './validate.js';
+import { checkStop, sleep } from './interrupt.js';
+import { checkDescriptorSize } from './limits.js';
 
 export interface PullResult {
   reference: string;
@@ -19,25 +21,32 @@ export function entryAnnotations(doc: { annotations?: Record<string, string> }):
   return created ? { [ANN.created]: created } : {};
 }
 
+/**
+ * Fetch a blob into the store unless a good copy is there: an existing file is hashed, and one
+ * corrupted in place is fetched again and replaced (even when other tags share it).
+ */
 async function downloadBlob(store: Store, client: RegistryClient, ref: Reference, d: Descriptor, progress: Progress, attempts = 3): Promise<void> {
-  if (await store.hasBlob(d.digest, d.size)) return;
+  checkDescriptorSize(d, `blob ${d.digest} of ${ref.full}`);
+  if (await store.hasGoodBlob(d.digest, d.size)) return;
   const short = d.digest.slice(7, 19);
+  const what = `blob ${d.digest} of ${ref.name}`;
   for (let attempt = 1; ; attempt++) {
     const res = await client.getBlob(ref, d);
     if (!res.body) throw new IgError('registry', `registry ${ref.domain} sent no body for blob ${d.digest}`);
     const tick = attempt === 1 ? progress.bar(short, d.size) : () => {};
     try {
-      await store.ingest(res.body as AsyncIterable<Uint8Array>, d, { what: `blob ${d.digest} of ${ref.name}`, onBytes: tick });
+      await store.ingest(res.body as unknown as AsyncIterable<Uint8Array>, d, { what, onBytes: tick, signal: client.signal });
       return;
     } catch (e) {
-      if (e instanceof IgError) throw e; // digest mismatch, truncation: content errors, not retried
+      checkStop(client.signal, `downloading ${what}`);
+      if (e instanceof IgError) throw e; // digest mismatch, truncation, a full disk, a stalled registry: not retried
       if (attempt >= attempts) {
         throw new IgError('registry', `connection to registry ${ref.domain} lost while downloading blob ${d.digest}: ${(e as Error).message}`, {
           hint: 'check the registry and try again; nothing half-written was stored',
           cause: e,
         });
       }
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      await sleep(200 * attempt, client.signal, `downloading ${what}`);
     }
   }
 }
@@ -45,11 +54,15 @@ async function downloadBlob(store: Store, client: RegistryClient, ref: Reference
 /**
  * Pull an image (index and every per-arch manifest, or a plain manifest) into the store and tag it.
  * Everything is verified against its digest and checked to be a gadget image before the tag is written.
+ * What the pull needs is pinned first, so a concurrent `image prune` leaves it alone; partial
+ * downloads of pulls that were killed are removed first.
  */
 export async function pullImage(store: Store, client: RegistryClient, refStr: string, opts: { progress?: boolean } = {}): Promise<PullResult> {
   const ref = parseReference(refStr);
   const progress = new Progress(opts.progress ?? false);
+  const pinned: string[] = [];
   try {
+    await store.removeAbandoned();
     const top = await client.getManifest(ref, ref.digest ?? ref.tag!);
     const what = `image ${ref.full}`;
     const kind = kindOf(top.mediaType, what);
@@ -70,6 +83,8 @@ export async function pullImage(store: Store, client: RegistryClient, refStr: st
       checkGadgetManifest(m, what);
       manifests.push({ desc: { mediaType: top.mediaType, digest: top.digest, size: top.body.length }, body: top.body, m });
     }
+    pinned.push(top.digest, ...manifests.flatMap(({ desc, m }) => [desc.digest, m.config.digest, ...m.layers.map((l) => l.digest)]));
+    await store.pin(pinned);
     // Blobs first, then manifests, then the index: a manifest is only present with its content.
     for (const { m } of manifests) {
       for (const d of [m.config, ...m.layers]) await downloadBlob(store, client, ref, d, progress);
@@ -83,6 +98,7 @@ export async function pullImage(store: Store, client: RegistryClient, refStr: st
     return { reference: ref.full, descriptor };
   } finally {
     progress.stop();
+    await store.unpin(pinned).catch(() => {});
   }
 }
 

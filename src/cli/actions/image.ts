@@ -6,6 +6,7 @@ import {
   pullImage, pushImage, readResolved, resolveLocal, notFoundLocally, shortName,
   signImage, verifyImage, loadPrivateKey, loadPublicKey, keyId, isSignatureReference, signatureReference,
 } from '../../oci/index.js';
+import { withSignals } from '../../oci/interrupt.js';
 
 type A = GlobalArgs & Record<string, unknown>;
 
@@ -14,8 +15,8 @@ const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n')
 export function insecureList(a: GlobalArgs): string[] {
   return (a['insecure-registries'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
-const openStore = (a: GlobalArgs) => Store.open(a['oci-store']);
-const client = (a: GlobalArgs) => new RegistryClient({ authfile: a.authfile, insecureRegistries: insecureList(a) });
+const openStore = (a: GlobalArgs, signal?: AbortSignal) => Store.open(a['oci-store'], { signal });
+const client = (a: GlobalArgs, signal?: AbortSignal) => new RegistryClient({ authfile: a.authfile, insecureRegistries: insecureList(a), signal });
 
 export async function build(a: A): Promise<void> {
   const r = await buildGadget({
@@ -30,15 +31,14 @@ export async function build(a: A): Promise<void> {
   out(`Successfully built ${r.reference}@${r.digest}`);
 }
 
+// Ctrl-C ends a transfer through its cleanup (the partial download removed), not mid-write.
 export async function pull(a: A): Promise<void> {
-  const store = await openStore(a);
-  const r = await pullImage(store, client(a), String(a.image), { progress: true });
+  const r = await withSignals(async (signal) => pullImage(await openStore(a, signal), client(a, signal), String(a.image), { progress: true }));
   out(`Successfully pulled ${r.reference}@${r.descriptor.digest}`);
 }
 
 export async function push(a: A): Promise<void> {
-  const store = await openStore(a);
-  const r = await pushImage(store, client(a), String(a.image), { progress: true });
+  const r = await withSignals(async (signal) => pushImage(await openStore(a, signal), client(a, signal), String(a.image), { progress: true }));
   out(`Successfully pushed ${r.reference}@${r.descriptor.digest}`);
 }
 
@@ -108,7 +108,8 @@ export async function remove(a: A): Promise<void> {
 export async function prune(a: A): Promise<void> {
   const store = await openStore(a);
   const r = await store.gc();
-  out(`Removed ${r.removed} unreferenced blob${r.removed === 1 ? '' : 's'} (${r.bytes} bytes)`);
+  const partial = r.partial ? ` and ${r.partial} partial download${r.partial === 1 ? '' : 's'}` : '';
+  out(`Removed ${r.removed} unreferenced blob${r.removed === 1 ? '' : 's'}${partial} (${r.bytes} bytes)`);
 }
 
 export async function inspect(a: A): Promise<void> {

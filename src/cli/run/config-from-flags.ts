@@ -25,7 +25,7 @@ export function runConfigFromFlags(image: string, a: Flags, params: Record<strin
     oci: ociOptionsFrom(a as GlobalArgs),
     publicKeys: (a['public-key'] as string[] | undefined) ?? [],
     verifyImage: a['verify-image'] === undefined ? undefined : Boolean(a['verify-image']),
-    allowedGadgets: splitCommaList(str(a['allowed-gadgets']) ?? '').map((s) => s.trim()).filter(Boolean),
+    allowedGadgets: a['allowed-gadgets'] === undefined ? undefined : [String(a['allowed-gadgets'])],
     params,
     output: (str(a.output) ?? 'columns') as OutputFormat,
     fields: str(a.fields),

@@ -56,7 +56,7 @@ async function runFromArgv(argv: string[], stop: AbortSignal): Promise<void> {
     await runRemoteFromArgv(image, argv, first as Record<string, unknown>, stop);
     return;
   }
-  const prepared = await prepareGadget(runConfigFromFlags(image, first as Record<string, unknown>));
+  const prepared = await prepareGadget(runConfigFromFlags(image, first as Record<string, unknown>), stop);
   try {
     const description = describeGadget(prepared, runConfigFromFlags(image, { ...first, fields: undefined, filter: [], sort: undefined }));
     const parsed = await parseWithParams(argv, image, description);
