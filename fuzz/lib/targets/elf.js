@@ -44,21 +44,25 @@ export default {
     return Buffer.concat([Buffer.from([base]), mutateBytes(rng, elf, { from, to, max: 6 })]);
   },
   async run(input, { corpus }) {
-    const { withSpec } = await dist('gadget/describe.js');
+    const { GadgetInstance } = await dist('runtime/instance.js');
+    const { describeSpec } = await dist('engine/run.js');
     const meta = corpus[input[0]]?.meta ?? null;
     const elf = input.subarray(1);
-    withSpec(elf, meta, (spec, inst) => {
-      for (const p of spec.params) inst.paramDefault(p);
+    const inst = GadgetInstance.open(elf, meta, 'fuzz');
+    try {
+      const spec = inst.spec;
+      // the fields as the operators make them (formatters, container fields), as --help shows them
+      describeSpec(spec);
       // What `ig run` does before load: params to their defaults, ring/perf maps adapted, filter flags set.
       inst.configure({ mntnsFilter: input.length & 1 ? 'deny' : 'allow', forcePerfBuffer: ((input.length >> 1) & 1) === 1 });
       for (const ds of spec.datasources) {
-        for (const [layout, size] of [[ds.layout, ds.recordSize], [ds.keyLayout, ds.keySize]]) {
-          if (!layout) continue;
-          const u8 = Buffer.alloc(size ?? 0);
-          for (let i = 0; i < u8.length; i++) u8[i] = elf[i % elf.length];
-          layout.decode(new DataView(u8.buffer, u8.byteOffset, u8.length), u8, 0);
-        }
+        if (!ds.layout) continue;
+        const u8 = Buffer.alloc(ds.recordSize ?? 0);
+        for (let i = 0; i < u8.length; i++) u8[i] = elf[i % elf.length];
+        ds.layout.decode(new DataView(u8.buffer, u8.byteOffset, u8.length), u8, 0);
       }
-    });
+    } finally {
+      await inst.close();
+    }
   },
 };
