@@ -7,6 +7,8 @@ import { versionCommand } from './version.js';
 import { daemonCommand } from './daemon.js';
 import { deployCommand } from './deploy.js';
 import { undeployCommand } from './undeploy.js';
+import { configCommand } from './config.js';
+import { completionCommand } from './completion.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -20,4 +22,6 @@ export const commands: CommandModule<any, any>[] = [
   daemonCommand,
   deployCommand,
   undeployCommand,
+  configCommand,
+  completionCommand,
 ];
