@@ -36,6 +36,11 @@ export function parser(argv: string[], commands: CommandModule<any, any>[]): Arg
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `ig image inspect X | head`: the reader went away, which is not an error of ig's
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   try {
     // `ig run IMAGE` learns its flags from the image, so it parses on its own.
     if (argv[0] === 'run') {

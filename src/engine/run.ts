@@ -25,6 +25,7 @@ import type { GadgetKind } from '../model/field.js';
 import { admit } from './admission.js';
 import { runConfig, type RunConfig } from './config.js';
 import { operatorChain } from './chain.js';
+import { builderVersionWarning } from './builder-version.js';
 
 /** An image ready to run: pulled, admitted, its object parsed (nothing in the kernel yet). */
 export interface PreparedGadget {
@@ -81,6 +82,8 @@ export interface RunSummary {
 
 /** Run a prepared gadget until the config's timeout, `stop`, or every source is done; then release everything. */
 export async function runPrepared(p: PreparedGadget, cfg: RunConfig, io: RunIO, stop: AbortSignal): Promise<RunSummary> {
+  const built = builderVersionWarning(p.image.annotations);
+  if (built) io.notice(built);
   const run = new GadgetRun('run', p.spec, cfg, io, p.instance);
   return run.run(stop);
 }

@@ -13,3 +13,4 @@ export { MT, ANN } from './mediatypes.js';
 export { hostArch, pickPlatform, checkGadgetManifest } from './validate.js';
 export type { Descriptor, ImageIndex, ImageManifest } from './types.js';
 export { signImage, verifyImage, loadPrivateKey, loadPublicKey, keyId, checkAllowed, isSignatureReference, signatureReference, signatureTag } from './signing.js';
+export { elfSections, type ElfSection } from './elf.js';

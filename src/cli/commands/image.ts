@@ -58,9 +58,14 @@ const sub: CommandModule<GlobalArgs, A>[] = [
   },
   {
     command: 'inspect <image>',
-    describe: 'Show an image: manifest, annotations, gadget.yaml, eBPF programs, maps and datasources',
-    builder: (y) => y.positional('image', { type: 'string', demandOption: true }).option('output', outputOption(['yaml', 'json', 'jsonpretty'], 'yaml')) as never,
-    handler: (a) => act.inspect(a),
+    describe: 'Show an image: layers, signatures, eBPF sections, programs, maps and variables, datasources and fields, params, gadget.yaml',
+    builder: (y) =>
+      y.positional('image', { type: 'string', demandOption: true })
+        .option('output', outputOption(['yaml', 'json', 'jsonpretty'], 'yaml'))
+        .option('extra-info', { type: 'string', describe: 'one part, in IG\'s shape: ebpf.sections, ebpf.maps, ebpf.programs, ebpf.variables, oci.manifest, oci.metadata, oci.repository, oci.tag, oci.digest, oci.created' })
+        .option('show-datasources', { type: 'boolean', describe: 'the datasources with their fields' })
+        .option('jsonpath', { type: 'string', describe: 'pick a part, e.g. \'.ebpf.programs[0].section\' (IG prefixes $)' }) as never,
+    handler: async (a) => (await import('../actions/inspect.js')).inspect(a),
   },
   {
     command: 'types <image>',
