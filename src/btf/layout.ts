@@ -26,9 +26,16 @@ export interface Leaf {
   cType: string;
   /** tags the field gets (e.g. "key", "value" for toppers) */
   tags?: string[];
+  /** the column header, when the name is too long to be one (members of IG's process structs) */
+  alias?: string;
 }
 
 const ENDPOINTS = new Set(['gadget_l3endpoint_t', 'gadget_l4endpoint_t']);
+/**
+ * IG's process structs: their members' columns are headed by the member's own name (`proc.comm`
+ * → COMM, `proc.creds.uid` → UID), as IG does (pkg/operators/ebpf/struct.go), not PROC.CO….
+ */
+const PROCESS_STRUCTS = new Set(['gadget_process', 'gadget_creds', 'gadget_parent']);
 const CHAR_NAMES = new Set(['char', 'signed char', 'unsigned char']);
 const BYTE_TYPEDEF = /^(__)?[us]8$|^u?int8_t$/;
 
@@ -56,9 +63,16 @@ function walk(spec: BtfSpec, typeId: number, name: string, offset: number, out: 
   }
   switch (type.kind) {
     case 'struct':
-    case 'union':
-      for (const m of type.members ?? []) walkMember(spec, m, name, offset, out, depth);
+    case 'union': {
+      const aliased = PROCESS_STRUCTS.has(type.name) || typedefs.some((t) => PROCESS_STRUCTS.has(t));
+      for (const m of type.members ?? []) {
+        const from = out.length;
+        walkMember(spec, m, name, offset, out, depth);
+        // a direct member's leaf (not a nested struct's, which names its own)
+        if (aliased && m.name !== '') for (const l of out.slice(from)) if (l.name === (name ? `${name}.${m.name}` : m.name)) l.alias = m.name;
+      }
       return;
+    }
     case 'int': {
       const enc = type.intEncoding!;
       const isBool = enc.bool || type.name === '_Bool' || type.name === 'bool';

@@ -25,6 +25,8 @@ export interface FieldAttrs {
   description?: string;
   /** gadget.yaml `template` (e.g. "comm", "pid", "timestamp") giving default width/alignment */
   template?: string;
+  /** the column's header instead of the name (gadget.yaml `columns.alias`) */
+  alias?: string;
 }
 
 export interface FieldDesc extends FieldAttrs {

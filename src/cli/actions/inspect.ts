@@ -9,6 +9,7 @@
  * picks from the whole description.
  */
 import YAML from 'yaml';
+import { toYaml } from '../../output/yaml.js';
 import { JSONPath } from 'jsonpath-plus';
 import { IgError } from '../../errors.js';
 import { packageVersion } from '../../paths.js';
@@ -95,9 +96,9 @@ function print(v: unknown, format: string, whole: boolean): void {
   else if (whole) {
     // gadget.yaml as its own document, as written (comments kept)
     const { metadata, ...rest } = v as Record<string, unknown>;
-    text = YAML.stringify(rest, { lineWidth: 0 });
+    text = toYaml(rest);
     if (typeof metadata === 'string') text += `---\n# gadget.yaml\n${metadata.trimEnd()}\n`;
-  } else text = YAML.stringify(v, { lineWidth: 0 });
+  } else text = toYaml(v);
   process.stdout.write(text);
 }
 
