@@ -17,7 +17,8 @@ export function runConfigFromFlags(image: string, a: Flags, params: Record<strin
     'k8s-podname': str(a['k8s-podname']),
     'k8s-containername': str(a['k8s-containername']),
     'k8s-selector': str(a['k8s-selector']),
-    host: a.host === true,
+    // undefined: ig's default (everything); false: containers only (IG's default)
+    host: a.host === undefined ? undefined : a.host === true || a.host === 'true',
   };
   return runConfig({
     image,
