@@ -37,8 +37,10 @@ export async function pull(a: A): Promise<void> {
 
 export async function push(a: A): Promise<void> {
   const store = await openStore(a);
-  const r = await pushImage(store, client(a), String(a.image), { progress: true });
-  out(`Successfully pushed ${r.reference}@${r.descriptor.digest}`);
+  const dest = a.destination === undefined ? String(a.image) : String(a.destination);
+  const src = String(a.image);
+  const r = await pushImage(store, client(a), src, { progress: true, destination: dest });
+  out(`Successfully pushed ${r.reference}@${r.descriptor.digest}${r.source !== r.reference ? ` (the local ${shortName(r.source)})` : ''}`);
 }
 
 function ago(iso: string | undefined, now = Date.now()): string {

@@ -32,9 +32,9 @@ const sub: CommandModule<GlobalArgs, A>[] = [
     handler: (a) => act.pull(a),
   },
   {
-    command: 'push <image>',
-    describe: 'Push a local image to its registry',
-    builder: (y) => y.positional('image', { type: 'string', demandOption: true }) as never,
+    command: 'push <image> [destination]',
+    describe: 'Push a local image to its registry (localhost:5000/trace_open pushes the local trace_open there, as skopeo copy would); or push IMAGE to DESTINATION',
+    builder: (y) => y.positional('image', { type: 'string', demandOption: true }).positional('destination', { type: 'string', describe: 'where to push it (default: IMAGE itself)' }) as never,
     handler: (a) => act.push(a),
   },
   {
@@ -95,7 +95,7 @@ const sub: CommandModule<GlobalArgs, A>[] = [
     describe: 'Sign a local image (cosign format); the signature is pushed with the image',
     builder: (y) =>
       y.positional('image', { type: 'string', demandOption: true })
-        .option('key', { type: 'string', demandOption: true, describe: 'ECDSA P-256 private key (PEM)' }) as never,
+        .option('key', { type: 'string', demandOption: true, describe: 'ECDSA P-256 private key: cosign.key from cosign generate-key-pair (password in COSIGN_PASSWORD), or plain PEM' }) as never,
     handler: (a) => act.sign(a),
   },
   {
