@@ -21,9 +21,9 @@ describe('ig image inspect', () => {
     expect(info.ebpf.programs).toContainEqual({ name: 'ig_openat_x', section: 'tracepoint/syscalls/sys_exit_openat' });
     expect(info.ebpf.maps).toContainEqual({ name: 'events', type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 262144 });
     expect(info.ebpf.variables).toContainEqual(expect.objectContaining({ name: 'targ_failed', section: '.rodata', size: 1 }));
-    expect(info.datasources[0].name).toBe('open');
-    expect(info.datasources[0].fields).toContainEqual({ name: 'fname', type: 'char[256]', description: 'Path passed to open' });
-    expect(info.params).toContainEqual(expect.objectContaining({ key: 'failed', kind: 'bool', default: 'false' }));
+    expect(info.ebpf.datasources[0].name).toBe('open');
+    expect(info.ebpf.datasources[0].fields).toContainEqual({ name: 'fname', type: 'char[256]', description: 'Path passed to open' });
+    expect(info.ebpf.params).toContainEqual(expect.objectContaining({ key: 'failed', kind: 'bool', default: 'false' }));
     expect(info.layers).toEqual([{ kind: 'ebpf', mediaType: 'application/vnd.gadget.ebpf.program.v1+binary', digest: expect.stringMatching(/^sha256:/), size: expect.any(Number) }]);
     expect(info.builtBy.thisIg).toMatch(/^v\d+\.\d+\.\d+/);
     expect(info.signatures).toEqual([]);

@@ -64,9 +64,8 @@ export async function inspect(a: A): Promise<void> {
     const { describeGadgetObject } = await import('../../engine/describe.js');
     try {
       const o = describeGadgetObject(elf, metadata === undefined ? null : Buffer.from(metadata));
-      info.ebpf = { kind: o.kind, sections: elfSections(elf).filter((s) => s.name !== ''), programs: o.programs, maps: o.maps, variables: o.variables, metrics: o.metrics };
-      info.datasources = o.datasources;
-      info.params = o.params;
+      info.ebpf = { kind: o.kind, sections: elfSections(elf).filter((s) => s.name !== ''), programs: o.programs, maps: o.maps, variables: o.variables,
+        datasources: o.datasources, params: o.params, metrics: o.metrics };
     } catch (e) {
       // a damaged object: the rest is still worth showing
       info.ebpf = { error: (e as Error).message, sections: elfSections(elf).filter((s) => s.name !== '') };
@@ -76,7 +75,7 @@ export async function inspect(a: A): Promise<void> {
 
   let result: unknown;
   if (extra !== undefined) result = extraInfo(extra, info, m, metadata, ref);
-  else if (showDs) result = info.datasources ?? [];
+  else if (showDs) result = (info.ebpf as { datasources?: unknown[] } | undefined)?.datasources ?? [];
   else result = { ...info, ...(metadata !== undefined ? { metadata } : {}) };
   if (jsonPath !== undefined) {
     if (typeof result === 'string') throw new IgError('usage', `--jsonpath ${jsonPath} can only be used with JSON or YAML content`, { hint: `${extra} is plain text` });
