@@ -18,6 +18,8 @@ export interface LoadedConfig {
   /** where each key came from */
   from: Record<string, string>;
   files: string[];
+  /** IG's `operator.<name>:` sections as written (e.g. otel-metrics.exporters), later files winning per key */
+  operators: Record<string, Record<string, unknown>>;
 }
 
 export function configPaths(): string[] {
@@ -44,13 +46,21 @@ export function loadConfig(argv: readonly string[] = []): LoadedConfig {
   }
   const values: Record<string, unknown> = {};
   const from: Record<string, string> = {};
+  const operators: Record<string, Record<string, unknown>> = {};
   for (const file of files) {
-    for (const [k, v] of Object.entries(flatten(readConfig(file), file))) {
+    const doc = readConfig(file);
+    for (const [k, v] of Object.entries(flatten(doc, file))) {
       values[k] = v;
       from[k] = file;
     }
+    const ops = doc.operator;
+    if (ops && typeof ops === 'object' && !Array.isArray(ops)) {
+      for (const [name, section] of Object.entries(ops as Record<string, unknown>)) {
+        if (section && typeof section === 'object' && !Array.isArray(section)) operators[name] = { ...operators[name], ...(section as Record<string, unknown>) };
+      }
+    }
   }
-  return { values, from, files };
+  return { values, from, files, operators };
 }
 
 function readConfig(file: string): Record<string, unknown> {
@@ -75,7 +85,9 @@ function flatten(doc: Record<string, unknown>, file: string): Record<string, unk
   for (const [k, v] of Object.entries(doc)) {
     if ((k === 'operator' || k === 'runtime') && v && typeof v === 'object' && !Array.isArray(v)) {
       for (const section of Object.values(v as Record<string, unknown>)) {
-        if (section && typeof section === 'object' && !Array.isArray(section)) Object.assign(out, section);
+        if (!section || typeof section !== 'object' || Array.isArray(section)) continue;
+        // plain values are flags; mappings (otel exporters) are read by name where they are used
+        for (const [fk, fv] of Object.entries(section as Record<string, unknown>)) if (fv === null || typeof fv !== 'object' || Array.isArray(fv)) out[fk] = fv;
       }
       continue;
     }

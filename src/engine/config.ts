@@ -42,10 +42,19 @@ export interface RunConfig {
   selection: SelectionFlags;
   /** which container runtimes to ask, and their sockets */
   runtimes: CollectionOptions;
-  /** serve the gadget's metric maps as Prometheus text here (host:port) */
+  /** serve the gadget's metrics (maps, metrics.collect datasources) in Prometheus' format here (host:port) */
   metricsListen?: string;
+  /** OpenTelemetry (IG's --otel-* flags): metrics pushed over OTLP, events sent as OTLP logs */
+  otel: { metricsExporter?: OtlpTarget; logsExporter?: OtlpTarget };
   /** say at exit how many records the kernel handed over and how many were shown (IG_STATS) */
   stats: boolean;
+}
+
+/** Where OTLP goes: OTLP/HTTP with protobuf bodies (`url` is the signal's path, e.g. …:4318/v1/metrics). */
+export interface OtlpTarget {
+  url: string;
+  /** metrics: time between exports */
+  intervalMs: number;
 }
 
 /** What an edge may leave out. */
@@ -117,6 +126,7 @@ export function runConfig(o: RunOptions): RunConfig {
     selection: o.selection ?? {},
     runtimes: o.runtimes ?? {},
     metricsListen: o.metricsListen,
+    otel: o.otel ?? {},
     stats: o.stats ?? false,
   };
   if (cfg.verifyImage && cfg.publicKeys.length === 0) {

@@ -12,7 +12,8 @@ import { parseWithParams } from './gadget-flags.js';
 
 /** Flags (yargs keys, which cover every spelling) a remote client may not set. */
 const NODE_LOCAL = ['oci-store', 'authfile', 'insecure-registries', 'containerd-socketpath', 'containerd-namespace', 'crio-socketpath',
-  'podman-socketpath', 'docker-socketpath', 'metrics-listen', 'public-key', 'verify-image', 'allowed-gadgets'];
+  'podman-socketpath', 'docker-socketpath', 'metrics-listen', 'otel-metrics-listen', 'otel-metrics-listen-address', 'otel-metrics-exporter',
+  'otel-logs-exporter', 'public-key', 'verify-image', 'allowed-gadgets'];
 
 export async function runRemoteFromArgv(image: string, argv: string[], first: Record<string, unknown>, stop: AbortSignal): Promise<void> {
   const banned = NODE_LOCAL.find((k) => first[k] !== undefined);
