@@ -1,18 +1,15 @@
 /**
  * Keys made by `cosign generate-key-pair` sign and verify; a short local name is pushed to a
  * registry reference directly; a run says when the gadget was built by another ig.
- * cosign is in neither Debian 12 nor npm, so the key pair is made here the way cosign makes it
- * (sigstore's cryptoutils + go-securesystemslib's `encrypted`): an ECDSA P-256 key as PKCS#8 DER,
- * sealed with NaCl secretbox under a scrypt(N=32768, r=8, p=1) key from the password, in a PEM
- * "ENCRYPTED SIGSTORE PRIVATE KEY"; the public key a PEM "PUBLIC KEY".
+ * cosign is in neither Debian 12 nor npm: the key pair is made the way cosign makes it
+ * (test/helpers/cosign.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, scryptSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { xsalsa20poly1305 } from '@noble/ciphers/salsa';
+import { cosignKeyPair } from '../helpers/cosign.js';
 import { runIg } from '../helpers/ig.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { buildGadget, writeImageTar } from '../helpers/gadgets.js';
@@ -23,25 +20,6 @@ const env = { ...process.env, IG_OCI_STORE: path.join(tmp, 'store') };
 const keyFile = path.join(tmp, 'cosign.key');
 const pubFile = path.join(tmp, 'cosign.pub');
 const PASSWORD = 'correct horse battery staple';
-
-/** What `cosign generate-key-pair` writes, with `password`. */
-function cosignKeyPair(password: string): { key: string; pub: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const der = privateKey.export({ type: 'pkcs8', format: 'der' });
-  const salt = randomBytes(32);
-  const nonce = randomBytes(24);
-  const k = scryptSync(Buffer.from(password), salt, 32, { N: 32768, r: 8, p: 1, maxmem: 64 << 20 });
-  const sealed = JSON.stringify({
-    kdf: { name: 'scrypt', params: { N: 32768, r: 8, p: 1 }, salt: salt.toString('base64') },
-    cipher: { name: 'nacl/secretbox', nonce: nonce.toString('base64') },
-    ciphertext: Buffer.from(xsalsa20poly1305(k, nonce).encrypt(der)).toString('base64'),
-  });
-  const body = Buffer.from(sealed).toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
-  return {
-    key: `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${body}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n`,
-    pub: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
 
 beforeAll(async () => {
   const kp = cosignKeyPair(PASSWORD);
