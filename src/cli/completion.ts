@@ -87,7 +87,7 @@ export interface CompletionContext {
 }
 
 /** The local image names, short where the name is the official one (`trace_open`, `trace_open:v1`). */
-export async function localImages(storeDir?: string): Promise<string[]> {
+async function localImages(storeDir?: string): Promise<string[]> {
   const { Store, parseReference, shortName, isSignatureReference } = await import('../oci/index.js');
   const store = await Store.open(storeDir);
   const out = new Set<string>();
@@ -122,7 +122,7 @@ function positionals(words: string[]): string[] {
  * What ig adds for these words: `replace` when only these make sense (a flag's value),
  * otherwise `add` to yargs' own commands and flags.
  */
-export async function gadgetCompletions(ctx: CompletionContext, storeDir?: string): Promise<{ add: string[]; replace?: string[] }> {
+async function gadgetCompletions(ctx: CompletionContext, storeDir?: string): Promise<{ add: string[]; replace?: string[] }> {
   const done = ctx.words.slice(0, -1);
   const current = ctx.words[ctx.words.length - 1] ?? '';
   const prev = done[done.length - 1];

@@ -8,6 +8,9 @@ import { IgError } from '../errors.js';
 import type { OciOptions, PullPolicy } from '../oci/image.js';
 import type { CollectionOptions } from '../containers/index.js';
 import type { SelectionFlags } from '../containers/selector.js';
+import type { OtlpTarget } from '../model/otlp.js';
+
+export type { OtlpTarget } from '../model/otlp.js';
 
 export type OutputFormat = 'columns' | 'json' | 'jsonpretty' | 'yaml' | 'none';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['columns', 'json', 'jsonpretty', 'yaml', 'none'];
@@ -48,13 +51,6 @@ export interface RunConfig {
   otel: { metricsExporter?: OtlpTarget; logsExporter?: OtlpTarget };
   /** say at exit how many records the kernel handed over and how many were shown (IG_STATS) */
   stats: boolean;
-}
-
-/** Where OTLP goes: OTLP/HTTP with protobuf bodies (`url` is the signal's path, e.g. …:4318/v1/metrics). */
-export interface OtlpTarget {
-  url: string;
-  /** metrics: time between exports */
-  intervalMs: number;
 }
 
 /** What an edge may leave out. */

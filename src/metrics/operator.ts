@@ -7,7 +7,7 @@
  */
 import { Priority, type DataOperator, type RunContext } from '../datasource/operator.js';
 import type { Batch } from '../datasource/batch.js';
-import type { OtlpTarget } from '../engine/config.js';
+import type { OtlpTarget } from '../model/otlp.js';
 import { parseListenAddress } from './server.js';
 import { mapMetricsProducer } from './gadget-maps.js';
 import { collectPlan, collector } from './collect.js';

@@ -17,15 +17,14 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { LoggerProvider, BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { packageVersion } from '../paths.js';
+import type { OtlpTarget } from '../model/otlp.js';
 import { listenHttp } from './server.js';
-
-export interface OtlpTargetConfig { url: string; intervalMs: number }
 
 export interface TelemetryOptions {
   /** Prometheus scrape address (host:port) */
   prometheusListen?: string;
-  metricsExporter?: OtlpTargetConfig;
-  logsExporter?: OtlpTargetConfig;
+  metricsExporter?: OtlpTarget;
+  logsExporter?: OtlpTarget;
   producers: MetricProducer[];
 }
 
