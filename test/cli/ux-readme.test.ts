@@ -6,11 +6,11 @@
  * cannot go untested.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runIg, repoRoot } from '../helpers/ig.js';
+import { collect, runIg, repoRoot } from '../helpers/ig.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { cosignKeyPair } from '../helpers/cosign.js';
@@ -107,8 +107,7 @@ describe('README.md', () => {
       if ('testedBy' in how) continue;
       let r: { code: number | null; stdout: string; stderr: string };
       if ('shell' in how) {
-        const s = spawnSync('bash', ['-c', how.shell], { cwd: repoRoot, env, encoding: 'utf8', timeout: 600_000 });
-        r = { code: s.status, stdout: s.stdout, stderr: s.stderr };
+        r = await collect(spawn('bash', ['-c', how.shell], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] }), 600_000);
       } else {
         r = await runIg(how.run, { cwd: repoRoot, env: how.env === 'store' ? { ...env, IG_OCI_STORE: store } : env, timeoutMs: 120_000 });
       }

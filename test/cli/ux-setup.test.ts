@@ -5,11 +5,16 @@
  * library, the addon and the headers, not the tests.
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/ig.js';
+import { collect, repoRoot } from '../helpers/ig.js';
+
+/** A long command, without blocking the test worker (vitest's RPC times out under a blocked loop). */
+function run(cmd: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }) {
+  return collect(spawn(cmd, args, { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] }), o.timeoutMs);
+}
 
 const work = mkdtempSync(path.join(tmpdir(), 'ig-ux-setup-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -17,28 +22,28 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
 
 describe('set-up from a fresh clone', () => {
-  it('scripts/setup.sh installs with npm ci and leaves git status empty', () => {
+  it('scripts/setup.sh installs with npm ci and leaves git status empty', async () => {
     const clone = path.join(work, 'clone');
     git(work, 'clone', '--quiet', repoRoot, clone);
     // libbpf's download is the next test's; here the built one is reused (native/vendor is ignored by git)
     cpSync(path.join(repoRoot, 'native', 'vendor'), path.join(clone, 'native', 'vendor'), { recursive: true });
-    const r = spawnSync('bash', ['scripts/setup.sh'], {
-      cwd: clone, encoding: 'utf8', timeout: 900_000,
-      env: { ...process.env, IG_OCI_STORE: path.join(work, 'store') },
-    });
-    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const env = { ...process.env, IG_OCI_STORE: path.join(work, 'store') };
+    const r = await run('bash', ['scripts/setup.sh'], { cwd: clone, env, timeoutMs: 900_000 });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stderr).toContain('==> npm: installing packages (npm ci)');
     expect(git(clone, 'status', '--porcelain')).toBe('');
     // and a second run does nothing that dirties it either
-    const again = spawnSync('bash', ['scripts/setup.sh'], { cwd: clone, encoding: 'utf8', timeout: 300_000, env: { ...process.env, IG_OCI_STORE: path.join(work, 'store') } });
-    expect(again.status, again.stderr).toBe(0);
+    const again = await run('bash', ['scripts/setup.sh'], { cwd: clone, env, timeoutMs: 300_000 });
+    expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('npm: installing');
     expect(git(clone, 'status', '--porcelain')).toBe('');
   }, 1_200_000);
 
-  it('native/fetch-libbpf.sh builds the newest libbpf >= 1.5 that Debian\'s signed archive serves', () => {
+  it('native/fetch-libbpf.sh builds the newest libbpf >= 1.5 that Debian\'s signed archive serves', async () => {
     const vendor = path.join(work, 'vendor');
-    const out = execFileSync('bash', [path.join(repoRoot, 'native', 'fetch-libbpf.sh')], { encoding: 'utf8', env: { ...process.env, LIBBPF_VENDOR_DIR: vendor }, timeout: 600_000 });
+    const f = await run('bash', [path.join(repoRoot, 'native', 'fetch-libbpf.sh')], { env: { ...process.env, LIBBPF_VENDOR_DIR: vendor }, timeoutMs: 600_000 });
+    expect(f.code, f.stderr).toBe(0);
+    const out = f.stdout;
     const m = out.match(/^built libbpf (\d+)\.(\d+)\.(\d+) \(Debian (\S+), static, PIC\) in /m);
     expect(m, out).not.toBeNull();
     expect(Number(m![1]) * 1000 + Number(m![2])).toBeGreaterThanOrEqual(1005);
