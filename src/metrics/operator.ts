@@ -53,7 +53,7 @@ export function metricsOperator(o: MetricsOptions | string | undefined): DataOpe
         async start() {
           const { startTelemetry } = await import('./telemetry.js');
           const producers = metricsWanted && ctx.spec.metrics.length ? [mapMetricsProducer(ctx.spec, (m) => ctx.kernel.mapFd(m))] : [];
-          telemetry = await startTelemetry({ prometheusListen: listen, metricsExporter: otel.metricsExporter, logsExporter: otel.logsExporter, producers });
+          telemetry = await startTelemetry({ prometheusListen: listen, metricsExporter: otel.metricsExporter, logsExporter: otel.logsExporter, producers, warn: (t) => ctx.notice(t) });
           if (telemetry.prometheusUrl) ctx.notice(`serving metrics on ${telemetry.prometheusUrl}\n`);
           if (otel.metricsExporter) ctx.notice(`sending metrics to ${otel.metricsExporter.url} every ${otel.metricsExporter.intervalMs} ms\n`);
           if (otel.logsExporter) ctx.notice(`sending events as logs to ${otel.logsExporter.url}\n`);

@@ -12,6 +12,7 @@ import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@opentelemetry/api-logs';
 import { MeterProvider, PeriodicExportingMetricReader, type MetricProducer, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { LoggerProvider, BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -20,12 +21,17 @@ import { packageVersion } from '../paths.js';
 import type { OtlpTarget } from '../model/otlp.js';
 import { listenHttp } from './server.js';
 
+/** How long one OTLP export may take, the last one at Ctrl-C included. */
+const EXPORT_TIMEOUT_MS = 2000;
+
 export interface TelemetryOptions {
   /** Prometheus scrape address (host:port) */
   prometheusListen?: string;
   metricsExporter?: OtlpTarget;
   logsExporter?: OtlpTarget;
   producers: MetricProducer[];
+  /** a failed export, said once per distinct reason (a collector that does not answer) */
+  warn?: (text: string) => void;
 }
 
 export interface Telemetry {
@@ -38,6 +44,17 @@ export interface Telemetry {
 }
 
 export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
+  if (o.warn) {
+    // the SDK reports failed exports to its global error handler (silent by default)
+    const warn = o.warn;
+    const said = new Set<string>();
+    setGlobalErrorHandler((e) => {
+      const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+      if (said.has(why) || said.size > 20) return;
+      said.add(why);
+      warn(`warning: OpenTelemetry export failed: ${why}\n`);
+    });
+  }
   const resource = resourceFromAttributes({ 'service.name': 'ig', 'service.version': packageVersion() });
   const readers: IMetricReader[] = [];
   let server: Server | undefined;
@@ -58,22 +75,28 @@ export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
   }
   if (o.metricsExporter) {
     readers.push(new PeriodicExportingMetricReader({
-      exporter: new OTLPMetricExporter({ url: o.metricsExporter.url }),
+      exporter: new OTLPMetricExporter({ url: o.metricsExporter.url, timeoutMillis: EXPORT_TIMEOUT_MS }),
       exportIntervalMillis: o.metricsExporter.intervalMs,
-      exportTimeoutMillis: Math.min(o.metricsExporter.intervalMs, 10_000),
+      exportTimeoutMillis: Math.min(o.metricsExporter.intervalMs, EXPORT_TIMEOUT_MS),
       metricProducers: o.producers,
     }));
   }
   const meters = new MeterProvider({ resource, readers });
   const logs = o.logsExporter
-    ? new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: o.logsExporter.url }), scheduledDelayMillis: 500 })] })
+    ? new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: o.logsExporter.url, timeoutMillis: EXPORT_TIMEOUT_MS }), scheduledDelayMillis: 500 })] })
     : undefined;
   return {
     meter: (name) => meters.getMeter(name, packageVersion()),
     logger: (name) => logs?.getLogger(name, packageVersion()),
     prometheusUrl,
     async shutdown() {
-      await Promise.allSettled([meters.shutdown(), logs?.shutdown()]);
+      // the last push, but Ctrl-C is not held up by a collector that does not answer
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([meters.shutdown(), logs?.shutdown()]),
+        new Promise((resolve) => (timer = setTimeout(resolve, EXPORT_TIMEOUT_MS + 500))),
+      ]);
+      clearTimeout(timer);
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {

@@ -152,22 +152,26 @@ describe('OTLP export (an OTLP/HTTP receiver the test starts)', () => {
     const ig = await startIg(['run', 'top_syscall', '--otel-metrics-exporter', 'collector', '-o', 'none'], /sending metrics to (\S+) every 300 ms/);
     expect(ig.m[1]).toBe(`${otlp.url}/v1/metrics`);
     const comm = path.basename(PWD);
-    await waitFor(() => {
-      pwdN(1);
-      const last = otlp.metricExports.at(-1);
-      return last && series(last, comm)?.value;
-    }, 30_000, 'a push with the first getcwd');
-    // pushes every 300 ms: the value once two pushes agree
-    const pushed = () => series(otlp.metricExports.at(-1)!, comm)!.value;
-    let before = pushed();
-    for (let n = otlp.metricExports.length; ; ) {
-      await waitFor(() => otlp.metricExports.length >= n + 2, 5000, 'two more pushes');
-      n = otlp.metricExports.length;
-      if (pushed() === before) break;
+    let before = 0;
+    try {
+      await waitFor(() => {
+        pwdN(1);
+        const last = otlp.metricExports.at(-1);
+        return last && series(last, comm)?.value;
+      }, 30_000, 'a push with the first getcwd');
+      // pushes every 300 ms: the value once two pushes agree
+      const pushed = () => series(otlp.metricExports.at(-1)!, comm)!.value;
       before = pushed();
+      for (let n = otlp.metricExports.length; ; ) {
+        await waitFor(() => otlp.metricExports.length >= n + 2, 5000, 'two more pushes');
+        n = otlp.metricExports.length;
+        if (pushed() === before) break;
+        before = pushed();
+      }
+      pwdN(7);
+    } finally {
+      ig.child.kill('SIGINT');
     }
-    pwdN(7);
-    ig.child.kill('SIGINT');
     const r = await ig.done;
     expect(r.code, r.stderr).toBe(0);
     const last = series(otlp.metricExports.at(-1)!, comm)!;
@@ -181,17 +185,32 @@ describe('OTLP export (an OTLP/HTTP receiver the test starts)', () => {
     const file = path.join(work, 'a-file');
     const ig = await startIg(['run', 'trace_open', '--otel-logs-exporter', otlp.url, '-F', `comm==${comm}`, '-o', 'none'], /sending events as logs to (\S+)/);
     expect(ig.m[1]).toBe(`${otlp.url}/v1/logs`);
-    await waitFor(() => {
-      execFileSync(CAT, [file]);
-      return otlp.logs.some((l) => l.attributes.fname === file);
-    }, 30_000, 'a log record of the open');
-    ig.child.kill('SIGINT');
+    try {
+      await waitFor(() => {
+        execFileSync(CAT, [file]);
+        return otlp.logs.some((l) => l.attributes.fname === file);
+      }, 30_000, 'a log record of the open');
+    } finally {
+      ig.child.kill('SIGINT');
+    }
     expect((await ig.done).code).toBe(0);
     const rec = otlp.logs.find((l) => l.attributes.fname === file)!;
     expect(rec.attributes).toMatchObject({ 'gadget.datasource': 'open', comm, fname: file, error: '' });
     expect(rec.severity).toBe('INFO');
     expect(JSON.parse(String(rec.body))).toMatchObject({ comm, fname: file });
     expect(otlp.logs.every((l) => l.attributes.comm === comm)).toBe(true); // -F applies to logs too
+  });
+
+  it('says when the collector does not answer, and does not hold the end of the run for it', async () => {
+    const closed = await startOtlpReceiver();
+    const url = closed.url;
+    await closed.close(); // nothing listens there now
+    const t0 = Date.now();
+    const r = await collect(spawnIg(['run', 'top_syscall', '--otel-metrics-exporter', url, '-o', 'none', '-t', '1'], { env }), 60_000);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`sending metrics to ${url}/v1/metrics every 5000 ms\n` +
+      `warning: OpenTelemetry export failed: PeriodicExportingMetricReader: metrics export failed (error Error: connect ECONNREFUSED ${url.replace('http://', '')})\n`);
+    expect(Date.now() - t0).toBeLessThan(20_000); // the last push gives up after 2 s
   });
 
   it('says what is wrong with an exporter name or kind (exit 2, nothing run)', async () => {
