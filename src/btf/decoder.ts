@@ -249,6 +249,7 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     const isEndpointPart = leaves.some((p) => p.kind === 'endpoint' && l !== p && l.name.startsWith(p.name + '.'));
     const tags = l.tags ?? opts.tags;
     const desc: FieldDesc = { name, kind, typeName: l.cType, tags };
+    if (l.alias) desc.alias = l.alias;
     if (isEndpointPart) desc.hidden = true;
     if (l.processPart) {
       // IG: members of gadget_process/creds/parent are shown under their own name; its templates

@@ -26,14 +26,18 @@ export interface Leaf {
   cType: string;
   /** tags the field gets (e.g. "key", "value" for toppers) */
   tags?: string[];
-  /** the struct this member belongs to, when it is one of IG's gadget_process family (its column header is the member's name) */
+  /** the struct this member belongs to, when it is one of IG's gadget_process family */
   processPart?: string;
+  /** the column header, when the name is too long to be one (members of IG's process structs) */
+  alias?: string;
 }
 
-/** IG's process structs: their members show as columns under their own name (`COMM`, not `PROC.COMM`). */
-const PROCESS_STRUCTS = new Set(['gadget_process', 'gadget_creds', 'gadget_parent']);
-
 const ENDPOINTS = new Set(['gadget_l3endpoint_t', 'gadget_l4endpoint_t']);
+/**
+ * IG's process structs: their members' columns are headed by the member's own name (`proc.comm`
+ * → COMM, `proc.creds.uid` → UID), as IG does (pkg/operators/ebpf/struct.go), not PROC.CO….
+ */
+const PROCESS_STRUCTS = new Set(['gadget_process', 'gadget_creds', 'gadget_parent']);
 const CHAR_NAMES = new Set(['char', 'signed char', 'unsigned char']);
 const BYTE_TYPEDEF = /^(__)?[us]8$|^u?int8_t$/;
 
@@ -115,11 +119,17 @@ function walk(spec: BtfSpec, typeId: number, name: string, offset: number, out: 
   switch (type.kind) {
     case 'struct':
     case 'union': {
-      const from = out.length;
-      for (const m of type.members ?? []) walkMember(spec, m, name, offset, out, depth);
-      if (PROCESS_STRUCTS.has(type.name)) {
-        const direct = new Set((type.members ?? []).map((m) => (name ? `${name}.${m.name}` : m.name)));
-        for (const l of out.slice(from)) if (direct.has(l.name)) l.processPart = type.name;
+      const part = PROCESS_STRUCTS.has(type.name) ? type.name : typedefs.find((t) => PROCESS_STRUCTS.has(t));
+      for (const m of type.members ?? []) {
+        const from = out.length;
+        walkMember(spec, m, name, offset, out, depth);
+        // a direct member's leaf (not a nested struct's, which names its own)
+        if (!part || m.name === '') continue;
+        for (const l of out.slice(from)) {
+          if (l.name !== (name ? `${name}.${m.name}` : m.name)) continue;
+          l.alias = m.name;
+          l.processPart = part;
+        }
       }
       return;
     }

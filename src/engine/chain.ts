@@ -30,7 +30,7 @@ export function operatorChain(cfg: RunConfig, output: DataOperator): DataOperato
     filterOperator(cfg.filters),
     sortOperator(cfg.sort),
     limitOperator(cfg.maxEntries),
-    metricsOperator(cfg.metricsListen),
+    metricsOperator({ listen: cfg.metricsListen, otel: cfg.otel }),
     output,
   ];
 }

@@ -8,6 +8,9 @@ import { IgError } from '../errors.js';
 import type { OciOptions, PullPolicy } from '../oci/image.js';
 import type { CollectionOptions } from '../containers/index.js';
 import type { SelectionFlags } from '../containers/selector.js';
+import type { OtlpTarget } from '../model/otlp.js';
+
+export type { OtlpTarget } from '../model/otlp.js';
 
 import { OUTPUT_FORMATS, type OutputFormat } from '../output/index.js';
 
@@ -48,8 +51,10 @@ export interface RunConfig {
   selection: SelectionFlags;
   /** which container runtimes to ask, and their sockets */
   runtimes: CollectionOptions;
-  /** serve the gadget's metric maps as Prometheus text here (host:port) */
+  /** serve the gadget's metrics (maps, metrics.collect datasources) in Prometheus' format here (host:port) */
   metricsListen?: string;
+  /** OpenTelemetry (IG's --otel-* flags): metrics pushed over OTLP, events sent as OTLP logs */
+  otel: { metricsExporter?: OtlpTarget; logsExporter?: OtlpTarget };
   /** say at exit how many records the kernel handed over and how many were shown (IG_STATS) */
   stats: boolean;
 }
@@ -134,6 +139,7 @@ export function runConfig(o: RunOptions): RunConfig {
     selection: o.selection ?? {},
     runtimes: o.runtimes ?? {},
     metricsListen: o.metricsListen,
+    otel: o.otel ?? {},
     stats: o.stats ?? false,
   };
   if (cfg.verifyImage && cfg.publicKeys.length === 0) {

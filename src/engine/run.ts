@@ -26,6 +26,7 @@ import { admittedImage } from './admission.js';
 import { runConfig, type RunConfig } from './config.js';
 import { operatorChain, OPERATOR_ONLY } from './chain.js';
 import { mark } from '../timings.js';
+import { builderVersionWarning } from './builder-version.js';
 
 /** An image ready to run: pulled, admitted, its object parsed (nothing in the kernel yet). */
 export interface PreparedGadget {
@@ -86,6 +87,8 @@ export interface RunSummary {
 
 /** Run a prepared gadget until the config's timeout, `stop`, or every source is done; then release everything. */
 export async function runPrepared(p: PreparedGadget, cfg: RunConfig, io: RunIO, stop: AbortSignal): Promise<RunSummary> {
+  const built = builderVersionWarning(p.image.annotations);
+  if (built) io.notice(built);
   const run = new GadgetRun('run', p.spec, cfg, io, p.instance);
   return run.run(stop);
 }

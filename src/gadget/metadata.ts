@@ -63,7 +63,7 @@ export function fieldAttrs(meta: GadgetMetadata | null, datasource: string, fiel
   if (ellipsis === 'end' || ellipsis === 'start' || ellipsis === 'middle' || ellipsis === 'none') out.ellipsis = ellipsis;
   if (typeof a.description === 'string') out.description = a.description;
   if (typeof a.template === 'string') out.template = a.template;
-  if (typeof a['columns.alias'] === 'string') out.alias = a['columns.alias'];
+  if (typeof a['columns.alias'] === 'string' && a['columns.alias'] !== '') out.alias = a['columns.alias'];
   return out;
 }
 

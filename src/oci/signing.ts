@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { IgError } from '../errors.js';
+import { cosignKeyType, loadCosignPrivateKey } from './cosign-key.js';
 import { parseReference, type Reference } from './reference.js';
 import { MT, SIMPLE_SIGNING } from './mediatypes.js';
 import type { Store } from './store.js';
@@ -35,15 +36,17 @@ export function isSignatureReference(reference: string): boolean {
   return /:sha256-[0-9a-f]{64}\.sig$/.test(reference);
 }
 
+/** A signing key: plain PEM (PKCS#8 or SEC1), or cosign's encrypted `cosign.key` (password in COSIGN_PASSWORD). */
 export function loadPrivateKey(file: string): KeyObject {
+  const text = safeRead(file);
+  if (cosignKeyType(text)) return loadCosignPrivateKey(text, file);
   try {
     return createPrivateKey(readFileSync(file));
   } catch (err) {
-    const text = safeRead(file);
-    const hint = text.includes('ENCRYPTED SIGSTORE PRIVATE KEY')
-      ? 'this is a cosign-encrypted key; export it as plain PKCS#8 PEM (e.g. `openssl ec`) or make one with `openssl ecparam -name prime256v1 -genkey`'
-      : 'give an ECDSA P-256 private key in PEM (PKCS#8 or SEC1)';
-    throw new IgError('usage', `cannot read private key ${file}: ${(err as Error).message}`, { hint, cause: err });
+    throw new IgError('usage', `cannot read private key ${file}: ${(err as Error).message}`, {
+      hint: 'give an ECDSA P-256 private key: cosign.key from `cosign generate-key-pair` (with COSIGN_PASSWORD), or PEM (PKCS#8 or SEC1)',
+      cause: err,
+    });
   }
 }
 

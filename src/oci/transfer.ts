@@ -1,8 +1,8 @@
 import { IgError } from '../errors.js';
 import { ANN } from './mediatypes.js';
 import { Progress } from './progress.js';
-import { pullSignatureIfAny, pushSignature } from './signing.js';
-import { parseReference, type Reference } from './reference.js';
+import { isSignatureReference, pullSignatureIfAny, pushSignature } from './signing.js';
+import { parseReference, shortName, type Reference } from './reference.js';
 import type { RegistryClient } from './registry.js';
 import type { Store } from './store.js';
 import type { Descriptor, ImageIndex, ImageManifest } from './types.js';
@@ -103,15 +103,37 @@ export async function pullImage(store: Store, client: RegistryClient, refStr: st
 }
 
 /** Push a locally tagged image (blobs the registry has are skipped), then its manifests, then the index under its tag. */
-export async function pushImage(store: Store, client: RegistryClient, refStr: string, opts: { progress?: boolean; destination?: string } = {}): Promise<PullResult> {
+/**
+ * The local image a push of `refStr` sends: the image tagged so, or else — as `skopeo copy`
+ * takes any source to any destination — the one local image whose name ends in the same
+ * repository name and tag (`localhost:5000/trace_open` → the built-in `trace_open`), so a
+ * short local name is pushed to a registry without an `ig image tag` first.
+ */
+async function pushSource(store: Store, refStr: string): Promise<{ ref: Reference; desc: Descriptor }> {
   const ref = parseReference(refStr);
   const desc = await store.resolveTag(ref.full);
-  if (!desc) {
-    throw new IgError('not-found', `image ${ref.full} not found in the local store`, {
-      hint: `build it with \`ig image build\` or tag an existing image with \`ig image tag SRC ${refStr}\``,
-    });
-  }
-  const dest = opts.destination ? parseReference(opts.destination) : ref;
+  if (desc) return { ref, desc };
+  const base = ref.name.split('/').pop()!;
+  const tag = ref.tag ?? 'latest';
+  const same = (await store.listTags()).filter((t) => {
+    try {
+      const r = parseReference(t.reference);
+      return r.name.split('/').pop() === base && (r.tag ?? 'latest') === tag && !isSignatureReference(t.reference);
+    } catch {
+      return false;
+    }
+  });
+  if (same.length === 1) return { ref: parseReference(same[0]!.reference), desc: same[0]!.descriptor };
+  throw new IgError('not-found', `image ${ref.full} not found in the local store${same.length > 1 ? `, and ${same.length} local images are named ${base}:${tag}` : ''}`, {
+    hint: same.length > 1
+      ? `say which one: ig image push ${same.map((t) => shortName(parseReference(t.reference).name)).join(' | ')} ${refStr}`
+      : `build it with \`ig image build\`, or push a local image there with \`ig image push SRC ${refStr}\``,
+  });
+}
+
+export async function pushImage(store: Store, client: RegistryClient, refStr: string, opts: { progress?: boolean; destination?: string } = {}): Promise<PullResult & { source: string }> {
+  const { ref, desc } = await pushSource(store, refStr);
+  const dest = opts.destination ? parseReference(opts.destination) : parseReference(refStr);
   const progress = new Progress(opts.progress ?? false);
   try {
     const topBody = await store.readBlob(desc.digest, desc.size);
@@ -133,7 +155,7 @@ export async function pushImage(store: Store, client: RegistryClient, refStr: st
       await pushManifestWithBlobs(desc, topBody, dest.digest ?? dest.tag!);
     }
     await pushSignature(store, client, ref, dest, desc.digest);
-    return { reference: dest.full, descriptor: desc };
+    return { reference: dest.full, descriptor: desc, source: ref.full };
   } finally {
     progress.stop();
   }
