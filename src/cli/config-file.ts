@@ -7,10 +7,11 @@
  * Precedence, as in IG: flags > environment > config file > built-in defaults.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import YAML from 'yaml';
 import { IgError } from '../errors.js';
+import { configFlag, configPaths } from './config-paths.js';
+
+export { configFlag, configPaths };
 
 export interface LoadedConfig {
   /** flag name → value */
@@ -20,22 +21,6 @@ export interface LoadedConfig {
   files: string[];
   /** IG's `operator.<name>:` sections as written (e.g. otel-metrics.exporters), later files winning per key */
   operators: Record<string, Record<string, unknown>>;
-}
-
-export function configPaths(): string[] {
-  const home = process.env.HOME || os.homedir();
-  return ['/etc/ig/config.yaml', path.join(home, '.ig', 'config.yaml'), path.join(process.env.XDG_CONFIG_HOME || path.join(home, '.config'), 'ig', 'config.yaml')];
-}
-
-/** `--config FILE` / `--config=FILE` as typed (read before any parser exists). */
-export function configFlag(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') break;
-    if (a === '--config') return argv[i + 1];
-    if (a.startsWith('--config=')) return a.slice('--config='.length);
-  }
-  return process.env.IG_CONFIG || undefined;
 }
 
 export function loadConfig(argv: readonly string[] = []): LoadedConfig {

@@ -5,7 +5,7 @@
 import YAML from 'yaml';
 import { GadgetInstance } from '../runtime/instance.js';
 import { MAP_TYPE_NAMES } from '../model/kernel.js';
-import { parseMetadata } from '../gadget/metadata.js';
+import { parseMetadata } from '../gadget/metadata-parse.js';
 import type { GadgetSpec } from '../gadget/spec.js';
 import { describeSpec } from './run.js';
 
@@ -21,7 +21,7 @@ export interface GadgetObjectDescription {
 }
 
 function withSpec<T>(elf: Buffer, metadata: Buffer | null, fn: (spec: GadgetSpec) => T): T {
-  const inst = GadgetInstance.open(elf, metadata, 'inspect');
+  const inst = GadgetInstance.open(elf, parseMetadata(metadata), 'inspect');
   try {
     return fn(inst.spec);
   } finally {

@@ -16,6 +16,7 @@ import type { SourceBatch } from '../runtime/sources/index.js';
 import type { GadgetSpec } from '../gadget/spec.js';
 import type { ParamSpec } from '../gadget/params.js';
 import { annotateFields } from '../gadget/metadata.js';
+import { readMetadata } from '../gadget/metadata-cache.js';
 import { Batch } from '../datasource/batch.js';
 import { RunDataSource } from '../datasource/datasource.js';
 import { LostCounter } from '../datasource/lost.js';
@@ -41,7 +42,8 @@ export async function prepareGadget(cfg: RunConfig, stop?: AbortSignal): Promise
   mark('engine');
   const image = await admittedImage(cfg, stop);
   mark('image read');
-  const instance = image.ebpf ? GadgetInstance.open(image.ebpf, image.metadata, image.reference) : GadgetInstance.operatorOnly(image.metadata, OPERATOR_ONLY);
+  const metadata = await readMetadata(image.metadata);
+  const instance = image.ebpf ? GadgetInstance.open(image.ebpf, metadata, image.reference) : GadgetInstance.operatorOnly(metadata, OPERATOR_ONLY);
   mark('object parsed, spec built');
   return { image, spec: instance.spec, instance, close: () => instance.close() };
 }

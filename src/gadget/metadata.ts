@@ -1,5 +1,3 @@
-import YAML from 'yaml';
-import { IgError } from '../errors.js';
 import type { FieldAttrs, FieldDesc } from '../model/field.js';
 
 /** gadget.yaml, the parts the runtime reads (Inspektor Gadget's format). */
@@ -23,24 +21,6 @@ export interface ParamMetadata {
   defaultValue?: string | number | boolean;
   description?: string;
   possibleValues?: string[];
-}
-
-export function parseMetadata(bytes: Buffer | string | null): GadgetMetadata | null {
-  if (bytes === null) return null;
-  const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
-  if (text.trim() === '' || text.trim() === '{}') return null;
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (err) {
-    throw new IgError('invalid-image', `gadget.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {
-      hint: 'fix the gadget.yaml and rebuild the image',
-    });
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new IgError('invalid-image', 'gadget.yaml must be a mapping (name:, description:, datasources:, params:)');
-  }
-  return doc as GadgetMetadata;
 }
 
 /** Column and documentation attributes for one field, from its gadget.yaml annotations. */

@@ -9,7 +9,6 @@ import { Priority, type DataOperator, type RunContext } from '../datasource/oper
 import type { Batch } from '../datasource/batch.js';
 import type { OtlpTarget } from '../model/otlp.js';
 import { parseListenAddress } from './server.js';
-import { mapMetricsProducer } from './gadget-maps.js';
 import { collectPlan, collector } from './collect.js';
 import { eventLogger } from './event-logs.js';
 import type { Telemetry } from './telemetry.js';
@@ -51,7 +50,9 @@ export function metricsOperator(o: MetricsOptions | string | undefined): DataOpe
       };
       return {
         async start() {
+          // the OpenTelemetry SDK loads only for runs that use it (~40 ms of every start otherwise)
           const { startTelemetry } = await import('./telemetry.js');
+          const { mapMetricsProducer } = await import('./gadget-maps.js');
           const producers = metricsWanted && ctx.spec.metrics.length ? [mapMetricsProducer(ctx.spec, (m) => ctx.kernel.mapFd(m))] : [];
           telemetry = await startTelemetry({ prometheusListen: listen, metricsExporter: otel.metricsExporter, logsExporter: otel.logsExporter, producers, warn: (t) => ctx.notice(t) });
           if (telemetry.prometheusUrl) ctx.notice(`serving metrics on ${telemetry.prometheusUrl}\n`);

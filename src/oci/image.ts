@@ -4,7 +4,6 @@ import { copyBuiltin } from './builtin.js';
 import { parseReference } from './reference.js';
 import { RegistryClient } from './registry.js';
 import { Store } from './store.js';
-import { pullImage } from './transfer.js';
 import type { Descriptor, ImageIndex, ImageManifest } from './types.js';
 import { checkGadgetManifest, checkIndex, kindOf, parseJson, pickPlatform } from './validate.js';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES } from './limits.js';
@@ -108,12 +107,13 @@ export async function getGadgetImage(refStr: string, pull: PullPolicy, opts: Oci
 
 /** The descriptor a reference stands for now, pulling first according to the policy. Resolve once, then use the digest. */
 export async function resolveImage(store: Store, reference: string, pull: PullPolicy, opts: OciOptions = {}): Promise<Descriptor> {
-  if (pull === 'always') return (await pullImage(store, registryFor(opts), reference, { progress: opts.progress })).descriptor;
+  // the transfer code (registry client, progress bars) loads only when something is pulled
+  if (pull === 'always') return (await (await import('./transfer.js')).pullImage(store, registryFor(opts), reference, { progress: opts.progress })).descriptor;
   // a built-in gadget missing from the store comes from the single executable (src/oci/builtin.ts)
   const desc = (await resolveLocal(store, reference)) ?? (await copyBuiltin(store, reference));
   if (desc) return desc;
   if (pull === 'never') throw notFoundLocally(reference);
-  return (await pullImage(store, registryFor(opts), reference, { progress: opts.progress })).descriptor;
+  return (await (await import('./transfer.js')).pullImage(store, registryFor(opts), reference, { progress: opts.progress })).descriptor;
 }
 
 /**

@@ -7,6 +7,7 @@ import { Priority, type DataOperator, type OperatorInstance, type RunContext } f
 import type { RunDataSource } from '../datasource/datasource.js';
 import { selectFields } from '../operators/fields.js';
 import { createSink, type Sink } from './index.js';
+import { loadYamlWriter } from './yaml.js';
 import type { OutputTarget } from './target.js';
 
 export interface OutputOptions {
@@ -42,6 +43,7 @@ export function outputOperator(o: OutputOptions): DataOperator {
         o.onSink?.(ds, sink);
       }
       return {
+        preStart: () => (o.format === 'yaml' ? loadYamlWriter() : undefined),
         start: () => sinks.forEach((s) => s.begin()),
         stop: async () => {
           for (const s of sinks) await s.end();

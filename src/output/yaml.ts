@@ -1,5 +1,5 @@
 /** YAML output: one YAML document per event (`---` separated); a snapshot batch is one document holding a list. */
-import { stringify } from 'yaml';
+import { IgError } from '../errors.js';
 import type { Batch } from '../datasource/batch.js';
 import { JsonSink } from './json.js';
 
@@ -9,7 +9,18 @@ import { JsonSink } from './json.js';
  * timestamps, booleans and numbers, so such strings are quoted; 1.2 readers accept it as well.
  */
 export function toYaml(v: unknown): string {
-  return stringify(v, { version: '1.1', lineWidth: 0 });
+  if (!yaml) throw new IgError('internal', 'the YAML writer was not loaded (call loadYamlWriter first)');
+  return yaml.stringify(v, { version: '1.1', lineWidth: 0 });
+}
+
+let yaml: typeof import('yaml') | undefined;
+
+/** Load the YAML library (~260 KB of code, a tenth of a run's start-up) only where YAML is written. */
+export async function loadYamlWriter(): Promise<void> {
+  if (yaml) return;
+  // yaml is CommonJS: bundled, its functions may sit on the default export
+  const m = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  yaml = typeof m.stringify === 'function' ? m : m.default;
 }
 
 export class YamlSink extends JsonSink {

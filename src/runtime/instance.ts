@@ -1,7 +1,7 @@
 import type { BpfObject } from '../../native/index.js';
 import { IgError } from '../errors.js';
 import { buildGadgetSpec, operatorOnlySpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
-import { parseMetadata } from '../gadget/metadata.js';
+import type { GadgetMetadata } from '../gadget/metadata.js';
 import { encodeParam } from '../gadget/params.js';
 import { MapType } from '../model/kernel.js';
 import { loadError, attachError } from './kernel-errors.js';
@@ -85,7 +85,7 @@ export class GadgetInstance {
    * An operator-only gadget (gadget.yaml alone): nothing to load or attach; the operators
    * gadget.yaml names make its datasources. The object is a stand-in with no map or program.
    */
-  static operatorOnly(metadata: Buffer | null, known: Parameters<typeof operatorOnlySpec>[1]): GadgetInstance {
+  static operatorOnly(metadata: GadgetMetadata | null, known: Parameters<typeof operatorOnlySpec>[1]): GadgetInstance {
     const none = (): never => {
       throw new IgError('internal', 'an operator-only gadget has no eBPF object');
     };
@@ -93,11 +93,11 @@ export class GadgetInstance {
       maps: () => [], programs: () => [], load: () => undefined, close: () => undefined,
       mapFd: none, mapInitialValue: none, programFd: none,
     } as unknown as BpfObject;
-    return new GadgetInstance(empty, operatorOnlySpec(parseMetadata(metadata), known), () => empty);
+    return new GadgetInstance(empty, operatorOnlySpec(metadata, known), () => empty);
   }
 
-  /** Parse an image's eBPF object and gadget.yaml. Touches no kernel state beyond libbpf's parsing. */
-  static open(ebpf: Buffer, metadata: Buffer | null, name: string): GadgetInstance {
+  /** Parse an image's eBPF object (with its parsed gadget.yaml). Touches no kernel state beyond libbpf's parsing. */
+  static open(ebpf: Buffer, metadata: GadgetMetadata | null, name: string): GadgetInstance {
     if (ebpf.length < 4 || !ebpf.subarray(0, 4).equals(ELF_MAGIC)) {
       throw new IgError('invalid-object', `the eBPF layer of ${name} is not an ELF object`, {
         hint: 'the image is damaged or was not built by `ig image build`; rebuild or pull it again',
@@ -131,7 +131,7 @@ export class GadgetInstance {
         }
       };
       const programs = obj.programs();
-      const spec = buildGadgetSpec({ maps: obj.maps(), programs, btf, sectionBytes, runtimeParams: runtimeParams(programs) }, parseMetadata(metadata));
+      const spec = buildGadgetSpec({ maps: obj.maps(), programs, btf, sectionBytes, runtimeParams: runtimeParams(programs) }, metadata);
       // The socket enricher's value struct must be a CO-RE target: libbpf reads targets at open.
       let btfPath: string | undefined;
       if (usesSocketEnricher(spec)) {

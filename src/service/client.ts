@@ -11,6 +11,7 @@ import { gadgetService, grpcTarget, type ServiceClient, type TlsFiles } from './
 import { LostCounter } from '../datasource/lost.js';
 import { datasourceOfFields, batchOfEvents, flattenEvent } from '../datasource/events.js';
 import { createSink, lostLine, type Sink } from '../output/index.js';
+import { loadYamlWriter } from '../output/yaml.js';
 import { stdoutTarget, type OutputTarget } from '../output/target.js';
 import type { FieldDesc, GadgetKind } from '../model/field.js';
 import type { ParamSpec } from '../gadget/params.js';
@@ -100,6 +101,7 @@ export interface RemoteRun {
 export async function runRemote(r: RemoteRun): Promise<void> {
   const target = stdoutTarget();
   const lost = new LostCounter({ stream: process.stderr });
+  if (r.cfg.output === 'yaml') await loadYamlWriter();
   const view = r.cfg.output === 'json' && !(r.open && r.cfg.fields) ? jsonPassThrough(target, lost) : decodedView(r.cfg, target, lost, !r.open);
   const errors: IgError[] = [];
   const multi = r.addresses.length > 1;

@@ -9,7 +9,7 @@
  * picks from the whole description.
  */
 import YAML from 'yaml';
-import { toYaml } from '../../output/yaml.js';
+import { loadYamlWriter, toYaml } from '../../output/yaml.js';
 import { JSONPath } from 'jsonpath-plus';
 import { IgError } from '../../errors.js';
 import { packageVersion } from '../../paths.js';
@@ -84,6 +84,7 @@ export async function inspect(a: A): Promise<void> {
     if (found === undefined) throw new IgError('not-found', `path ${jsonPath} not found${extra ? ` in extra info ${extra}` : ''}`, { hint: 'e.g. --jsonpath \'.ebpf.programs[0].section\' or, with --extra-info ebpf.maps, \'[0].Name\'' });
     result = found;
   }
+  await loadYamlWriter();
   print(result, String(a.output ?? 'yaml'), extra === undefined && !showDs && jsonPath === undefined);
 }
 

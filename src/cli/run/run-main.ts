@@ -10,8 +10,8 @@ import { prepareGadget, describeGadget, runPrepared } from '../../engine/run.js'
 import { outputOperator } from '../../output/operator.js';
 import { stdoutTarget } from '../../output/target.js';
 import { runConfigFromFlags } from './config-from-flags.js';
-import { base, parseWithParams, usageFailure } from './gadget-flags.js';
-import { loadConfig } from '../config-file.js';
+import { fastParams, fastRunFlags, type FastRun } from './fast-flags.js';
+import type { PreparedGadget } from '../../engine/run.js';
 
 export async function runMain(rawArgv: string[]): Promise<void> {
   // Ctrl-C must stop cleanly at any moment, also while the image is read or the gadget loads.
@@ -28,6 +28,12 @@ export async function runMain(rawArgv: string[]): Promise<void> {
 }
 
 async function runFromArgv(argv: string[], stop: AbortSignal): Promise<void> {
+  // the plain command lines of most runs, without yargs; anything else goes to yargs below
+  const fast = fastRunFlags(argv);
+  if (fast) return runHere(fast.image, argv, fast.args, {}, stop, fast);
+  // yargs (and the YAML reader of the config files) load only for the command lines that need them
+  const { base, usageFailure } = await import('./gadget-flags.js');
+  const { loadConfig } = await import('../config-file.js');
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
   const first = await base(argv).help(false).strict(false).exitProcess(false).fail(usageFailure(undefined, argv)).parseAsync();
   const image = first._[1] === undefined ? undefined : String(first._[1]);
@@ -58,10 +64,15 @@ async function runFromArgv(argv: string[], stop: AbortSignal): Promise<void> {
     return;
   }
   const operators = loadConfig(argv).operators; // the config file's named OTel exporters
-  const prepared = await prepareGadget(runConfigFromFlags(image, first as Record<string, unknown>, {}, operators), stop);
+  await runHere(image, argv, first as Record<string, unknown>, operators, stop);
+}
+
+/** Run the gadget on this machine: `first` holds the flags as read before the image's params are known. */
+async function runHere(image: string, argv: string[], first: Record<string, unknown>, operators: Record<string, Record<string, unknown>>, stop: AbortSignal, fast?: FastRun): Promise<void> {
+  const prepared = await prepareGadget(runConfigFromFlags(image, first, {}, operators), stop);
   try {
-    const description = describeGadget(prepared, runConfigFromFlags(image, { ...first, fields: undefined, filter: [], sort: undefined }, {}, operators));
-    const parsed = await parseWithParams(argv, image, description);
+    const fastParsed = fast && fastParams(fast, prepared.spec.params);
+    const parsed = fastParsed ? { args: fast.args, params: fastParsed } : await strictParse(image, argv, first, operators, prepared);
     if (!parsed) return; // --help printed
     if (stop.aborted) return;
     const cfg = runConfigFromFlags(image, parsed.args, parsed.params, operators);
@@ -72,3 +83,9 @@ async function runFromArgv(argv: string[], stop: AbortSignal): Promise<void> {
   }
 }
 
+/** yargs' strict parse with the gadget's params as flags (and --help with its fields). */
+async function strictParse(image: string, argv: string[], first: Record<string, unknown>, operators: Record<string, Record<string, unknown>>, prepared: PreparedGadget) {
+  const { parseWithParams } = await import('./gadget-flags.js');
+  const description = describeGadget(prepared, runConfigFromFlags(image, { ...first, fields: undefined, filter: [], sort: undefined }, {}, operators));
+  return parseWithParams(argv, image, description);
+}

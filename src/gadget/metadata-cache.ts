@@ -1,0 +1,64 @@
+/**
+ * gadget.yaml parsed once per content: loading the YAML parser and parsing trace_open's 3 KB
+ * cold takes ~40 ms, a sixth of a run's start-up, and is the same every time for an image.
+ * The document is kept as JSON under the cache folder, named by the SHA-256 of the bytes and
+ * ig's version, so an entry can only ever stand for those exact bytes. A cache that cannot be
+ * read or written is not an error: the YAML is parsed as before. Documents JSON cannot carry
+ * as they are (.inf, .nan, non-plain values) are never cached.
+ *
+ * Folder: IG_CACHE_DIR, else /var/cache/ig as root, else $XDG_CACHE_HOME/ig (~/.cache/ig);
+ * IG_CACHE_DIR=off turns the cache off.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packageVersion } from '../paths.js';
+import type { GadgetMetadata } from './metadata.js';
+
+/** Bump when what parseMetadata returns for the same text changes. */
+const FORMAT = 1;
+
+export function cacheDir(): string | undefined {
+  const env = process.env.IG_CACHE_DIR;
+  if (env === 'off') return undefined;
+  if (env) return env;
+  if (process.getuid?.() === 0) return '/var/cache/ig';
+  return path.join(process.env.XDG_CACHE_HOME || path.join(process.env.HOME || os.homedir(), '.cache'), 'ig');
+}
+
+/** gadget.yaml's bytes → its document (null: none), from the cache when these bytes were parsed before. */
+export async function readMetadata(bytes: Buffer | null): Promise<GadgetMetadata | null> {
+  if (bytes === null) return null;
+  const dir = cacheDir();
+  const file = dir && path.join(dir, 'metadata', `${packageVersion()}-${FORMAT}-${createHash('sha256').update(bytes).digest('hex')}.json`);
+  if (file) {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as GadgetMetadata | null;
+    } catch {
+      // not cached yet (or unreadable): parse
+    }
+  }
+  const { parseMetadata } = await import('./metadata-parse.js');
+  const doc = parseMetadata(bytes); // throws on bad YAML: nothing is cached then
+  if (file && plainData(doc)) {
+    try {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(doc), { mode: 0o600 });
+      renameSync(tmp, file); // whole or absent, also with runs writing at once
+    } catch {
+      // a read-only or full disk: parse next time too
+    }
+  }
+  return doc;
+}
+
+/** True when JSON gives back exactly this value. */
+function plainData(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+  if (Array.isArray(v)) return v.every(plainData);
+  if (typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  return Object.entries(v as Record<string, unknown>).every(([k, x]) => k !== '__proto__' && plainData(x));
+}
