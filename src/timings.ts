@@ -3,13 +3,12 @@
  * (start-up is a feature here: this is how its parts are seen without a profiler, whose signals
  * the verifier dislikes).
  */
-import { performance } from 'node:perf_hooks';
-
 const on = !!process.env.IG_TIMINGS;
 
 /** Wall-clock ms since the process started, and CPU ms (user + system) it used so far, at a step. */
 export function mark(step: string): void {
   if (!on) return;
+  // the global `performance` loads perf_hooks on first use: only when timings are on
   const cpu = process.cpuUsage();
   process.stderr.write(`ig-timing: ${performance.now().toFixed(1)} ms (cpu ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms) ${step}\n`);
 }

@@ -1,6 +1,5 @@
 import { openAdmittedImage } from '../oci/verified.js';
 import { parseAllowList } from '../oci/allow-list.js';
-import { loadPublicKey } from '../oci/signing.js';
 import type { GadgetImage } from '../oci/image.js';
 import type { RunConfig } from './config.js';
 
@@ -14,6 +13,7 @@ import type { RunConfig } from './config.js';
  */
 export async function admittedImage(cfg: RunConfig, stop?: AbortSignal): Promise<GadgetImage> {
   const allowed = cfg.allowedGadgets === undefined ? undefined : parseAllowList(cfg.allowedGadgets);
-  const keys = cfg.verifyImage ? cfg.publicKeys.map(loadPublicKey) : undefined;
+  // signature code (and its curve library) loads only for runs that verify
+  const keys = cfg.verifyImage ? cfg.publicKeys.map((await import('../oci/signing.js')).loadPublicKey) : undefined;
   return (await openAdmittedImage(cfg.image, cfg.pull, { allowed, keys }, { ...cfg.oci, signal: stop ?? cfg.oci.signal })).image;
 }

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { checkAllowed, type AllowList } from './allow-list.js';
 import { readGadgetImage, registryFor, resolveImage, type GadgetImage, type OciOptions, type PullPolicy } from './image.js';
 import { parseReference } from './reference.js';
-import { verifyDigest, type VerifyResult } from './signing.js';
+import type { VerifyResult } from './signing.js';
 import { Store } from './store.js';
 
 export interface AdmissionPolicy {
@@ -31,6 +31,7 @@ export async function openAdmittedImage(reference: string, pull: PullPolicy, pol
   checkAllowed(ref, desc.digest, policy.allowed);
   let verified: VerifyResult | undefined;
   if (policy.keys?.length) {
+    const { verifyDigest } = await import('./signing.js');
     verified = await verifyDigest(store, ref, desc.digest, policy.keys, pull === 'never' ? undefined : registryFor(opts));
   }
   return { image: await readGadgetImage(store, ref.full, desc), verified };

@@ -1,5 +1,5 @@
 import { statfsSync, mkdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { childProcess } from './child-process.js';
 import { IgError } from '../errors.js';
 
 const BPFFS = '/sys/fs/bpf';
@@ -16,7 +16,7 @@ export function ensureBpffs(): void {
     mkdirSync(BPFFS, { recursive: true });
   }
   try {
-    execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS], { stdio: 'ignore' });
+    childProcess().execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS], { stdio: 'ignore' });
   } catch (err) {
     throw new IgError('kernel', `the gadget pins maps under ${BPFFS}, which is not a bpf file system, and mounting one failed`, {
       hint: `mount it with: mount -t bpf bpf ${BPFFS}`,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { childProcess } from './child-process.js';
 import { IgError } from '../errors.js';
 
 const TRACEFS = '/sys/kernel/tracing';
@@ -11,7 +11,7 @@ const TRACEFS = '/sys/kernel/tracing';
 export function ensureTracefs(): void {
   if (existsSync(`${TRACEFS}/events`) || existsSync('/sys/kernel/debug/tracing/events')) return;
   try {
-    execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS], { stdio: 'ignore' });
+    childProcess().execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS], { stdio: 'ignore' });
   } catch (err) {
     throw new IgError('kernel', `tracefs is not mounted at ${TRACEFS} and mounting it failed`, {
       hint: `mount it with: mount -t tracefs nodev ${TRACEFS}`,

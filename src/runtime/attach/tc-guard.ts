@@ -9,7 +9,8 @@
  * executable (no separate Node), there is no guard: SIGKILL leaves the filters until their
  * interfaces go away, as IG leaves them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../child-process.js';
 import { addonPath } from '../native.js';
 
 const SCRIPT = `
@@ -55,7 +56,7 @@ function isSingleExecutable(): boolean {
 function start(): ChildProcess | null {
   if (isSingleExecutable()) return null;
   try {
-    const c = spawn(process.execPath, ['-e', SCRIPT, addonPath()], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    const c = childProcess().spawn(process.execPath, ['-e', SCRIPT, addonPath()], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
     c.on('error', () => (guard = null));
     c.stdin!.on('error', () => undefined);
     c.unref();
