@@ -1,5 +1,6 @@
 // Figures (ig vs baseline, ratio, target, PASS/MISS) and the printed table.
 import { remoteFigures } from './remote.js';
+import { tablesFigures } from './tables.js';
 const fmtRate = (x) => (Number.isFinite(x) ? `${Math.round(x).toLocaleString('en-US')}/s` : 'n/a');
 const fmtMs = (x) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a');
 const fmtS = (x) => (Number.isFinite(x) ? `${x.toFixed(3)} s` : 'n/a');
@@ -128,6 +129,7 @@ export function figures(results) {
       '< 1000 ms', s.pull.median < 1000, { igValue: s.pull.median });
   } else if (s?.error) add('start-up', 'ERROR', s.error, NaN, '', false);
 
+  tablesFigures(results.tables, add);
   remoteFigures(results.remote, add, { rate: fmtRate });
 
   const rss = [];

@@ -27,12 +27,13 @@ export async function setup(log) {
   log('compiling the C load generator, sink and consumer (gcc, vendored libbpf)');
   await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'load'), path.join(ROOT, 'bench/baseline/load.c')]);
   await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'sink'), path.join(ROOT, 'bench/baseline/sink.c')]);
+  await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'files'), path.join(ROOT, 'bench/baseline/files.c')]);
   await run('gcc', ['-O2', '-Wall', '-I', path.join(vendor, 'include'), '-o', path.join(bin, 'consumer'),
     path.join(ROOT, 'bench/baseline/consumer.c'), path.join(vendor, 'lib', 'libbpf.a'), '-lelf', '-lz']);
 
-  log('building gadget images into a temp store (trace_open, bench_emit_small, bench_emit_open)');
+  log('building gadget images into a temp store (trace_open, top_file, snapshot_process, bench_emit_small, bench_emit_open)');
   const env = { ...process.env, IG_OCI_STORE: store };
-  const images = { trace_open: 'gadgets/trace_open', bench_emit_small: 'bench/gadgets/emit_small', bench_emit_open: 'bench/gadgets/emit_open' };
+  const images = { trace_open: 'gadgets/trace_open', top_file: 'gadgets/top_file', snapshot_process: 'gadgets/snapshot_process', bench_emit_small: 'bench/gadgets/emit_small', bench_emit_open: 'bench/gadgets/emit_open' };
   for (const [tag, src] of Object.entries(images)) {
     await run('node', [IG, 'image', 'build', path.join(ROOT, src), '-t', tag], { env, cwd: ROOT });
   }
@@ -66,6 +67,7 @@ export async function setup(log) {
     probe,
     load: path.join(bin, 'load'),
     sink: path.join(bin, 'sink'),
+    files: path.join(bin, 'files'),
     consumer: path.join(bin, 'consumer'),
   };
 }
