@@ -6,8 +6,8 @@
  * read or written is not an error: the YAML is parsed as before. Documents JSON cannot carry
  * as they are (.inf, .nan, non-plain values) are never cached.
  *
- * Folder: IG_CACHE_DIR, else /var/cache/ig as root, else $XDG_CACHE_HOME/ig (~/.cache/ig);
- * IG_CACHE_DIR=off turns the cache off.
+ * Folder: `metadata/` under IG_CACHE_DIR, else $XDG_CACHE_HOME/ig, else ~/.cache/ig (where the
+ * single executable unpacks too, sea/unpack.ts); IG_CACHE_DIR=off turns this cache off.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -23,8 +23,8 @@ export function cacheDir(): string | undefined {
   const env = process.env.IG_CACHE_DIR;
   if (env === 'off') return undefined;
   if (env) return env;
-  if (process.getuid?.() === 0) return '/var/cache/ig';
-  return path.join(process.env.XDG_CACHE_HOME || path.join(process.env.HOME || os.homedir(), '.cache'), 'ig');
+  if (process.env.XDG_CACHE_HOME) return path.join(process.env.XDG_CACHE_HOME, 'ig');
+  return path.join(process.env.HOME || os.homedir(), '.cache', 'ig');
 }
 
 /** gadget.yaml's bytes → its document (null: none), from the cache when these bytes were parsed before. */
