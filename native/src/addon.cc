@@ -88,6 +88,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ig::InitObject(env, exports);
   ig::InitConsumer(env, exports);
   ig::InitMaps(env, exports);
+  ig::InitWasmHost(env, exports);
   exports.Set("libbpfVersion", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::String::New(info.Env(), libbpf_version_string());
   }, "libbpfVersion"));

@@ -37,6 +37,7 @@ int64_t ArgInt(const Napi::CallbackInfo& info, size_t i, const char* what);
 Napi::Object InitObject(Napi::Env env, Napi::Object exports);
 Napi::Object InitConsumer(Napi::Env env, Napi::Object exports);
 Napi::Object InitMaps(Napi::Env env, Napi::Object exports);
+Napi::Object InitWasmHost(Napi::Env env, Napi::Object exports);
 Napi::Value ExportBtf(Napi::Env env, const ::btf* btf);
 
 }  // namespace ig

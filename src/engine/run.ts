@@ -38,7 +38,8 @@ export interface PreparedGadget {
 export async function prepareGadget(cfg: RunConfig): Promise<PreparedGadget> {
   const image = await getGadgetImage(cfg.image, cfg.pull, cfg.oci);
   await admit(image, cfg);
-  const instance = GadgetInstance.open(image.ebpf, image.metadata, image.reference);
+  const wasm = image.wasm ? { bytes: image.wasm, digest: image.wasmDigest!, image: image.reference } : undefined;
+  const instance = GadgetInstance.open(image.ebpf, image.metadata, image.reference, wasm);
   return { image, spec: instance.spec, instance, close: () => instance.close() };
 }
 
@@ -103,7 +104,7 @@ export async function runGadget(cfg: RunConfig, io: RunIO, stop: AbortSignal): P
 export class RunHost implements RunContext {
   readonly datasources: RunDataSource[];
   readonly lost: LostCounter;
-  readonly kernelRequests: KernelRequests = { params: new Map(), mntnsFilter: null };
+  readonly kernelRequests: KernelRequests = { params: new Map(), mntnsFilter: null, disabledPrograms: new Set() };
   readonly stats = { received: 0, shown: 0, heldDropped: 0 };
   protected netns?: () => string[];
   protected loaded = false;
@@ -218,7 +219,7 @@ class GadgetRun extends RunHost {
       inst.load();
       this.loaded = true;
       for (const i of this.instances) await i.start?.();
-      inst.attach();
+      inst.attach(this.kernelRequests.disabledPrograms);
       if (cfg.timeoutMs > 0) timer = setTimeout(() => this.wake(), cfg.timeoutMs);
       if (stop.aborted) this.wake();
       const done = inst.start((b) => this.guard(() => this.onSource(b)), {

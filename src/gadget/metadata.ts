@@ -11,7 +11,8 @@ export interface GadgetMetadata {
   sourceURL?: string;
   annotations?: Record<string, string>;
   datasources?: Record<string, { annotations?: Record<string, string>; fields?: Record<string, { annotations?: Record<string, unknown> }> }>;
-  params?: { ebpf?: Record<string, ParamMetadata> };
+  /** `ebpf`: params of the eBPF program's variables; `wasm`: params the wasm module reads (getParamValue) */
+  params?: { ebpf?: Record<string, ParamMetadata>; wasm?: Record<string, ParamMetadata> };
 }
 
 export interface ParamMetadata {
@@ -19,6 +20,9 @@ export interface ParamMetadata {
   defaultValue?: string | number | boolean;
   description?: string;
   possibleValues?: string[];
+  /** wasm params: IG's extra attributes */
+  typeHint?: string;
+  isMandatory?: boolean;
 }
 
 export function parseMetadata(bytes: Buffer | string | null): GadgetMetadata | null {

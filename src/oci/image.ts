@@ -26,6 +26,8 @@ export interface GadgetImage {
   metadata: Buffer | null;
   ebpf: Buffer;
   wasm?: Buffer;
+  /** the wasm layer's digest (the compiled-module cache's key) */
+  wasmDigest?: string;
   btfgen?: Buffer;
 }
 
@@ -114,7 +116,10 @@ export async function getGadgetImage(refStr: string, pull: PullPolicy, opts: Oci
     ebpf,
   };
   const wasm = await layer(MT.wasm);
-  if (wasm) img.wasm = wasm;
+  if (wasm) {
+    img.wasm = wasm;
+    img.wasmDigest = m.layers.find((l) => l.mediaType === MT.wasm)!.digest;
+  }
   const btfgen = await layer(MT.btfgen);
   if (btfgen) img.btfgen = btfgen;
   return img;

@@ -1,6 +1,6 @@
 import type { BpfObject, ProgramInfo } from '../../native/index.js';
 import { IgError } from '../errors.js';
-import { buildGadgetSpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
+import { buildGadgetSpec, type GadgetSpec, type DataSourceSpec, type WasmModuleBytes } from '../gadget/spec.js';
 import { parseMetadata } from '../gadget/metadata.js';
 import { encodeParam } from '../gadget/params.js';
 import { MapType, ProgType } from '../model/kernel.js';
@@ -51,7 +51,7 @@ export class GadgetInstance {
   }
 
   /** Parse an image's eBPF object and gadget.yaml. Touches no kernel state beyond libbpf's parsing. */
-  static open(ebpf: Buffer, metadata: Buffer | null, name: string): GadgetInstance {
+  static open(ebpf: Buffer, metadata: Buffer | null, name: string, wasm?: WasmModuleBytes): GadgetInstance {
     if (ebpf.length < 4 || !ebpf.subarray(0, 4).equals(ELF_MAGIC)) {
       throw new IgError('invalid-object', `the eBPF layer of ${name} is not an ELF object`, {
         hint: 'the image is damaged or was not built by `ig image build`; rebuild or pull it again',
@@ -81,7 +81,7 @@ export class GadgetInstance {
           return undefined;
         }
       };
-      const spec = buildGadgetSpec({ maps: obj.maps(), programs: obj.programs(), btf, sectionBytes }, parseMetadata(metadata));
+      const spec = buildGadgetSpec({ maps: obj.maps(), programs: obj.programs(), btf, sectionBytes }, parseMetadata(metadata), wasm);
       return new GadgetInstance(obj, spec);
     } catch (err) {
       obj.close();
@@ -93,6 +93,7 @@ export class GadgetInstance {
   configure(opts: InstanceOptions): void {
     const given = opts.params ?? {};
     for (const p of this.spec.params) {
+      if (p.operator === 'wasm') continue; // read by the wasm module (src/wasm/)
       const text = given[p.key] ?? p.defaultValue;
       if (text === undefined) continue;
       this.obj.setMapInitialValue(p.section, p.offset, encodeParam(p, text));
@@ -167,11 +168,11 @@ export class GadgetInstance {
     if (this.hasFilterMap()) this.filter = new MntnsFilterMap(this.obj.mapFd(FILTER_MAP));
   }
 
-  /** Attach every program that runs on its own (iterators run when read). */
-  attach(): void {
+  /** Attach every program that runs on its own (iterators run when read), but those `disabled`. */
+  attach(disabled: ReadonlySet<string> = new Set()): void {
     if (this.spec.programs.some((p) => needsTracefs(p.section))) ensureTracefs();
     for (const p of this.spec.programs) {
-      if (isReadOnDemand(p)) continue;
+      if (isReadOnDemand(p) || disabled.has(p.name)) continue;
       try {
         if (p.type === ProgType.PERF_EVENT) this.links.push(...this.obj.attachPerfEvent(p.name));
         else this.links.push(this.obj.attach(p.name, p.type === ProgType.SOCKET_FILTER ? { socketIfname: '' } : undefined));

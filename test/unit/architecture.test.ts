@@ -14,7 +14,7 @@ const LAYERS: string[][] = [
   ['runtime'],
   ['containers'],
   ['datasource'],
-  ['operators'],
+  ['operators', 'wasm'],
   ['output', 'metrics'],
   ['engine'],
   ['service'],
