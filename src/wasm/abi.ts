@@ -29,7 +29,8 @@ export const KIND_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8,
 export const SubscriptionType = { Data: 1, Array: 2, Packet: 3 } as const;
 export const DataSourceType = { Undefined: 0, Single: 1, Array: 2 } as const;
 export const LogLevel = { Error: 0, Warn: 1, Info: 2, Debug: 3, Trace: 4 } as const;
-export const LOG_LEVEL_NAMES = ['error', 'warn', 'info', 'debug', 'trace'];
+/** as ig prints them: ig's own words for error and warning */
+export const LOG_LEVEL_NAMES = ['error', 'warning', 'info', 'debug', 'trace'];
 
 /** A data handle whose top bit is set names element `(h >> 16) & 0x7fff` of data array `h & 0xffff`. */
 export const DATA_ARRAY_HANDLE_FLAG = 0x8000_0000;

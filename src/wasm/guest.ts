@@ -9,7 +9,8 @@
  * 1, the entry points and dataSourceCallback must have IG's types.
  */
 import { closeSync, openSync } from 'node:fs';
-import { WASI } from 'node:wasi';
+import { createRequire } from 'node:module';
+import type { WASI as WASIType } from 'node:wasi';
 import { IgError } from '../errors.js';
 import type { RunContext } from '../datasource/operator.js';
 import type { WasmModuleBytes } from '../gadget/spec.js';
@@ -78,7 +79,7 @@ export class WasmGuest {
     const shim = new WebAssembly.Instance(shimModule, { [SHIM_JS_MODULE]: { ...js, [SHIM_HI_GLOBAL]: host.hiGlobal } });
 
     this.stdin = openSync('/dev/null', 'r');
-    const wasi = quietly(() => new WASI({ version: 'preview1', args: [o.name], env: {}, returnOnExit: true, stdin: this.stdin, stdout: 2, stderr: 2 }));
+    const wasi = quietly(() => new (wasiClass())({ version: 'preview1', args: [o.name], env: {}, returnOnExit: true, stdin: this.stdin, stdout: 2, stderr: 2 }));
     const wasiImports = (wasi.getImportObject() as Record<string, Record<string, unknown>>)[WASI_MODULE]!;
     for (const imp of summary.imports) {
       if (imp.module === WASI_MODULE && typeof wasiImports[imp.name] !== 'function') {
@@ -186,6 +187,11 @@ export class WasmGuest {
       // not opened
     }
   }
+}
+
+/** node:wasi, loaded when first needed (it warns when loaded) */
+function wasiClass(): typeof WASIType {
+  return (createRequire(import.meta.url)('node:wasi') as { WASI: typeof WASIType }).WASI;
 }
 
 /** node:wasi is "experimental" in Node 20 and says so on first use; ig's users need not see that. */
