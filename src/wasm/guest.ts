@@ -107,7 +107,6 @@ export class WasmGuest {
       throw new IgError('wasm', `wasm module ${o.name} exports no memory named "memory"`, { hint: 'WASI modules export their memory as "memory"; build for wasm32-wasip1' });
     }
     host.mem = new GuestMemory(memory);
-    this.checkExports();
     const cb = this.exports.dataSourceCallback;
     if (typeof cb === 'function') host.callback = cb as (cb: bigint, ds: number, data: number) => void;
 
@@ -123,6 +122,7 @@ export class WasmGuest {
           hint: `rebuild the module against a guest library for version ${API_VERSION} of IG's wasm API`,
         });
       }
+      this.checkExports();
     } catch (e) {
       this.close();
       throw e;
@@ -138,7 +138,6 @@ export class WasmGuest {
     };
     const problems = [...ENTRY_POINTS.map((e) => bad(e, I32_RESULT)), bad('dataSourceCallback', CALLBACK_TYPE)].filter(Boolean);
     if (problems.length) {
-      this.close();
       throw new IgError('wasm', `wasm module ${this.host.name} exports functions of the wrong type: ${problems.join('; ')}`);
     }
   }

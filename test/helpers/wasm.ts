@@ -27,6 +27,8 @@ export interface WasmGadgetOptions {
   yaml?: string;
   /** the guest's C source instead of guests/<name>.c */
   source?: string;
+  /** a prebuilt module instead of a C guest */
+  wasm?: Uint8Array;
 }
 
 /** Build `tag` from guest `name` (guests/<name>.c) into the store of `env`. */
@@ -38,8 +40,9 @@ export async function buildWasmGadget(name: string, tag: string, env: NodeJS.Pro
     copyFileSync(object, path.join(dir, 'program.o'));
     const yaml = o.yaml ?? readOptional(path.join(repoRoot, 'test', 'gadgets', bpf, 'gadget.yaml')) ?? `name: ${tag}\n`;
     writeFileSync(path.join(dir, 'gadget.yaml'), yaml);
-    writeFileSync(path.join(dir, 'guest.c'), o.source ?? readFileSync(path.join(repoRoot, 'test', 'gadgets', 'wasm_host', 'guests', `${name}.c`), 'utf8'));
-    writeFileSync(path.join(dir, 'build.yaml'), 'ebpfsource: program.o\nwasm: guest.c\n');
+    const guest = o.wasm ? 'guest.wasm' : 'guest.c';
+    writeFileSync(path.join(dir, guest), o.wasm ?? o.source ?? readFileSync(path.join(repoRoot, 'test', 'gadgets', 'wasm_host', 'guests', `${name}.c`), 'utf8'));
+    writeFileSync(path.join(dir, 'build.yaml'), `ebpfsource: program.o\nwasm: ${guest}\n`);
     const r = await runIg(['image', 'build', dir, '-t', tag], { env, timeoutMs: 120_000 });
     if (r.code !== 0) throw new Error(`building the wasm gadget ${name} failed:\n${r.stdout}\n${r.stderr}`);
   } finally {

@@ -134,10 +134,12 @@ export class Host {
       return new IgError('wasm', `${where} overflowed its stack in ${what}; the run is stopped`, { hint: 'the module recurses without end' });
     }
     if (err instanceof WebAssembly.RuntimeError || err instanceof WebAssembly.CompileError) {
-      const atCap = this.mem && this.mem.memory.buffer.byteLength >= this.maxBytes;
+      // an allocator fails a little below the cap (its own overhead): near it, say so
+      const size = this.mem ? this.mem.memory.buffer.byteLength : 0;
+      const atCap = size >= this.maxBytes * 0.9;
       return new IgError('wasm', `${where} trapped in ${what}: ${err.message}; the run is stopped`, {
         hint: atCap
-          ? `its memory reached the cap of ${this.maxBytes >> 20} MiB (IG's limit): the module allocates without bound`
+          ? `its memory (${(size / 2 ** 20).toFixed(1)} MiB) is at the cap of ${this.maxBytes / 2 ** 20} MiB a module may use (IG's limit): the module allocates without bound`
           : 'a bug in the module (its stderr, above, may say more)',
       });
     }
