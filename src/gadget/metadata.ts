@@ -63,6 +63,8 @@ export function fieldAttrs(meta: GadgetMetadata | null, datasource: string, fiel
   if (ellipsis === 'end' || ellipsis === 'start' || ellipsis === 'middle' || ellipsis === 'none') out.ellipsis = ellipsis;
   if (typeof a.description === 'string') out.description = a.description;
   if (typeof a.template === 'string') out.template = a.template;
+  const skip = a['json.skip'];
+  if (skip === true || skip === 'true') out.jsonSkip = true;
   return out;
 }
 

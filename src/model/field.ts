@@ -25,6 +25,8 @@ export interface FieldAttrs {
   description?: string;
   /** gadget.yaml `template` (e.g. "comm", "pid", "timestamp") giving default width/alignment */
   template?: string;
+  /** gadget.yaml `json.skip`: left out of JSON's default field set (IG: fields for internal use, e.g. a packet's bytes) */
+  jsonSkip?: boolean;
 }
 
 export interface FieldDesc extends FieldAttrs {
