@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* trace_mount's wasm module (IG's trace_mount does this in Rust): `flags`, the names of the
+/* trace_mount's wasm module (IG's trace_mount does this in Rust, in the same format): `flags`, the names of the
  * MS_* (mount) or MNT_* (umount2) flags set in flags_raw joined with "|", and `call`, the call as
  * it was made, e.g.  mount("none", "/mnt", "tmpfs", MS_NOSUID|MS_NODEV, "size=1m") = 0 */
 #include <gadget/wasm.h>
@@ -57,7 +57,7 @@ static void on_event(gadget_datasource ds, gadget_data d, void *ctx)
 		snprintf(call, sizeof call, "mount(\"%s\", \"%s\", \"%s\", %s, \"%s\") = %u", src, dest, fs, flags, data, err);
 	} else {
 		flag_names(raw, umount_flags, sizeof umount_flags / sizeof umount_flags[0], flags, sizeof flags);
-		snprintf(call, sizeof call, "umount(\"%s\", %s) = %u", dest, flags, err);
+		snprintf(call, sizeof call, "umount(\"%s\", \"%s\") = %u", dest, flags, err);
 	}
 	gadget_field_set_string(flags_f, d, flags);
 	gadget_field_set_string(call_f, d, call);

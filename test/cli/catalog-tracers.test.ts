@@ -153,11 +153,11 @@ describe('trace_mount', () => {
     expect(bad!.error).toBe('ENOENT');
     // the wasm module's fields (gadgets/trace_mount/program.c), in IG's format: the errno after "="
     expect(m!.call).toBe('mount("none", "/mnt", "tmpfs", , "size=1m,mode=755") = 0');
-    expect(u!.call).toBe('umount("/mnt", ) = 0');
+    expect(u!.call).toBe('umount("/mnt", "") = 0');
     expect(bad!.call).toBe('mount("none", "/nonexistent-ig-mnt", "tmpfs", , "") = 2');
     expect(ev.find((x) => x.comm === 'unshare' && x.op === 'MOUNT')!.call).toBe('mount("none", "/", "", MS_REC|MS_PRIVATE, "") = 0');
     expect(ev.find((x) => x.dest === '/nonexistent-ig-mnt2')).toMatchObject({
-      op: 'UMOUNT', flags: 'MNT_DETACH', error: 'ENOENT', call: 'umount("/nonexistent-ig-mnt2", MNT_DETACH) = 2',
+      op: 'UMOUNT', flags: 'MNT_DETACH', error: 'ENOENT', call: 'umount("/nonexistent-ig-mnt2", "MNT_DETACH") = 2',
     });
   });
 });
