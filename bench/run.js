@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // ig benchmark harness: `npm run bench` / `node bench/run.js [--quick] [--only a,b]`.
-// Sections: throughput, noloss, overhead, startup (peak RSS is taken during throughput and noloss).
+// Sections: throughput, noloss, overhead, startup, wasm (peak RSS is taken during throughput and noloss).
 // Every figure is printed next to the baseline measured in the same run; results go to
 // bench/results/<timestamp>.json. See bench/README.md.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,9 +12,10 @@ import { throughput } from './lib/throughput.js';
 import { noloss } from './lib/noloss.js';
 import { overhead } from './lib/overhead.js';
 import { startup } from './lib/startup.js';
+import { wasm } from './lib/wasm.js';
 import { figures, printTable } from './lib/report.js';
 
-const SECTIONS = { throughput, noloss, overhead, startup };
+const SECTIONS = { throughput, noloss, overhead, startup, wasm };
 
 function parseArgs(argv) {
   const opts = { quick: false, only: Object.keys(SECTIONS) };
@@ -26,7 +27,7 @@ function parseArgs(argv) {
       opts.only = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       for (const s of opts.only) if (!SECTIONS[s]) throw new Error(`unknown section "${s}" (known: ${Object.keys(SECTIONS).join(', ')})`);
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: node bench/run.js [--quick] [--only throughput,noloss,overhead,startup]');
+      console.log('usage: node bench/run.js [--quick] [--only throughput,noloss,overhead,startup,wasm]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }

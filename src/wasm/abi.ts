@@ -23,8 +23,10 @@ export const Kind = {
   Float32: 10, Float64: 11, String: 12, CString: 13, Bytes: 14,
 } as const;
 export const KIND_NAMES = Object.fromEntries(Object.entries(Kind).map(([k, v]) => [v, k.toLowerCase()])) as Record<number, string>;
-/** Bytes of a scalar kind's value (0: not a scalar). */
+/** Bytes of a scalar kind's value (undefined: not a scalar). */
 export const KIND_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 2, 8: 4, 9: 8, 10: 4, 11: 8 };
+/** The same as an array indexed by kind (0: not a scalar), for the per-record path. */
+export const SCALAR_SIZE = Uint8Array.from({ length: 16 }, (_, k) => KIND_SIZE[k] ?? 0);
 
 export const SubscriptionType = { Data: 1, Array: 2, Packet: 3 } as const;
 export const DataSourceType = { Undefined: 0, Single: 1, Array: 2 } as const;

@@ -18,6 +18,8 @@ import { IgError } from '../errors.js';
 import type { WasmModuleBytes } from '../gadget/spec.js';
 import { WasmFormatError } from './binary/bytes.js';
 import { prepareModule, type ModuleSummary } from './binary/module.js';
+import { buildShim } from './binary/shim.js';
+import { API_FUNCTIONS } from './abi.js';
 
 /** Bumped whenever prepareModule's output changes: older cache entries are not used. */
 const PREPARE_VERSION = 1;
@@ -120,6 +122,35 @@ export function compileGuest(w: WasmModuleBytes, dir = cacheDir()): CompiledGues
   writeEntry(file, prepared.bytes, prepared.summary);
   compiled.set(w.digest, { module, summary: prepared.summary });
   return { module, summary: prepared.summary, from: 'prepared' };
+}
+
+let shim: WebAssembly.Module | undefined;
+
+/** The i64 shim (binary/shim.ts), built once and kept beside the modules (building it is JS work at every start). */
+export function compileShim(dir = cacheDir()): WebAssembly.Module {
+  if (shim) return shim;
+  const file = path.join(dir, `shim.v${PREPARE_VERSION}.${Object.keys(API_FUNCTIONS).length}.wasm`);
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = readFileSync(file);
+    shim = new WebAssembly.Module(bytes as BufferSource);
+  } catch {
+    bytes = buildShim(API_FUNCTIONS);
+    shim = new WebAssembly.Module(bytes as BufferSource);
+    writeEntryFile(file, bytes);
+  }
+  return shim;
+}
+
+function writeEntryFile(file: string, bytes: Uint8Array): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file);
+  } catch {
+    // not cached: built again next time
+  }
 }
 
 /** Forget modules compiled in this process (tests of the disk cache). */

@@ -15,9 +15,9 @@ import { IgError } from '../errors.js';
 import type { RunContext } from '../datasource/operator.js';
 import type { WasmModuleBytes } from '../gadget/spec.js';
 import { API_FUNCTIONS, API_VERSION, ENTRY_POINTS, IMPORT_MODULE, typeText, type EntryPoint } from './abi.js';
-import { buildShim, SHIM_HI_GLOBAL, SHIM_JS_MODULE } from './binary/shim.js';
+import { SHIM_HI_GLOBAL, SHIM_JS_MODULE } from './binary/shim.js';
 import type { FuncType, ModuleSummary } from './binary/module.js';
-import { compileGuest, INTERRUPT, MAX_PAGES } from './cache.js';
+import { compileGuest, compileShim, INTERRUPT, MAX_PAGES } from './cache.js';
 import { GuestMemory } from './memory.js';
 import { datasourceFunctions } from './host/datasources.js';
 import { fieldFunctions } from './host/fields.js';
@@ -33,8 +33,6 @@ import { syscallFunctions } from './host/syscalls.js';
 const WASI_MODULE = 'wasi_snapshot_preview1';
 const I32_RESULT = '() -> i32';
 const CALLBACK_TYPE = '(i64, i32, i32) -> ()';
-
-let shimModule: WebAssembly.Module | undefined;
 
 function sameType(a: FuncType | undefined, b: FuncType): boolean {
   return !!a && typeText(a) === typeText(b);
@@ -75,8 +73,7 @@ export class WasmGuest {
     };
     for (const name of Object.keys(API_FUNCTIONS)) if (typeof js[name] !== 'function') throw new IgError('internal', `wasm host function ${name} is missing`);
     host.hiGlobal = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
-    shimModule ??= new WebAssembly.Module(buildShim(API_FUNCTIONS) as BufferSource);
-    const shim = new WebAssembly.Instance(shimModule, { [SHIM_JS_MODULE]: { ...js, [SHIM_HI_GLOBAL]: host.hiGlobal } });
+    const shim = new WebAssembly.Instance(compileShim(), { [SHIM_JS_MODULE]: { ...js, [SHIM_HI_GLOBAL]: host.hiGlobal } });
 
     this.stdin = openSync('/dev/null', 'r');
     const wasi = quietly(() => new (wasiClass())({ version: 'preview1', args: [o.name], env: {}, returnOnExit: true, stdin: this.stdin, stdout: 2, stderr: 2 }));

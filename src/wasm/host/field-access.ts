@@ -16,7 +16,7 @@
 import type { Batch } from '../../datasource/batch.js';
 import type { RecordFn, RunDataSource } from '../../datasource/datasource.js';
 import type { RunField } from '../../datasource/field.js';
-import { Kind, KIND_NAMES, KIND_SIZE } from '../abi.js';
+import { Kind, KIND_NAMES, KIND_SIZE, SCALAR_SIZE } from '../abi.js';
 
 export class AccessError extends Error {}
 
@@ -68,7 +68,7 @@ export class FieldAccess {
   scalar(b: Batch, r: number, kind: number): number {
     const at = this.at;
     if (at) {
-      this.sizeCheck(at.size, kind);
+      if ((kind < 16 ? SCALAR_SIZE[kind] : 0) !== at.size) this.sizeCheck(at.size, kind);
       const o = b.offsets[r]! + at.offset;
       const dv = b.dv;
       let lo: number;
@@ -150,7 +150,7 @@ export class FieldAccess {
   setScalar(b: Batch, r: number, kind: number, lo: number, hi: number): void {
     const at = this.at;
     if (at) {
-      this.sizeCheck(at.size, kind);
+      if ((kind < 16 ? SCALAR_SIZE[kind] : 0) !== at.size) this.sizeCheck(at.size, kind);
       const o = b.offsets[r]! + at.offset;
       const dv = b.dv;
       switch (at.size) {
@@ -163,8 +163,8 @@ export class FieldAccess {
     }
     if (!this.setValue) throw new AccessError(`field "${this.name}" is computed from another field; it cannot be set`);
     const k = this.kind ?? kind;
-    if (this.kind !== undefined) this.sizeCheck(KIND_SIZE[this.kind] ?? 0, kind);
-    else if (KIND_SIZE[kind] === undefined) this.sizeCheck(0, kind);
+    const size = kind < 16 ? SCALAR_SIZE[kind]! : 0;
+    if (size === 0 || (this.kind !== undefined && SCALAR_SIZE[this.kind] !== size)) this.sizeCheck(this.kind === undefined ? 0 : KIND_SIZE[this.kind] ?? 0, kind);
     this.setValue(b, r, scalarValue(k, lo, hi));
   }
 
