@@ -34,9 +34,11 @@ export interface CompiledGuest {
   summary: ModuleSummary;
   /** where it came from: compiled in this process before, read from the disk cache, or prepared now */
   from: 'memory' | 'disk' | 'prepared';
+  /** where this process got it first: the disk cache, or prepared */
+  origin: 'disk' | 'prepared';
 }
 
-const compiled = new Map<string, { module: WebAssembly.Module; summary: ModuleSummary }>();
+const compiled = new Map<string, { module: WebAssembly.Module; summary: ModuleSummary; origin: 'disk' | 'prepared' }>();
 let lazy = false;
 
 export function cacheDir(): string {
@@ -89,8 +91,8 @@ export function compileGuest(w: WasmModuleBytes, dir = cacheDir()): CompiledGues
     lazyValidation();
     try {
       const module = new WebAssembly.Module(entry.bytes as BufferSource);
-      compiled.set(w.digest, { module, summary: entry.summary });
-      return { module, summary: entry.summary, from: 'disk' };
+      compiled.set(w.digest, { module, summary: entry.summary, origin: 'disk' });
+      return { module, summary: entry.summary, from: 'disk', origin: 'disk' };
     } catch {
       // a damaged entry: prepare again
     }
@@ -120,8 +122,8 @@ export function compileGuest(w: WasmModuleBytes, dir = cacheDir()): CompiledGues
   lazyValidation();
   const module = new WebAssembly.Module(prepared.bytes as BufferSource);
   writeEntry(file, prepared.bytes, prepared.summary);
-  compiled.set(w.digest, { module, summary: prepared.summary });
-  return { module, summary: prepared.summary, from: 'prepared' };
+  compiled.set(w.digest, { module, summary: prepared.summary, origin: 'prepared' });
+  return { module, summary: prepared.summary, from: 'prepared', origin: 'prepared' };
 }
 
 let shim: WebAssembly.Module | undefined;

@@ -49,11 +49,11 @@ export class WasmGuest {
   /** the mount namespace selection, set at start (shouldDiscardMntnsID) */
   selection?: (mntns: bigint) => boolean;
   /** how the module was obtained and how long instantiation took (ms), for the bench and IG_DEBUG */
-  readonly timing: { from: string; compileMs: number; instantiateMs: number };
+  readonly timing: { from: 'memory' | 'disk' | 'prepared'; origin: 'disk' | 'prepared'; compileMs: number; instantiateMs: number };
 
   constructor(ctx: RunContext, w: WasmModuleBytes, o: HostOptions) {
     const t0 = performance.now();
-    const { module, summary, from } = compileGuest(w);
+    const { module, summary, from, origin } = compileGuest(w);
     const t1 = performance.now();
     this.summary = summary;
     const host = (this.host = new Host(ctx, o));
@@ -124,7 +124,7 @@ export class WasmGuest {
       this.close();
       throw e;
     }
-    this.timing = { from, compileMs: t1 - t0, instantiateMs: performance.now() - t1 };
+    this.timing = { from, origin, compileMs: t1 - t0, instantiateMs: performance.now() - t1 };
   }
 
   private checkExports(): void {

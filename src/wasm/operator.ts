@@ -58,6 +58,12 @@ export function wasmOperator(o: WasmOptions): DataOperator {
         params: o.params,
         logLevel: process.env.IG_DEBUG ? LogLevel.Trace : LogLevel.Info,
       });
+      if (process.env.IG_DEBUG) {
+        const t = guest.timing;
+        // `ig run` instantiates the module twice (its --help description, then the run): say where this process got it
+        const how = t.origin === 'prepared' ? 'prepared (then kept in the disk cache)' : 'from the disk cache';
+        ctx.notice(`debug: wasm ${moduleName(w.image)}: module ${w.digest} ${how}: compiled in ${t.compileMs.toFixed(1)} ms, instantiated in ${t.instantiateMs.toFixed(1)} ms\n`);
+      }
       try {
         guest.enter('gadgetInit');
       } catch (e) {

@@ -42,3 +42,21 @@ describe('wasm fields', () => {
     }
   });
 });
+
+describe('wasm fieldAddTag', () => {
+  it('the tags a guest adds are the fields\' tags in the gadget\'s description (what GetGadgetInfo and --help read)', async () => {
+    const { prepareGadget, describeGadget } = await import('../../dist/engine/run.js');
+    const { runConfig } = await import('../../dist/engine/config.js');
+    const cfg = runConfig({ image: 'wasm_fields', pull: 'never', oci: { store: store.dir } });
+    const p = await prepareGadget(cfg);
+    try {
+      const fields = describeGadget(p, cfg).datasources[0]!.fields;
+      const tags = Object.fromEntries(fields.filter((f) => f.name.startsWith('field_')).map((f) => [f.name, f.tags]));
+      expect(tags).toEqual(Object.fromEntries(['bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float32', 'float64', 'string', 'bytes']
+        .map((k) => [`field_${k}`, [`tag_${k}`]])));
+      expect(fields.find((f) => f.name === 'field_uint64')).toMatchObject({ kind: 'bigint', typeName: 'uint64' });
+    } finally {
+      await p.close();
+    }
+  });
+});
