@@ -49,7 +49,7 @@ type T = 'i32' | 'i64';
 const f = (params: T[], results: T[] = ['i32']): FuncType => ({ params, results });
 
 /** Every function of the `ig` module, by group (the groups of spec/wasm-api.md). */
-export const API: Record<string, Record<string, FuncType>> = {
+const API: Record<string, Record<string, FuncType>> = {
   log: {
     gadgetLog: f(['i32', 'i64'], []),
     gadgetShouldLog: f(['i32']),

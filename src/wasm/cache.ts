@@ -41,7 +41,7 @@ export interface CompiledGuest {
 const compiled = new Map<string, { module: WebAssembly.Module; summary: ModuleSummary; origin: 'disk' | 'prepared' }>();
 let lazy = false;
 
-export function cacheDir(): string {
+function cacheDir(): string {
   if (process.env.IG_WASM_CACHE) return process.env.IG_WASM_CACHE;
   if (process.getuid?.() === 0) return '/var/run/ig/wasm-cache';
   return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ig', 'wasm');

@@ -21,7 +21,7 @@ import { LogLevel } from './abi.js';
 import { WasmGuest } from './guest.js';
 
 /** ms one call into a guest may take (an entry point, or one batch's callbacks) */
-export const DEFAULT_BUDGET_MS = 2000;
+const DEFAULT_BUDGET_MS = 2000;
 
 export interface WasmOptions {
   /** the run's gadget params, by key */

@@ -11,7 +11,7 @@ import { repoRoot, runIg } from './ig.js';
 const objects = new Map<string, Promise<string>>();
 
 /** The object of test/gadgets/<dir>/program.bpf.c, compiled once per process. */
-export function testObject(dir: string): Promise<string> {
+function testObject(dir: string): Promise<string> {
   let p = objects.get(dir);
   if (!p) {
     p = compileBpf(readFileSync(path.join(repoRoot, 'test', 'gadgets', dir, 'program.bpf.c'), 'utf8')).then((r) => r.objectPath);

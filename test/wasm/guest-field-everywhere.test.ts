@@ -59,8 +59,13 @@ describe('a field added by a wasm guest', () => {
       const r = await done;
       expect(r.code, r.stderr).toBe(0);
       expect(jsonLines(r.stdout).map((e) => [e.pid, e.tag])).toEqual(pids.map((p) => [p, `pid=${p} small=-5`]));
-      const c = await runIg(['run', 'wasm_tag', '--remote-address', d.address, '-t', '1', '--fields', 'tag,pid'], { env: store.env });
-      expect(c.stdout.split('\n')[0]).toMatch(/^TAG\s+PID\s*$/);
+      // columns of a remote run, with the guest's field chosen
+      const cols = spawnIg(['run', 'wasm_tag', '--remote-address', d.address, '-t', '3', '--comm', 'pwd', '--fields', 'tag,pid'], { env: store.env });
+      const colsDone = collect(cols);
+      await waitFor(() => heldBpfIds(d.proc.pid!).links.length > 0, 15_000, 'the daemon to attach');
+      const [pid] = pwdTimes(1);
+      const c = await colsDone;
+      expect(c.stdout.trimEnd().split('\n')).toEqual(['TAG              PID', `${`pid=${pid} small=-5`.slice(0, 11)}… ${String(pid).padStart(7)}`]);
     } finally {
       d.stop();
     }

@@ -18,7 +18,7 @@ export const SHIM_JS_MODULE = 'js';
 export const SHIM_HI_GLOBAL = 'hi';
 
 /** The JavaScript side's type for one API function: i64 params split, an i64 result as i32. */
-export function jsType(t: FuncType): FuncType {
+function jsType(t: FuncType): FuncType {
   return {
     params: t.params.flatMap((p) => (p === 'i64' ? ['i32', 'i32'] : [p])) as FuncType['params'],
     results: t.results.map(() => 'i32') as FuncType['results'],

@@ -192,7 +192,7 @@ export class FieldAccess {
 }
 
 /** The JS value of a scalar of `kind` passed as (lo, hi). */
-export function scalarValue(kind: number, lo: number, hi: number): number | bigint | boolean {
+function scalarValue(kind: number, lo: number, hi: number): number | bigint | boolean {
   switch (kind) {
     case Kind.Bool: return (lo | hi) !== 0;
     case Kind.Int8: return (lo << 24) >> 24;

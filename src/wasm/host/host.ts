@@ -22,7 +22,7 @@ const WARNINGS_PER_CALL = 5;
 export class GuestTimeout extends Error {}
 
 /** A host function's verdict that the guest cannot go on (IG closes the module): stops the run. */
-export class GuestFatal extends Error {}
+class GuestFatal extends Error {}
 
 export interface HostOptions {
   /** the module's name in messages (the image) */

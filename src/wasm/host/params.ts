@@ -11,7 +11,7 @@ import { Kind } from '../abi.js';
 import { BadPointer } from '../memory.js';
 import type { Host } from './host.js';
 
-export const DISABLED_PROGRAM = 'gadget_program_disabled';
+const DISABLED_PROGRAM = 'gadget_program_disabled';
 
 export function paramFunctions(h: Host, params: readonly ParamSpec[]) {
   const values = new Map<string, string>();

@@ -21,7 +21,7 @@ const RENAMED: Record<string, string> = {
   newfstat: 'fstat', newlstat: 'lstat', newstat: 'stat', newuname: 'uname', sendfile64: 'sendfile', sysctl: '_sysctl', umount: 'umount2',
 };
 
-export function syscallName(nr: number): string {
+function syscallName(nr: number): string {
   return SYSCALLS_X86_64[nr] ?? `syscall_${nr.toString(16)}`;
 }
 
