@@ -22,7 +22,7 @@ import { buildShim } from './binary/shim.js';
 import { API_FUNCTIONS } from './abi.js';
 
 /** Bumped whenever prepareModule's output changes: older cache entries are not used. */
-const PREPARE_VERSION = 1;
+const PREPARE_VERSION = 2;
 /** IG's memory limit for a guest: 256 pages of 64 KiB (wazero WithMemoryLimitPages(256)) */
 export const MAX_PAGES = 256;
 export const INTERRUPT = { module: 'ig:runtime', name: 'interrupt' };
@@ -36,9 +36,11 @@ export interface CompiledGuest {
   from: 'memory' | 'disk' | 'prepared';
   /** where this process got it first: the disk cache, or prepared */
   origin: 'disk' | 'prepared';
+  /** ms this process took to get it (the first time) */
+  compileMs: number;
 }
 
-const compiled = new Map<string, { module: WebAssembly.Module; summary: ModuleSummary; origin: 'disk' | 'prepared' }>();
+const compiled = new Map<string, Omit<CompiledGuest, 'from'>>();
 let lazy = false;
 
 function cacheDir(): string {
@@ -85,14 +87,16 @@ function writeEntry(file: string, bytes: Uint8Array, summary: ModuleSummary): vo
 export function compileGuest(w: WasmModuleBytes, dir = cacheDir()): CompiledGuest {
   const hit = compiled.get(w.digest);
   if (hit) return { ...hit, from: 'memory' };
+  const t0 = performance.now();
   const file = entryPath(dir, w.digest);
   const entry = readEntry(file);
   if (entry) {
     lazyValidation();
     try {
       const module = new WebAssembly.Module(entry.bytes as BufferSource);
-      compiled.set(w.digest, { module, summary: entry.summary, origin: 'disk' });
-      return { module, summary: entry.summary, from: 'disk', origin: 'disk' };
+      const c = { module, summary: entry.summary, origin: 'disk' as const, compileMs: performance.now() - t0 };
+      compiled.set(w.digest, c);
+      return { ...c, from: 'disk' };
     } catch {
       // a damaged entry: prepare again
     }
@@ -122,8 +126,9 @@ export function compileGuest(w: WasmModuleBytes, dir = cacheDir()): CompiledGues
   lazyValidation();
   const module = new WebAssembly.Module(prepared.bytes as BufferSource);
   writeEntry(file, prepared.bytes, prepared.summary);
-  compiled.set(w.digest, { module, summary: prepared.summary, origin: 'prepared' });
-  return { module, summary: prepared.summary, from: 'prepared', origin: 'prepared' };
+  const c = { module, summary: prepared.summary, origin: 'prepared' as const, compileMs: performance.now() - t0 };
+  compiled.set(w.digest, c);
+  return { ...c, from: 'prepared' };
 }
 
 let shim: WebAssembly.Module | undefined;

@@ -2,7 +2,7 @@
 // renumbering must get right (calls, call_indirect through an element segment, ref.func in code
 // and in a global, exports, the start function, the name section) behaves the same after the
 // interrupt import is added; loops call the interrupt; the memory gets IG's cap; the shim splits
-// i64s; the compiled-module cache keeps prepared modules per digest.
+// i64s; DWARF is dropped; the compiled-module cache keeps prepared modules per digest.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +59,7 @@ function testModule(memoryMax?: number): Uint8Array {
   const fnames = new Writer().u32(2).u32(2).name('double').u32(3).name('callDouble');
   const names = new Writer().name('name').u8(1).sized(fnames.result());
   sec(w, 0, names);
+  sec(w, 0, new Writer().name('.debug_info').bytes([1, 2, 3]));
   return w.result();
 }
 
@@ -88,6 +89,8 @@ describe('preparing a guest module', () => {
     // the name section follows its functions
     const mod = new WebAssembly.Module(bytes as BufferSource);
     expect(WebAssembly.Module.customSections(mod, 'name')).toHaveLength(1);
+    // DWARF is dropped (V8 does not use it; a Rust module's can be most of its bytes)
+    expect(WebAssembly.Module.customSections(mod, '.debug_info')).toHaveLength(0);
   });
 
   it('calls the interrupt from loops: a loop that never ends is stopped by it', () => {
@@ -155,7 +158,7 @@ describe('the compiled-module cache', () => {
   it('prepares once, then reads the disk, then reuses the module in the process', () => {
     forgetCompiled();
     expect(compileGuest(w, dir).from).toBe('prepared');
-    expect(readdirSync(dir).sort()).toEqual(['sha256-0123abcd.v1.json', 'sha256-0123abcd.v1.wasm']);
+    expect(readdirSync(dir).sort()).toEqual(['sha256-0123abcd.v2.json', 'sha256-0123abcd.v2.wasm']);
     forgetCompiled();
     const disk = compileGuest(w, dir);
     expect(disk.from).toBe('disk');
@@ -165,7 +168,7 @@ describe('the compiled-module cache', () => {
 
   it('a damaged entry is prepared again', () => {
     forgetCompiled();
-    writeFileSync(path.join(dir, 'sha256-0123abcd.v1.wasm'), 'not wasm');
+    writeFileSync(path.join(dir, 'sha256-0123abcd.v2.wasm'), 'not wasm');
     expect(compileGuest(w, dir).from).toBe('prepared');
   });
 });

@@ -24,7 +24,7 @@ describe('the compiled-module cache', () => {
     const m = first.stderr.match(/^debug: wasm wasm_cached: module (sha256:[0-9a-f]{64}) prepared \(then kept in the disk cache\): compiled in [\d.]+ ms, instantiated in [\d.]+ ms$/m);
     expect(m, first.stderr).not.toBeNull();
     const digest = m![1]!;
-    expect(readdirSync(cache).filter((f) => f.startsWith('sha256-')).sort()).toEqual([`${digest.replace(':', '-')}.v1.json`, `${digest.replace(':', '-')}.v1.wasm`]);
+    expect(readdirSync(cache).filter((f) => f.startsWith('sha256-')).sort()).toEqual([`${digest.replace(':', '-')}.v2.json`, `${digest.replace(':', '-')}.v2.wasm`]);
     const second = await runIg(['run', 'wasm_cached', '-o', 'json', '-t', '0.3'], { env });
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toMatch(new RegExp(`^debug: wasm wasm_cached: module ${digest} from the disk cache: compiled in [\\d.]+ ms, instantiated in [\\d.]+ ms$`, 'm'));

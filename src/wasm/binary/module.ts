@@ -7,6 +7,8 @@
  * WithCloseOnContextDone (checks at function entries and loop headers), with a clock instead of
  * a cancelled context.
  *
+ * DWARF custom sections (.debug_*) are dropped: V8 does not use them.
+ *
  * The interrupt is a function import added after the module's own imports, so every defined
  * function's index moves up by one: calls, `ref.func`, element segments, exports, the start
  * function and the name section are renumbered.
@@ -240,6 +242,8 @@ export function prepareModule(bytes: Uint8Array, o: PrepareOptions): { bytes: Ui
       }
       case 0: {
         const name = r.name();
+        // DWARF is for debuggers, not for running: a Rust or Go module's can be most of its bytes
+        if (name.startsWith('.debug')) continue;
         if (name === 'name') {
           w.name(name);
           nameSection(r, w, func);
