@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIg } from '../helpers/ig.js';
 import { tempStore } from '../helpers/gadgets.js';
 import { heldBpfIds, waitFor } from '../helpers/kernel.js';
-import { startDaemon } from '../helpers/daemon.js';
+import { startDaemon } from '../helpers/wasm-daemon.js';
 import { buildWasmGadget, guestLines } from '../helpers/wasm.js';
 
 const store = tempStore();

@@ -6,7 +6,7 @@ import { collect, jsonLines, runIg, spawnIg } from '../helpers/ig.js';
 import { tempStore } from '../helpers/gadgets.js';
 import { heldBpfIds, waitFor } from '../helpers/kernel.js';
 import { pwdTimes, runWith } from '../helpers/run-with.js';
-import { startDaemon } from '../helpers/daemon.js';
+import { startDaemon } from '../helpers/wasm-daemon.js';
 import { buildWasmGadget } from '../helpers/wasm.js';
 
 const store = tempStore();

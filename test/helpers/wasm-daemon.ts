@@ -1,4 +1,5 @@
-// An `ig daemon` for a test: started on a unix socket in a temp dir, killed by stop().
+// An `ig daemon` for the wasm tests: started on a unix socket in a temp dir, killed by stop(). (main's
+// test/helpers/daemon.ts startTestDaemon does the same with more options; this one predates it on this branch.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
