@@ -39,6 +39,8 @@ export interface FieldCode {
   maxJson?: number;
   /** a `*_raw` field the formatters operator names (see RawFormat) */
   format?: RawFormat;
+  /** where the field's bytes are in the record (absent for bitfields): what byte-level readers and writers use */
+  at?: { offset: number; size: number };
 }
 
 export interface CompiledLayout {
@@ -262,7 +264,7 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     else if (isRaw && fmt) format = { kind: 'typedef', name: fmt };
     // a raw field someone formats is hidden, as in IG: the formatted one shows
     if (format) desc.hidden = true;
-    add(desc, { expr, write, maxJson, format });
+    add(desc, { expr, write, maxJson, format, ...(l.kind === 'bitfield' ? {} : { at: { offset: l.offset, size: l.size } }) });
     if (l.kind === 'endpoint') {
       // JSON re-nests `ep.port` etc. under `ep`, where the `ep` string itself cannot live: as IG,
       // the endpoint also gets `ep.addr` (the IP as text) and, for L4, `ep.proto` (`TCP`).

@@ -30,6 +30,8 @@ export interface GadgetImage {
   /** null: an operator-only image (gadget.yaml alone, its datasources made by operators, as IG's top_process) */
   ebpf: Buffer | null;
   wasm?: Buffer;
+  /** the wasm layer's digest (the compiled-module cache's key) */
+  wasmDigest?: string;
   btfgen?: Buffer;
 }
 
@@ -146,7 +148,10 @@ export async function readGadgetImage(store: Store, reference: string, desc: Des
     ebpf,
   };
   const wasm = await layer(MT.wasm);
-  if (wasm) img.wasm = wasm;
+  if (wasm) {
+    img.wasm = wasm;
+    img.wasmDigest = m.layers.find((l) => l.mediaType === MT.wasm)!.digest;
+  }
   const btfgen = await layer(MT.btfgen);
   if (btfgen) img.btfgen = btfgen;
   return img;
