@@ -193,7 +193,7 @@ export class Attachment {
 export function tcDetach(netnsPath: string | undefined, ifindex: number, direction: 'ingress' | 'egress', handle: number, priority: number): void;
 /** bpf_prog_load of raw instructions; returns the fd (close with closeFd). Throws with `.log` (verifier). */
 export function progLoad(type: number, insns: Buffer, opts?: { name?: string; expectedAttachType?: number; license?: string }): number;
-/** bpf_map_create; returns the fd (close with closeFd). */
+/** bpf_map_create; returns the fd (close with closeFd). Names are cut to the kernel's 15 characters of [A-Za-z0-9_.]. */
 export function mapCreate(type: number, keySize: number, valueSize: number, maxEntries: number, name?: string): number;
 /**
  * This kernel's BTF plus one struct (unsigned ints and char arrays, offsets in bytes), written
@@ -283,8 +283,6 @@ export function socketEnricherObject(): Buffer;
 export function libbpfVersion(): string;
 
 // ---- for the host side of IG's wasm gadget API (src/wasm/) ----
-/** bpf_map_create; returns a new fd the caller owns (close it with closeFd). Names are cut to the kernel's 15 characters of [A-Za-z0-9_.]. */
-export function mapCreate(type: number, name: string, keySize: number, valueSize: number, maxEntries: number): number;
 /** An fd of the map with this kernel id (a map of maps' value); the caller owns it. */
 export function mapFdById(id: number): number;
 /** What the kernel says about a map fd. */

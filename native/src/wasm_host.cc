@@ -21,11 +21,12 @@ namespace ig {
 
 namespace {
 
+// mapCreate(type, keySize, valueSize, maxEntries, name?) -> fd (wasm guests' newMap, the dispatchers' program arrays)
 Napi::Value MapCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t type = ArgInt(info, 0, "type");
-  std::string name = ArgString(info, 1, "name");
-  int64_t ks = ArgInt(info, 2, "keySize"), vs = ArgInt(info, 3, "valueSize"), max = ArgInt(info, 4, "maxEntries");
+  int64_t ks = ArgInt(info, 1, "keySize"), vs = ArgInt(info, 2, "valueSize"), max = ArgInt(info, 3, "maxEntries");
+  std::string name = info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
   if (type < 0 || ks < 0 || vs < 0 || max < 0 || ks > UINT32_MAX || vs > UINT32_MAX || max > UINT32_MAX)
     ThrowError(env, "mapCreate", "invalid map spec", EINVAL);
   // the kernel takes at most 15 characters of a name, of [A-Za-z0-9_.]

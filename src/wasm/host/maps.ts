@@ -77,7 +77,7 @@ export function mapFunctions(h: Host) {
           return 0;
         }
         const name = h.mem.string(addr, len);
-        const fd = n.mapCreate(type, name, keySize >>> 0, valueSize >>> 0, maxEntries >>> 0);
+        const fd = n.mapCreate(type, keySize >>> 0, valueSize >>> 0, maxEntries >>> 0, name);
         const m = new MapRef(name, fd, type, keySize >>> 0, valueSize >>> 0, 'created');
         const handle = h.handles.add(m);
         if (handle === 0) {
