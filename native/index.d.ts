@@ -281,3 +281,25 @@ export function enableBpfStats(): number;
 export function socketEnricherObject(): Buffer;
 /** libbpf's own version string, e.g. "v1.5". */
 export function libbpfVersion(): string;
+
+// ---- for the host side of IG's wasm gadget API (src/wasm/) ----
+/** bpf_map_create; returns a new fd the caller owns (close it with closeFd). Names are cut to the kernel's 15 characters of [A-Za-z0-9_.]. */
+export function mapCreate(type: number, name: string, keySize: number, valueSize: number, maxEntries: number): number;
+/** An fd of the map with this kernel id (a map of maps' value); the caller owns it. */
+export function mapFdById(id: number): number;
+/** What the kernel says about a map fd. */
+export function mapInfo(fd: number): { type: number; id: number; keySize: number; valueSize: number; maxEntries: number; name: string };
+/**
+ * A perf reader over a PERF_EVENT_ARRAY map read synchronously (IG's wasm perfReader*): one
+ * BPF_OUTPUT perf event per online CPU, its ring mmapped, its fd put into the map at the CPU's
+ * index. Overwritable readers (write_backward) are read while paused, newest record first.
+ */
+export class PerfReader {
+  constructor(mapFd: number, perCpuBytes: number, overwritable: boolean);
+  pause(): void;
+  resume(): void;
+  /** The next sample's raw bytes, or null when none came within timeoutMs (overwritable: none left). Throws op 'not-paused' for an overwritable reader not paused. */
+  read(timeoutMs?: number): Buffer | null;
+  /** Unmap, close, remove the fds from the map. Idempotent. */
+  close(): void;
+}

@@ -72,6 +72,7 @@ carry('spec/ig.proto');
 carry('src/containers/cri/api.proto');
 for (const f of ['tasks', 'containers', 'images']) carry(`src/containers/containerd/${f}.proto`);
 carry('bpf/include');
+carry('wasm/include');
 carry('native/vendor/include/bpf');
 if (existsSync(path.join(root, 'bpf/vmlinux/x86/vmlinux.h'))) carry('bpf/vmlinux/x86/vmlinux.h');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));

@@ -17,7 +17,7 @@ fi
 
 # bubblewrap: `ig image build` runs the compilers in a sandbox; linux-libc-dev: <linux/*.h> and <asm/*.h> for
 # networking gadgets; wasi-libc, libclang-rt-19-dev-wasm32, lld-19: wasm modules written in C (build.yaml `wasm: x.c`)
-runtime_pkgs=(clang-19 llvm-19 libelf-dev zlib1g-dev bpftool pkg-config make g++ dpkg-dev bubblewrap linux-libc-dev wasi-libc libclang-rt-19-dev-wasm32 lld-19)
+runtime_pkgs=(clang-19 llvm-19 libelf-dev zlib1g-dev bpftool pkg-config make g++ dpkg-dev debian-archive-keyring bubblewrap linux-libc-dev wasi-libc libclang-rt-19-dev-wasm32 lld-19)
 test_pkgs=(docker-registry skopeo apache2-utils containerd runc podman busybox-static bpftrace iproute2 util-linux)
 pkgs=("${runtime_pkgs[@]}")
 bench_pkgs=(libbpf-tools)
@@ -34,12 +34,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
-  say "npm: installing packages"
-  npm install --no-audit --no-fund --loglevel=error
+# `npm ci` installs exactly package-lock.json and never rewrites it (`npm install` would, and a
+# fresh clone would be dirty at once); it runs again only when the lock file changed.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm: installing packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
-make -s -C native            # fetches and builds the pinned libbpf first when missing
+make -s -C native            # fetches (newest >= 1.5 from Debian, checked by apt) and builds libbpf first when missing
 bpf/gen-vmlinux.sh
 # the tests build arm64 images too (ig image build --platform linux/arm64): arm64's vmlinux.h, cached
 case "${1:-}" in --test|--bench) bpf/gen-vmlinux-arm64.sh ;; esac

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'container' // container runtime problem
   | 'build' // gadget compilation failure
   | 'kubernetes' // the API server cannot be reached, or refused a request
+  | 'interrupted' // stopped by SIGINT/SIGTERM while waiting (exit code 130)
+  | 'wasm' // a gadget's wasm module is unusable, or failed while running
   | 'internal';
 
 export class IgError extends Error {

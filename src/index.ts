@@ -10,7 +10,7 @@
  * it created; aborting `signal` does the same and makes the loop throw an AbortError, as Node's
  * own iterables do. Needs root, like the CLI.
  */
-import { runConfig, type RunOptions as EngineOptions } from './engine/config.js';
+import { runConfig, type RunConfig, type RunOptions as EngineOptions } from './engine/config.js';
 import { runGadget as runEngine } from './engine/run.js';
 import { Priority, type DataOperator } from './datasource/operator.js';
 import { selectFields } from './operators/fields.js';
@@ -57,6 +57,10 @@ export interface RunGadgetOptions extends OciOptions {
   maxEntries?: number;
   /** container/pod selection, as ig run's flags (`{ containername: 'web' }`) */
   selection?: SelectionFlags;
+  /** serve the gadget's metrics for Prometheus on host:port (as --metrics-listen) */
+  metricsListen?: string;
+  /** OpenTelemetry: metrics pushed over OTLP/HTTP, events as OTLP logs (`{ metricsExporter: { url, intervalMs } }`) */
+  otel?: RunConfig['otel'];
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -89,6 +93,8 @@ export async function* runGadget<E extends object = Event>(ref: string, opts: Ru
     bufferBytes: opts.bufferBytes,
     skipUnsupportedPrograms: opts.skipUnsupportedPrograms,
     selection: opts.selection,
+    metricsListen: opts.metricsListen,
+    otel: opts.otel,
   };
   const cfg = runConfig(engineOpts);
   const queue: EventBatch<E>[] = [];
@@ -105,6 +111,7 @@ export async function* runGadget<E extends object = Event>(ref: string, opts: Ru
     name: 'library',
     instantiate(ctx) {
       for (const ds of ctx.datasources) {
+        if (!ds.referenced) continue; // consumed by an operator that shows its own (IG's Unreference)
         if (cfg.fields !== undefined && ds.fields.length) selectFields(ds.fields, cfg.fields);
         let version = -1;
         let names: string[] = [];

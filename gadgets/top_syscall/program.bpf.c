@@ -29,6 +29,22 @@ struct {
 
 GADGET_MAPITER(syscalls, syscalls);
 
+/*
+ * Metrics (--metrics-listen, --otel-metrics-*): calls per command and system call since the
+ * gadget started, never cleared (a Prometheus counter: ig_syscalls_total{comm, syscall}).
+ */
+struct syscall_label {
+	gadget_comm comm[TASK_COMM_LEN];
+	gadget_syscall syscall_raw;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct syscall_label);
+	__type(value, __u64);
+} counter_syscalls SEC(".maps");
+
 SEC("tracepoint/raw_syscalls/sys_enter")
 int ig_sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -46,6 +62,16 @@ int ig_sys_enter(struct trace_event_raw_sys_enter *ctx)
 		__sync_fetch_and_add(&st->count, 1);
 	else
 		bpf_map_update_elem(&syscalls, &key, &one, BPF_NOEXIST);
+
+	struct syscall_label label = { .syscall_raw = ctx->id };
+	__u64 first = 1, *total;
+
+	__builtin_memcpy(label.comm, key.comm, sizeof(label.comm));
+	total = bpf_map_lookup_elem(&counter_syscalls, &label);
+	if (total)
+		__sync_fetch_and_add(total, 1);
+	else
+		bpf_map_update_elem(&counter_syscalls, &label, &first, BPF_NOEXIST);
 	return 0;
 }
 

@@ -39,6 +39,8 @@ export interface FieldCode {
   maxJson?: number;
   /** a `*_raw` field the formatters operator names (see RawFormat) */
   format?: RawFormat;
+  /** where the field's bytes are in the record (absent for bitfields): what byte-level readers and writers use */
+  at?: { offset: number; size: number };
 }
 
 export interface CompiledLayout {
@@ -252,6 +254,7 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     const isEndpointPart = leaves.some((p) => p.kind === 'endpoint' && l !== p && l.name.startsWith(p.name + '.'));
     const tags = l.tags ?? opts.tags;
     const desc: FieldDesc = { name, kind, typeName: l.cType, tags };
+    if (l.alias) desc.alias = l.alias;
     if (isEndpointPart) desc.hidden = true;
     // pids as a pid namespace sees them: hidden on the host, shown when a run selects containers (operators/containers.ts)
     if (PIDNS_TYPES.has(l.cType)) desc.hidden = true;
@@ -266,7 +269,7 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     else if (isRaw && fmt) format = { kind: 'typedef', name: fmt };
     // a raw field someone formats is hidden, as in IG: the formatted one shows
     if (format) desc.hidden = true;
-    add(desc, { expr, write, maxJson, format });
+    add(desc, { expr, write, maxJson, format, ...(l.kind === 'bitfield' ? {} : { at: { offset: l.offset, size: l.size } }) });
     if (l.kind === 'endpoint') {
       // JSON re-nests `ep.port` etc. under `ep`, where the `ep` string itself cannot live: as IG,
       // the endpoint also gets `ep.addr` (the IP as text) and, for L4, `ep.proto` (`TCP`).

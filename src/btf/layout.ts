@@ -26,35 +26,92 @@ export interface Leaf {
   cType: string;
   /** tags the field gets (e.g. "key", "value" for toppers) */
   tags?: string[];
-  /** the struct this member belongs to, when it is one of IG's gadget_process family (its column header is the member's name) */
+  /** the struct this member belongs to, when it is one of IG's gadget_process family */
   processPart?: string;
+  /** the column header, when the name is too long to be one (members of IG's process structs) */
+  alias?: string;
 }
 
-/** IG's process structs: their members show as columns under their own name (`COMM`, not `PROC.COMM`). */
-const PROCESS_STRUCTS = new Set(['gadget_process', 'gadget_creds', 'gadget_parent']);
-
 const ENDPOINTS = new Set(['gadget_l3endpoint_t', 'gadget_l4endpoint_t']);
+/**
+ * IG's process structs: their members' columns are headed by the member's own name (`proc.comm`
+ * → COMM, `proc.creds.uid` → UID), as IG does (pkg/operators/ebpf/struct.go), not PROC.CO….
+ */
+const PROCESS_STRUCTS = new Set(['gadget_process', 'gadget_creds', 'gadget_parent']);
 const CHAR_NAMES = new Set(['char', 'signed char', 'unsigned char']);
 const BYTE_TYPEDEF = /^(__)?[us]8$|^u?int8_t$/;
+
+/**
+ * Bounds on what a record type may make us decode. The object decides every size here, so each is
+ * checked before anything is allocated or generated: a crafted `char data[50000000]` or a 4 GiB
+ * struct is an error naming the type, not an out-of-memory abort or a decoder reading past its record.
+ */
+/** Largest record (ring/perf record, iterator record, map key or value) decoded; the kernel's own map value limit is about this. */
+export const MAX_RECORD_BYTES = 4 << 20;
+/** Elements of one array field (each becomes a number of an event). */
+export const MAX_ARRAY_ELEMENTS = 1 << 16;
+/** Fields of one record, nested members and hidden parts included. */
+export const MAX_FIELDS = 4096;
+/** Structs inside structs. */
+export const MAX_NESTING = 16;
 
 /**
  * Flatten a struct (or union) into leaves, using BTF offsets only (never a packed
  * walk): nested structs and unions become `a.b`, members starting with `__` are
  * skipped, anonymous members are inlined, bitfields keep their bit position.
+ * Every leaf lies inside the type's size, which is at most MAX_RECORD_BYTES.
  */
 export function flatten(spec: BtfSpec, typeId: number, prefix = ''): Leaf[] {
+  const root = spec.describe(typeId);
+  const size = spec.sizeOf(typeId);
+  if (!(size >= 0 && size <= MAX_RECORD_BYTES)) {
+    throw new IgError('invalid-object', `record type ${root} is ${size} bytes; ig decodes records of at most ${MAX_RECORD_BYTES} bytes`, {
+      hint: 'the gadget\'s record struct is far larger than any event; check its array sizes',
+    });
+  }
   const out: Leaf[] = [];
   walk(spec, typeId, prefix, 0, out, 0);
+  for (const l of out) {
+    const end = l.kind === 'bitfield' ? Math.ceil((l.bitOffset! + l.bits!) / 8) : l.offset + l.size;
+    if (!(l.offset >= 0 && end <= size)) {
+      throw new IgError('invalid-object', `field "${l.name}" of ${root} lies outside it (bytes ${l.offset}..${end} of ${size})`, {
+        hint: 'the object\'s BTF is damaged or crafted; rebuild the gadget',
+      });
+    }
+    // An endpoint is read at fixed places: its address (required), version, port, protocol.
+    const ep = l.endpoint;
+    if (ep && (ep.addr < 0 || ![[ep.addr, 16], [ep.version, 1], [ep.port, 2], [ep.proto, 2]].every(([at, n]) => at < 0 || (Number.isInteger(at) && at + n <= l.size)))) {
+      throw new IgError('invalid-object', `endpoint "${l.name}" of ${root} has no address part, or parts not inside its ${l.size} bytes`, {
+        hint: 'the object\'s BTF is damaged or crafted; rebuild the gadget',
+      });
+    }
+    if (l.elem && l.elem.count > MAX_ARRAY_ELEMENTS) {
+      throw new IgError('invalid-object', `field "${l.name}" of ${root} is an array of ${l.elem.count} elements; ig decodes at most ${MAX_ARRAY_ELEMENTS}`, {
+        hint: 'make the array smaller, or a char array (shown as a string)',
+      });
+    }
+  }
   return out;
 }
 
+function add(out: Leaf[], leaf: Leaf): void {
+  if (out.length >= MAX_FIELDS) {
+    throw new IgError('invalid-object', `a record has more than ${MAX_FIELDS} fields (at "${leaf.name}")`, {
+      hint: 'the object\'s BTF is damaged or crafted, or the record struct is far larger than any event',
+    });
+  }
+  out.push(leaf);
+}
+
 function walk(spec: BtfSpec, typeId: number, name: string, offset: number, out: Leaf[], depth: number): void {
-  if (depth > 16) throw new IgError('invalid-object', `BTF type nesting too deep at "${name}"`);
+  if (depth > MAX_NESTING) {
+    throw new IgError('invalid-object', `BTF type ${spec.describe(typeId)} is nested more than ${MAX_NESTING} structs deep at "${name}" (or contains itself)`);
+  }
   const { type, typedefs } = spec.resolve(typeId);
   if (!type) return;
   const structName = typedefs.find((t) => ENDPOINTS.has(t)) ?? (ENDPOINTS.has(type.name) ? type.name : undefined);
   if (structName && (type.kind === 'struct' || type.kind === 'union')) {
-    out.push(endpointLeaf(spec, type, name, offset, typedefs, structName));
+    add(out, endpointLeaf(spec, type, name, offset, typedefs, structName));
     // The parts stay available (hidden) under the endpoint's name.
     for (const m of type.members ?? []) walkMember(spec, m, name, offset, out, depth);
     return;
@@ -62,18 +119,24 @@ function walk(spec: BtfSpec, typeId: number, name: string, offset: number, out: 
   switch (type.kind) {
     case 'struct':
     case 'union': {
-      const from = out.length;
-      for (const m of type.members ?? []) walkMember(spec, m, name, offset, out, depth);
-      if (PROCESS_STRUCTS.has(type.name)) {
-        const direct = new Set((type.members ?? []).map((m) => (name ? `${name}.${m.name}` : m.name)));
-        for (const l of out.slice(from)) if (direct.has(l.name)) l.processPart = type.name;
+      const part = PROCESS_STRUCTS.has(type.name) ? type.name : typedefs.find((t) => PROCESS_STRUCTS.has(t));
+      for (const m of type.members ?? []) {
+        const from = out.length;
+        walkMember(spec, m, name, offset, out, depth);
+        // a direct member's leaf (not a nested struct's, which names its own)
+        if (!part || m.name === '') continue;
+        for (const l of out.slice(from)) {
+          if (l.name !== (name ? `${name}.${m.name}` : m.name)) continue;
+          l.alias = m.name;
+          l.processPart = part;
+        }
       }
       return;
     }
     case 'int': {
       const enc = type.intEncoding!;
       const isBool = enc.bool || type.name === '_Bool' || type.name === 'bool';
-      out.push({
+      add(out, {
         name, offset, kind: isBool ? 'bool' : 'int', size: type.size!, signed: enc.signed, typedefs,
         cType: typedefs[0] ?? type.name,
       });
@@ -81,19 +144,19 @@ function walk(spec: BtfSpec, typeId: number, name: string, offset: number, out: 
     }
     case 'enum':
     case 'enum64':
-      out.push({
+      add(out, {
         name, offset, kind: 'enum', size: type.size!, signed: !!type.signed, typedefs,
         enumValues: type.values ?? [], isSet: type.name.endsWith('_set'), cType: `enum ${type.name}`,
       });
       return;
     case 'float':
-      out.push({ name, offset, kind: 'float', size: type.size!, signed: true, typedefs, cType: type.name });
+      add(out, { name, offset, kind: 'float', size: type.size!, signed: true, typedefs, cType: type.name });
       return;
     case 'ptr':
-      out.push({ name, offset, kind: 'int', size: 8, signed: false, typedefs, cType: 'void *' });
+      add(out, { name, offset, kind: 'int', size: 8, signed: false, typedefs, cType: 'void *' });
       return;
     case 'array':
-      out.push(arrayLeaf(spec, type, name, offset, typedefs));
+      add(out, arrayLeaf(spec, type, name, offset, typedefs));
       return;
     default:
       // fwd, func and friends never appear inside a record; ignore rather than fail.
@@ -110,7 +173,7 @@ function walkMember(
   if (m.bitfieldSize > 0) {
     const { type, typedefs } = spec.resolve(m.type);
     const isEnum = type?.kind === 'enum' || type?.kind === 'enum64';
-    out.push({
+    add(out, {
       name, offset: base + Math.floor(m.bitsOffset / 8), kind: 'bitfield', size: type?.size ?? 4,
       signed: isEnum ? !!type?.signed : !!type?.intEncoding?.signed, typedefs,
       bitOffset: base * 8 + m.bitsOffset, bits: m.bitfieldSize,

@@ -3,6 +3,9 @@ import { IgError } from '../errors.js';
 
 export type { BtfType, BtfMember } from '../../native/index.js';
 
+/** Multi-dimensional arrays in C have a few levels; a deeper chain is damage or a cycle. */
+const MAX_ARRAY_NESTING = 32;
+
 /** Qualifiers that never change a value's layout. */
 const QUALIFIERS = new Set(['const', 'volatile', 'restrict', 'type_tag']);
 
@@ -44,6 +47,7 @@ export class BtfSpec {
    */
   resolve(id: number): { type: BtfType | null; typedefs: string[] } {
     const typedefs: string[] = [];
+    const start = id;
     for (let guard = 0; guard < 64; guard++) {
       if (id === 0) return { type: null, typedefs };
       const t = this.get(id);
@@ -51,21 +55,39 @@ export class BtfSpec {
       else if (!QUALIFIERS.has(t.kind)) return { type: t, typedefs };
       id = t.type ?? 0;
     }
-    throw new IgError('invalid-object', `BTF type ${id} has a typedef/qualifier cycle`);
+    throw new IgError('invalid-object', `BTF type ${this.describe(start)} has a typedef/qualifier chain longer than 64 (a cycle?)`, {
+      hint: 'the object\'s BTF is damaged or crafted; rebuild the gadget',
+    });
   }
 
-  /** Byte size of a type (after resolution). */
+  /**
+   * Byte size of a type (after resolution). Arrays of arrays are followed at most
+   * MAX_ARRAY_NESTING deep, so a type that contains itself (a crafted object) is an error
+   * naming it, not a stack overflow.
+   */
   sizeOf(id: number): number {
-    const { type } = this.resolve(id);
-    if (!type) return 0;
-    switch (type.kind) {
-      case 'ptr':
-        return 8;
-      case 'array':
-        return this.sizeOf(type.array!.type) * type.array!.nelems;
-      default:
-        return type.size ?? 0;
+    let size = 1;
+    for (let depth = 0; ; depth++) {
+      const { type } = this.resolve(id);
+      if (!type) return 0;
+      if (type.kind === 'ptr') return size * 8;
+      if (type.kind !== 'array') return size * (type.size ?? 0);
+      if (depth >= MAX_ARRAY_NESTING) {
+        throw new IgError('invalid-object', `BTF type ${this.describe(type.id)} nests arrays more than ${MAX_ARRAY_NESTING} deep (or contains itself)`, {
+          hint: 'the object\'s BTF is damaged or crafted; rebuild the gadget',
+        });
+      }
+      size *= type.array!.nelems;
+      id = type.array!.type;
     }
+  }
+
+  /** How errors name a type: `struct event [12]`, `array [7]`. */
+  describe(id: number): string {
+    const t = this.byId[id];
+    if (!t) return `[${id}]`;
+    const kind = t.kind === 'struct' || t.kind === 'union' || t.kind === 'enum' ? `${t.kind} ` : '';
+    return t.name ? `${kind}${t.name} [${id}]` : `${t.kind} [${id}]`;
   }
 
   /** Name of a struct/union type, or of the first typedef naming it. */

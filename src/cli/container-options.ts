@@ -43,7 +43,7 @@ export const selectorOptions = {
   'k8s-podname': { alias: ['p', 'podname'], type: 'string', describe: 'only these pods (comma list; !pod excludes)' },
   'k8s-containername': { type: 'string', describe: 'only these Kubernetes container names (comma list; !name excludes)' },
   'k8s-selector': { alias: ['l', 'selector'], type: 'string', describe: 'only pods whose labels match: key=value,key!=value,key,!key' },
-  host: { type: 'boolean', describe: 'also show events from outside containers (with a container selection)' },
+  host: { type: 'boolean', describe: 'events of the host too (the default; with -c/--k8s-*: the host and those containers); --host=false: containers only, as IG shows by default' },
 } satisfies Record<string, Options>;
 
 /** Both groups: what `ig run` and `ig list-containers` accept. */
@@ -62,6 +62,7 @@ export function collectionOptionsFromArgs(args: Record<string, unknown>): Collec
     podmanSocket: str(args['podman-socketpath']),
     dockerSocket: str(args['docker-socketpath']),
     explicit,
+    runtimesNamed: args.runtimes !== undefined,
   };
   if (o.containerdSocket) explicit.add('containerd');
   if (o.crioSocket) explicit.add('cri-o');

@@ -17,12 +17,18 @@ export const globalOptions = {
     describe: 'comma list of host[:port] reached over plain HTTP',
     global: true,
   },
+  config: {
+    type: 'string',
+    describe: 'defaults from this YAML file (default: /etc/ig/config.yaml, ~/.ig/config.yaml, ~/.config/ig/config.yaml; env IG_CONFIG)',
+    global: true,
+  },
 } satisfies Record<string, Options>;
 
 export interface GlobalArgs {
   'oci-store'?: string;
   authfile?: string;
   'insecure-registries'?: string;
+  config?: string;
 }
 
 /** Output format flag shared by list-like commands. */

@@ -8,7 +8,7 @@ import { applyPodMetadata, KubeMetadata } from './k8s-api.js';
 import { kubeConfigSource, loadKubeConfig } from '../k8s/kubeconfig.js';
 import { ProcSource } from './sources/proc.js';
 import type { RuntimeSource } from './sources/source.js';
-import type { CollectionOptions, ContainerInfo, ContainerSelector } from './types.js';
+import type { CollectionOptions, ContainerInfo, ContainerSelector, RuntimeProbe } from './types.js';
 
 export const KNOWN_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman'] as const;
 export type RuntimeName = (typeof KNOWN_RUNTIMES)[number];
@@ -114,6 +114,8 @@ export class ContainerCollection {
   private queued: Promise<void> | undefined;
   /** pod metadata from the API server: started at the first Kubernetes container, when a cluster is configured */
   private kube: KubeMetadata | 'off' | 'starting' | undefined;
+  /** what asking each runtime gave when the collection opened */
+  probes: RuntimeProbe[] = [];
 
   private constructor(sources: RuntimeSource[], opts: CollectionOptions) {
     this.states = sources.map((src) => ({ src, down: false, known: new Map() }));
@@ -142,6 +144,7 @@ export class ContainerCollection {
     const explicit = opts.explicit ?? new Set<string>();
     const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
     const sources: RuntimeSource[] = [];
+    const probes: RuntimeProbe[] = [];
     try {
       for (const rt of runtimes) {
         if (rt === 'proc') continue; // added last, below: it takes what the runtimes leave
@@ -150,6 +153,7 @@ export class ContainerCollection {
         const hint = `check that ${rt} is running and that ${SOCKET_FLAG[rt]} names its API socket`;
         if (!fs.existsSync(socket)) {
           if (named) throw new IgError('container', `${rt} socket ${socket} does not exist`, { hint });
+          probes.push({ runtime: rt, socket, reached: false, why: 'no such socket', flag: SOCKET_FLAG[rt] });
           continue;
         }
         const src = await makeSource(rt, socket, opts.containerdNamespace || 'k8s.io');
@@ -159,8 +163,10 @@ export class ContainerCollection {
           src.close();
           if (named) throw new IgError('container', `cannot reach ${rt} at ${socket}: ${errText(e)}`, { hint, cause: e });
           warn(`${rt} at ${socket} does not answer (${errText(e)}); ignoring it`);
+          probes.push({ runtime: rt, socket, reached: false, why: errText(e), flag: SOCKET_FLAG[rt] });
           continue;
         }
+        probes.push({ runtime: rt, socket, reached: true, flag: SOCKET_FLAG[rt] });
         sources.push(src);
       }
     } catch (e) {
@@ -169,6 +175,7 @@ export class ContainerCollection {
     }
     if (runtimes.includes('proc')) sources.push(new ProcSource(hostNamespaces(), onHost('/proc')));
     const coll = new ContainerCollection(sources, opts);
+    coll.probes = probes;
     await coll.refresh();
     coll.schedule();
     return coll;
@@ -222,6 +229,11 @@ export class ContainerCollection {
     const c = this.pid.get(id);
     if (!c && id !== this.hostPidns) this.missed(`p${id}`);
     return c;
+  }
+
+  /** Whether pod metadata can come from an API server (a kubeconfig or an in-cluster account). */
+  kubernetesConfigured(): boolean {
+    return this.kube !== 'off';
   }
 
   hasKubernetes(): boolean {

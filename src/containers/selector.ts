@@ -114,6 +114,8 @@ export function parseSelector(flags: SelectionFlags | Record<string, unknown>): 
     sel.labels = parseLabels(l);
     any = true;
   }
+  // --host=false alone: every container and nothing else (IG's default view)
+  if (!any && (args.host === false || args.host === 'false')) return sel;
   return any ? sel : null;
 }
 

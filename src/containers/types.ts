@@ -61,6 +61,17 @@ export interface ContainerSelector {
   host: boolean;
 }
 
+/** What asking one runtime gave, for the user: reached, or why not. */
+export interface RuntimeProbe {
+  runtime: string;
+  socket: string;
+  reached: boolean;
+  /** why not: "no such socket", the connection's error */
+  why?: string;
+  /** the flag naming its socket (--podman-socketpath) */
+  flag: string;
+}
+
 export interface CollectionOptions {
   /** runtimes to ask (default all: docker, containerd, cri-o, podman) */
   runtimes?: string[];
@@ -71,6 +82,8 @@ export interface CollectionOptions {
   dockerSocket?: string;
   /** which runtimes' sockets were named by the user ("containerd", "podman", ...): failing to reach one is an error */
   explicit?: Set<string>;
+  /** the user named the runtimes (-r): say which of them cannot be reached */
+  runtimesNamed?: boolean;
   /** poll period in ms (default 1000) */
   pollIntervalMs?: number;
   /** where warnings go (default: `warning: …` on stderr) */

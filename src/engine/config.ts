@@ -8,6 +8,9 @@ import { IgError } from '../errors.js';
 import type { OciOptions, PullPolicy } from '../oci/image.js';
 import type { CollectionOptions } from '../containers/index.js';
 import type { SelectionFlags } from '../containers/selector.js';
+import type { OtlpTarget } from '../model/otlp.js';
+
+export type { OtlpTarget } from '../model/otlp.js';
 
 import { OUTPUT_FORMATS, type OutputFormat } from '../output/index.js';
 
@@ -22,7 +25,8 @@ export interface RunConfig {
   /** admission: signatures by these keys (PEM texts) required when `verifyImage`; references allowed to run */
   publicKeys: string[];
   verifyImage: boolean;
-  allowedGadgets: string[];
+  /** undefined: any image; else the entries (comma lists allowed) of which one must match */
+  allowedGadgets?: string[];
   /** gadget params by key, as text (`{ pid: '42', failed: 'true' }`) */
   params: Record<string, string>;
   output: OutputFormat;
@@ -47,8 +51,10 @@ export interface RunConfig {
   selection: SelectionFlags;
   /** which container runtimes to ask, and their sockets */
   runtimes: CollectionOptions;
-  /** serve the gadget's metric maps as Prometheus text here (host:port) */
+  /** serve the gadget's metrics (maps, metrics.collect datasources) in Prometheus' format here (host:port) */
   metricsListen?: string;
+  /** OpenTelemetry (IG's --otel-* flags): metrics pushed over OTLP, events sent as OTLP logs */
+  otel: { metricsExporter?: OtlpTarget; logsExporter?: OtlpTarget };
   /** say at exit how many records the kernel handed over and how many were shown (IG_STATS) */
   stats: boolean;
 }
@@ -117,7 +123,7 @@ export function runConfig(o: RunOptions): RunConfig {
     oci: o.oci ?? {},
     publicKeys: o.publicKeys ?? [],
     verifyImage: o.verifyImage ?? (o.publicKeys?.length ?? 0) > 0,
-    allowedGadgets: o.allowedGadgets ?? [],
+    allowedGadgets: o.allowedGadgets,
     params: o.params ?? {},
     output,
     fields: o.fields,
@@ -133,6 +139,7 @@ export function runConfig(o: RunOptions): RunConfig {
     selection: o.selection ?? {},
     runtimes: o.runtimes ?? {},
     metricsListen: o.metricsListen,
+    otel: o.otel ?? {},
     stats: o.stats ?? false,
   };
   if (cfg.verifyImage && cfg.publicKeys.length === 0) {

@@ -13,9 +13,11 @@ export interface GadgetObjectDescription {
   kind: string | null;
   programs: { name: string; section: string }[];
   maps: { name: string; type: string; keySize: number; valueSize: number; maxEntries: number }[];
-  datasources: { name: string; kind: string; convention: string; source: string; fields: { name: string; type: string; hidden?: boolean }[] }[];
+  datasources: { name: string; kind: string; convention: string; source: string; fields: { name: string; type: string; hidden?: boolean; description?: string }[] }[];
   params: { key: string; variable: string; kind: string; default: string; description?: string }[];
   metrics: { map: string; metric: string }[];
+  /** global variables of the data sections (params' defaults live there) */
+  variables: { name: string; section: string; offset: number; size: number }[];
 }
 
 function withSpec<T>(elf: Buffer, metadata: Buffer | null, fn: (spec: GadgetSpec) => T): T {
@@ -39,10 +41,14 @@ export function describeGadgetObject(elf: Buffer, metadata: Buffer | null = null
       datasources: spec.datasources.map((ds) => ({
         name: ds.name, kind: ds.kind, convention: ds.convention,
         source: 'map' in ds.source ? `${ds.source.type} ${ds.source.map}` : `${ds.source.type} ${ds.source.programs.join(',')}`,
-        fields: (fields.get(ds.name) ?? []).map((f) => ({ name: f.name, type: f.typeName ?? f.kind, ...(f.hidden ? { hidden: true } : {}) })),
+        fields: (fields.get(ds.name) ?? []).map((f) => ({ name: f.name, type: f.typeName ?? f.kind, ...(f.hidden ? { hidden: true } : {}), ...(f.description ? { description: f.description } : {}) })),
       })),
       params: spec.params.map((p) => ({ key: p.key, variable: p.variable, kind: p.kind, default: p.default, description: p.description })),
       metrics: spec.metrics.map((m) => ({ map: m.map, metric: m.metric })),
+      variables: spec.btf.variableNames().sort().map((name) => {
+        const v = spec.btf.findVariable(name)!;
+        return { name, section: v.section, offset: v.offset, size: v.size };
+      }),
     };
   });
 }

@@ -10,7 +10,7 @@
  *                   object released on every path
  */
 import { IgError } from '../errors.js';
-import { getGadgetImage, type GadgetImage } from '../oci/image.js';
+import type { GadgetImage } from '../oci/image.js';
 import { GadgetInstance } from '../runtime/instance.js';
 import type { SourceBatch } from '../runtime/sources/index.js';
 import type { GadgetSpec } from '../gadget/spec.js';
@@ -22,10 +22,11 @@ import { LostCounter } from '../datasource/lost.js';
 import type { DataOperator, KernelAccess, KernelRequests, OperatorInstance, RunContext } from '../datasource/operator.js';
 import type { RunField } from '../datasource/field.js';
 import type { GadgetKind } from '../model/field.js';
-import { admit } from './admission.js';
+import { admittedImage } from './admission.js';
 import { runConfig, type RunConfig } from './config.js';
 import { operatorChain, OPERATOR_ONLY } from './chain.js';
 import { mark } from '../timings.js';
+import { builderVersionWarning } from './builder-version.js';
 
 /** An image ready to run: pulled, admitted, its object parsed (nothing in the kernel yet). */
 export interface PreparedGadget {
@@ -36,12 +37,12 @@ export interface PreparedGadget {
   close(): Promise<void>;
 }
 
-export async function prepareGadget(cfg: RunConfig): Promise<PreparedGadget> {
+export async function prepareGadget(cfg: RunConfig, stop?: AbortSignal): Promise<PreparedGadget> {
   mark('engine');
-  const image = await getGadgetImage(cfg.image, cfg.pull, cfg.oci);
+  const image = await admittedImage(cfg, stop);
   mark('image read');
-  await admit(image, cfg);
-  const instance = image.ebpf ? GadgetInstance.open(image.ebpf, image.metadata, image.reference) : GadgetInstance.operatorOnly(image.metadata, OPERATOR_ONLY);
+  const wasm = image.wasm ? { bytes: image.wasm, digest: image.wasmDigest!, image: image.reference } : undefined;
+  const instance = image.ebpf ? GadgetInstance.open(image.ebpf, image.metadata, image.reference, wasm) : GadgetInstance.operatorOnly(image.metadata, OPERATOR_ONLY);
   mark('object parsed, spec built');
   return { image, spec: instance.spec, instance, close: () => instance.close() };
 }
@@ -87,13 +88,15 @@ export interface RunSummary {
 
 /** Run a prepared gadget until the config's timeout, `stop`, or every source is done; then release everything. */
 export async function runPrepared(p: PreparedGadget, cfg: RunConfig, io: RunIO, stop: AbortSignal): Promise<RunSummary> {
+  const built = builderVersionWarning(p.image.annotations);
+  if (built) io.notice(built);
   const run = new GadgetRun('run', p.spec, cfg, io, p.instance);
   return run.run(stop);
 }
 
 /** prepareGadget + runPrepared, closing what it opened. */
 export async function runGadget(cfg: RunConfig, io: RunIO, stop: AbortSignal): Promise<RunSummary> {
-  const p = await prepareGadget(cfg);
+  const p = await prepareGadget(cfg, stop);
   try {
     return await runPrepared(p, cfg, io, stop);
   } finally {
@@ -109,7 +112,7 @@ export async function runGadget(cfg: RunConfig, io: RunIO, stop: AbortSignal): P
 export class RunHost implements RunContext {
   readonly datasources: RunDataSource[];
   readonly lost: LostCounter;
-  readonly kernelRequests: KernelRequests = { params: new Map(), mntnsFilter: null };
+  readonly kernelRequests: KernelRequests = { params: new Map(), mntnsFilter: null, disabledPrograms: new Set() };
   readonly stats = { received: 0, shown: 0, heldDropped: 0 };
   protected netns?: () => string[];
   protected loaded = false;
@@ -231,7 +234,7 @@ class GadgetRun extends RunHost {
       mark('loaded');
       this.loaded = true;
       for (const i of this.instances) await i.start?.();
-      inst.attach();
+      inst.attach(this.kernelRequests.disabledPrograms);
       mark('attached');
       this.io.attached?.();
       if (cfg.timeoutMs > 0) timer = setTimeout(() => this.wake(), cfg.timeoutMs);

@@ -11,7 +11,8 @@ export interface GadgetMetadata {
   sourceURL?: string;
   annotations?: Record<string, string>;
   datasources?: Record<string, { annotations?: Record<string, string>; fields?: Record<string, { annotations?: Record<string, unknown> }> }>;
-  params?: { ebpf?: Record<string, ParamMetadata>; custom?: Record<string, ParamMetadata> };
+  /** `ebpf`: params of the eBPF program's variables; `wasm`: params the wasm module reads (getParamValue) */
+  params?: { ebpf?: Record<string, ParamMetadata>; custom?: Record<string, ParamMetadata>; wasm?: Record<string, ParamMetadata> };
   /** operators this gadget asks for, with their settings (IG: `operator: { process: { interval: 3s } }`) */
   operator?: Record<string, Record<string, unknown>>;
   /** per program (IG's `programs.<name>`): attach_to overrides the section's target; perf-event sampling */
@@ -23,6 +24,9 @@ export interface ParamMetadata {
   defaultValue?: string | number | boolean;
   description?: string;
   possibleValues?: string[];
+  /** wasm params: IG's extra attributes */
+  typeHint?: string;
+  isMandatory?: boolean;
 }
 
 export function parseMetadata(bytes: Buffer | string | null): GadgetMetadata | null {
@@ -63,7 +67,9 @@ export function fieldAttrs(meta: GadgetMetadata | null, datasource: string, fiel
   if (ellipsis === 'end' || ellipsis === 'start' || ellipsis === 'middle' || ellipsis === 'none') out.ellipsis = ellipsis;
   if (typeof a.description === 'string') out.description = a.description;
   if (typeof a.template === 'string') out.template = a.template;
-  if (typeof a['columns.alias'] === 'string') out.alias = a['columns.alias'];
+  if (typeof a['columns.alias'] === 'string' && a['columns.alias'] !== '') out.alias = a['columns.alias'];
+  const skip = a['json.skip'];
+  if (skip === true || skip === 'true') out.jsonSkip = true;
   return out;
 }
 

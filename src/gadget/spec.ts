@@ -6,7 +6,7 @@ import { IgError } from '../errors.js';
 import { MapType, HASH_LIKE, ARRAY_LIKE } from '../model/kernel.js';
 import type { FieldDesc, GadgetKind } from '../model/field.js';
 import { annotateFields, type GadgetMetadata } from './metadata.js';
-import { findParams, type ParamSpec } from './params.js';
+import { findParams, findWasmParams, type ParamSpec } from './params.js';
 
 /** Where a datasource's records come from. */
 export type SourceSpec =
@@ -53,6 +53,16 @@ export interface GadgetSpec {
   metadata: GadgetMetadata | null;
   /** the kind of the first datasource, or null for a gadget with no output (e.g. metrics only) */
   kind: GadgetKind | null;
+  /** the image's wasm module (layer application/vnd.gadget.wasm.program.v1+binary), run by src/wasm/ */
+  wasm?: WasmModuleBytes;
+}
+
+/** A wasm layer: its bytes and digest (the compiled-module cache's key). */
+export interface WasmModuleBytes {
+  bytes: Buffer;
+  digest: string;
+  /** the image it came from, for messages */
+  image: string;
 }
 
 export interface ObjectInfo {
@@ -73,7 +83,7 @@ const isIter = (p: ProgramInfo) => p.section.startsWith('iter/') || p.section.st
  * the `print_` map names (the original design) add whatever markers did not name.
  * The spec is read-only once built (frozen): each run keeps its own view of the datasources.
  */
-export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | null): GadgetSpec {
+export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | null, wasm?: WasmModuleBytes): GadgetSpec {
   const btf = new BtfSpec(info.btf);
   const mapByName = new Map(info.maps.map((m) => [m.name, m]));
   const progByName = new Map(info.programs.map((p) => [p.name, p]));
@@ -164,18 +174,28 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
       : { name: p.name, kind: 'snapshotter', convention: 'map-name', fields: [], annotations: {}, source: { type: 'iter-text', programs: [p.name] } });
   }
 
-  for (const ds of out) compileSource(btf, ds, metadata);
+  for (const ds of out) compileSource(btf, ds, metadata, mapByName);
   for (const ds of out) ds.annotations = metadata?.datasources?.[ds.name]?.annotations ?? {};
+  checkDataSections(btf, mapByName);
+  const params = findParams(btf, metadata, info.sectionBytes ?? (() => undefined));
+  for (const p of params) {
+    if (!mapByName.get(p.section)?.internal) {
+      throw new IgError('invalid-object', `param "${p.variable}" is in section ${p.section || '(none)'}, which the object has no data map for`, {
+        hint: 'declare params as "const volatile" globals (in .rodata); the object may be damaged',
+      });
+    }
+  }
 
   const metrics = findMetricMaps(info.maps);
-  if (out.length === 0 && metrics.length === 0) {
+  // a gadget with a wasm module may show only what the module makes of the kernel's data (its own datasources)
+  if (out.length === 0 && metrics.length === 0 && !wasm) {
     throw new IgError('invalid-object', 'the object has no output the runtime recognizes', {
-      hint: 'a gadget needs a print_ map, a GADGET_TRACER/GADGET_MAPITER/GADGET_ITER marker, an iter/ program, or counter_/gauge_/hist_ maps',
+      hint: 'a gadget needs a print_ map, a GADGET_TRACER/GADGET_MAPITER/GADGET_ITER marker, an iter/ program, counter_/gauge_/hist_ maps, or a wasm module',
     });
   }
   return deepFreeze({
-    datasources: out, params: [...findParams(btf, metadata, info.sectionBytes ?? (() => undefined)), ...(info.runtimeParams ?? [])], programs: info.programs, maps: info.maps,
-    metrics, btf, metadata, kind: out[0]?.kind ?? null,
+    datasources: out, params: [...params, ...(info.runtimeParams ?? []), ...(wasm ? findWasmParams(metadata) : [])], programs: info.programs, maps: info.maps,
+    metrics, btf, metadata, kind: out[0]?.kind ?? null, ...(wasm ? { wasm } : {}),
   });
 }
 
@@ -207,7 +227,7 @@ function pointee(btf: BtfSpec, typeId: number): number {
   return btf.resolve(type.type ?? 0).type?.id ?? 0;
 }
 
-function compileSource(btf: BtfSpec, ds: DataSourceSpec, meta: GadgetMetadata | null): void {
+function compileSource(btf: BtfSpec, ds: DataSourceSpec, meta: GadgetMetadata | null, maps: Map<string, MapInfo>): void {
   const s = ds.source;
   if (s.type === 'stream' || s.type === 'iter-typed') {
     ds.layout = compileLayout(flatten(btf, s.structTypeId));
@@ -224,13 +244,49 @@ function compileSource(btf: BtfSpec, ds: DataSourceSpec, meta: GadgetMetadata | 
       ...l, offset: l.offset + valueOffset, tags: ['value'],
       ...(l.bitOffset === undefined ? {} : { bitOffset: l.bitOffset + valueOffset * 8 }),
     }));
+    // The decoders read this many bytes of each key and value the kernel hands over: no more than the map holds.
+    const map = maps.get(s.map)!;
+    const valueSize = btf.sizeOf(s.valueTypeId);
+    for (const [part, size, have, id] of [['key', keySize, map.keySize, s.keyTypeId], ['value', valueSize, map.valueSize, s.valueTypeId]] as const) {
+      if (size > have) {
+        throw new IgError('invalid-object', `the ${part} type ${btf.describe(id)} of datasource ${ds.name} is ${size} bytes, but map "${s.map}" holds ${have}-byte ${part}s`, {
+          hint: `declare the map with __type(${part}, …) of the struct the gadget names`,
+        });
+      }
+    }
     ds.layout = compileLayout([...keyLeaves, ...shifted]);
-    ds.recordSize = valueOffset + btf.sizeOf(s.valueTypeId);
+    ds.recordSize = valueOffset + valueSize;
     ds.fields = annotateFields(meta, ds.name, ds.layout.fields);
     s.valueOffset = valueOffset;
     s.numbers = valueLeaves
       .filter((l) => (l.kind === 'int' && [1, 2, 4, 8].includes(l.size)) || l.kind === 'float')
       .map((l) => ({ offset: l.offset, size: l.size, float: l.kind === 'float', signed: l.signed }));
+  }
+}
+
+/**
+ * Every global the runtime may write before load (params, filter flags) must lie inside its data
+ * section as the object really has it, else setting it would write outside (a damaged object).
+ */
+function checkDataSections(btf: BtfSpec, maps: Map<string, MapInfo>): void {
+  for (const sec of btf.types) {
+    // .kconfig/.ksyms are laid out by libbpf itself; only sections the object carries count.
+    const map = sec.kind === 'datasec' && /^\.(rodata|data|bss)(\.|$)/.test(sec.name) ? maps.get(sec.name) : undefined;
+    if (!map?.internal) continue;
+    for (const v of sec.vars ?? []) {
+      const t = btf.get(v.type);
+      const typeSize = t.kind === 'var' ? btf.sizeOf(t.type ?? 0) : v.size;
+      if (v.size <= 0 || v.size !== typeSize) {
+        throw new IgError('invalid-object', `global ${btf.describe(v.type)} takes ${v.size} bytes in section ${sec.name}, but its type has ${typeSize}`, {
+          hint: 'the object\'s BTF does not match its sections (damaged or crafted); rebuild the gadget',
+        });
+      }
+      if (v.offset + v.size > map.valueSize) {
+        throw new IgError('invalid-object', `global ${btf.describe(v.type)} lies outside section ${sec.name} (bytes ${v.offset}..${v.offset + v.size} of ${map.valueSize})`, {
+          hint: 'the object\'s BTF does not match its sections (damaged or crafted); rebuild the gadget',
+        });
+      }
+    }
   }
 }
 

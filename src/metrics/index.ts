@@ -1,2 +1,2 @@
-export * from './prometheus.js';
 export * from './server.js';
+export { metricName, histogramPoints, mapMetricsProducer } from './gadget-maps.js';

@@ -1,18 +1,8 @@
-/** `/metrics` over node:http for Prometheus to scrape. */
-import { createServer, type Server } from 'node:http';
+/** Listen addresses for the HTTP endpoints (metrics, health): parsed and bound with clear errors. */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { IgError } from '../errors.js';
-import { renderPrometheus, type MetricFamily } from './prometheus.js';
 
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-export interface MetricsServer {
-  /** the address actually bound */
-  host: string;
-  port: number;
-  url: string;
-  close(): Promise<void>;
-}
 
 /** Parse `host:port`, `[v6]:port` or `:port` (all interfaces). Port 0 = any free port. */
 export function parseListenAddress(addr: string, what = 'metrics'): { host: string | undefined; port: number } {
@@ -47,48 +37,4 @@ export async function listenHttp(server: Server, addr: string, what: string): Pr
     });
   });
   return server.address() as AddressInfo;
-}
-
-export async function startMetricsServer(
-  addr: string,
-  collect: () => Promise<MetricFamily[]>,
-): Promise<MetricsServer> {
-  parseListenAddress(addr); // a bad address fails before anything is created
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics') {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found: use /metrics\n');
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-      return;
-    }
-    collect().then(
-      (families) => {
-        const body = renderPrometheus(families);
-        res.writeHead(200, {
-          'Content-Type': PROMETHEUS_CONTENT_TYPE,
-          'Content-Length': Buffer.byteLength(body),
-        });
-        res.end(req.method === 'HEAD' ? undefined : body);
-      },
-      (err: unknown) => {
-        res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end(`collecting metrics failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      },
-    );
-  });
-  const a = await listenHttp(server, addr, 'metrics');
-  const shownHost = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-  return {
-    host: a.address,
-    port: a.port,
-    url: `http://${shownHost}:${a.port}/metrics`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

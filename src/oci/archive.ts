@@ -9,6 +9,7 @@ import { normalizeReference, parseReference } from './reference.js';
 import type { Store } from './store.js';
 import type { Descriptor, ImageIndex, ImageManifest } from './types.js';
 import { resolveLocal, notFoundLocally } from './image.js';
+import { checkDescriptor } from './validate.js';
 import { isSignatureReference, signatureReference } from './signing.js';
 
 const MTIME = new Date(0);
@@ -43,7 +44,25 @@ export async function exportImages(store: Store, refs: string[], file: string): 
 
   const pack = tar.pack();
   const tmp = `${file}.tmp-${process.pid}`;
-  const out = pipeline(pack, createWriteStream(tmp));
+  try {
+    await writeTar(pack, tmp, names, files);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    pack.destroy();
+    await fs.rm(tmp, { force: true });
+    if (e instanceof IgError) throw e;
+    throw new IgError('usage', `cannot write ${file}: ${(e as Error).message}`, { hint: 'nothing was left behind; check the path and the free space', cause: e, exitCode: 1 });
+  }
+  return { images: entries.filter((e) => !isSignatureReference(e.annotations![ANN.refName]!)).length, blobs: digests.size };
+}
+
+/** The tar's entries, in order, into `tmp` (fsync'ed before it is renamed by the caller). */
+async function writeTar(pack: tar.Pack, tmp: string, names: string[], files: Map<string, Buffer | string>): Promise<void> {
+  const out = pipeline(pack, createWriteStream(tmp, { flush: true }));
+  out.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
+  // An entry's callback may never come once the file failed (a full disk): whichever is first.
+  const entry = (h: Parameters<tar.Pack["entry"]>[0], data: Buffer) =>
+    Promise.race([new Promise<void>((resolve, reject) => pack.entry(h, data, (err) => (err ? reject(err) : resolve()))), out.then(() => {})]);
   const hdr = { mtime: MTIME, uid: 0, gid: 0, uname: '', gname: '' };
   for (const name of names) {
     if (name.endsWith('/')) {
@@ -55,12 +74,10 @@ export async function exportImages(store: Store, refs: string[], file: string): 
     if (typeof v === 'string' && sha256(data) !== `sha256:${path.basename(v)}`) {
       throw new IgError('digest', `blob ${path.basename(v)} in the local store is corrupt`, { hint: 'pull the image again' });
     }
-    await new Promise<void>((resolve, reject) => pack.entry({ ...hdr, name, mode: 0o644, size: data.length }, data, (err) => (err ? reject(err) : resolve())));
+    await entry({ ...hdr, name, mode: 0o644, size: data.length }, data);
   }
   pack.finalize();
   await out;
-  await fs.rename(tmp, file);
-  return { images: entries.filter((e) => !isSignatureReference(e.annotations![ANN.refName]!)).length, blobs: digests.size };
 }
 
 const MAX_IMPORT = 2 ** 31; // 2 GiB in memory at most
@@ -150,7 +167,7 @@ export async function importArchive(store: Store, file: string): Promise<Importe
   let idx: ImageIndex;
   try {
     idx = JSON.parse(idxBuf.toString('utf8')) as ImageIndex;
-    if (!Array.isArray(idx.manifests)) throw new Error('no manifests array');
+    if (idx === null || typeof idx !== 'object' || !Array.isArray(idx.manifests)) throw new Error('no manifests array');
   } catch (e) {
     throw new IgError('invalid-image', `index.json in ${file} is invalid: ${(e as Error).message}`);
   }
@@ -172,7 +189,8 @@ export async function importArchive(store: Store, file: string): Promise<Importe
     if (b.length !== d.size) throw new IgError('digest', `${file}: blob ${d.digest} has size ${b.length}, its descriptor says ${d.size}`);
     return b;
   };
-  const walk = (d: Descriptor, where: string, depth = 0): void => {
+  const walk = (d: unknown, where: string, depth = 0): void => {
+    checkDescriptor(d, `${file}: the descriptor ${where}`);
     const b = need(d, where);
     if (depth > 4) throw new IgError('invalid-image', `${file}: indexes nested too deep`);
     if (INDEX_TYPES.includes(d.mediaType) || MANIFEST_TYPES.includes(d.mediaType)) {
@@ -182,16 +200,23 @@ export async function importArchive(store: Store, file: string): Promise<Importe
       } catch {
         throw new IgError('invalid-image', `${file}: manifest ${d.digest} is not JSON`);
       }
-      for (const m of j.manifests ?? []) walk(m, `listed by ${d.digest}`, depth + 1);
-      if (j.config) need(j.config, `config of ${d.digest}`);
-      for (const l of j.layers ?? []) need(l, `layer of ${d.digest}`);
+      if (j === null || typeof j !== 'object') throw new IgError('invalid-image', `${file}: manifest ${d.digest} is not a JSON object`);
+      for (const m of Array.isArray(j.manifests) ? j.manifests : []) walk(m, `listed by ${d.digest}`, depth + 1);
+      if (j.config) {
+        checkDescriptor(j.config, `${file}: the config of ${d.digest}`);
+        need(j.config, `config of ${d.digest}`);
+      }
+      for (const l of Array.isArray(j.layers) ? j.layers : []) {
+        checkDescriptor(l, `${file}: a layer of ${d.digest}`);
+        need(l, `layer of ${d.digest}`);
+      }
     }
   };
   const result: ImportedImage[] = [];
-  for (const d of idx.manifests) {
-    walk(d, 'index.json');
+  for (const [i, d] of idx.manifests.entries()) {
+    walk(d, `${i + 1} of index.json`);
     const rn = d.annotations?.[ANN.refName];
-    result.push({ reference: rn ? parseReference(rn).full : undefined, digest: d.digest });
+    result.push({ reference: typeof rn === 'string' && rn ? parseReference(rn).full : undefined, digest: d.digest });
   }
   // All checks passed: now the store.
   for (const [d, data] of blobs) await store.writeBlob(data, d);

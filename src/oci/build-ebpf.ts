@@ -11,6 +11,7 @@
  * has confined to the gadget directory and cleared of flag and response-file spellings.
  */
 import { execFile } from 'node:child_process';
+import { elfSections } from './elf.js';
 import { promises as fs, existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -183,27 +184,8 @@ export async function readPrebuiltObject(source: ConfinedPath): Promise<Buffer> 
   if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46) throw bad('not an ELF file');
   if (b[4] !== 2 || b[5] !== 1) throw bad('not a 64-bit little-endian ELF');
   if (b.readUInt16LE(18) !== EM_BPF) throw bad(`machine ${b.readUInt16LE(18)} is not BPF (${EM_BPF})`);
-  if (!sectionNames(b).includes('.BTF')) throw bad('it has no .BTF section');
+  if (!elfSections(b).some((x) => x.name === '.BTF')) throw bad('it has no .BTF section');
   return b;
-}
-
-/** Names of an ELF64 little-endian file's sections, from its section headers and their string table. */
-function sectionNames(b: Buffer): string[] {
-  try {
-    const shoff = Number(b.readBigUInt64LE(0x28));
-    const shentsize = b.readUInt16LE(0x3a);
-    const shnum = b.readUInt16LE(0x3c);
-    const strtab = shoff + b.readUInt16LE(0x3e) * shentsize;
-    const strOff = Number(b.readBigUInt64LE(strtab + 0x18));
-    const names: string[] = [];
-    for (let i = 0; i < shnum; i++) {
-      const start = strOff + b.readUInt32LE(shoff + i * shentsize);
-      names.push(b.toString('latin1', start, b.indexOf(0, start)));
-    }
-    return names;
-  } catch {
-    return []; // headers out of bounds: not an object we can use
-  }
 }
 
 /** build.yaml's ebpfsource names a compiled object rather than C. */

@@ -1,12 +1,13 @@
 import { IgError } from '../errors.js';
-import { ANN, MT } from './mediatypes.js';
+import { ANN, INDEX_TYPES, MT } from './mediatypes.js';
 import { copyBuiltin } from './builtin.js';
 import { parseReference } from './reference.js';
 import { RegistryClient } from './registry.js';
 import { Store } from './store.js';
 import { pullImage } from './transfer.js';
 import type { Descriptor, ImageIndex, ImageManifest } from './types.js';
-import { checkGadgetManifest, kindOf, parseJson, pickPlatform } from './validate.js';
+import { checkGadgetManifest, checkIndex, kindOf, parseJson, pickPlatform } from './validate.js';
+import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES } from './limits.js';
 
 export type PullPolicy = 'always' | 'missing' | 'never';
 
@@ -15,6 +16,8 @@ export interface OciOptions {
   authfile?: string;
   insecureRegistries?: string[];
   progress?: boolean;
+  /** Ends pulls, lock waits and registry requests (Ctrl-C, SIGTERM, a session's end). */
+  signal?: AbortSignal;
 }
 
 export interface GadgetImage {
@@ -27,6 +30,8 @@ export interface GadgetImage {
   /** null: an operator-only image (gadget.yaml alone, its datasources made by operators, as IG's top_process) */
   ebpf: Buffer | null;
   wasm?: Buffer;
+  /** the wasm layer's digest (the compiled-module cache's key) */
+  wasmDigest?: string;
   btfgen?: Buffer;
 }
 
@@ -39,26 +44,43 @@ export interface ResolvedImage {
   manifest: ImageManifest;
 }
 
-/** Find a reference in the store: by tag (index.json), or by digest (the blob itself). */
+/**
+ * Find a reference in the store: by tag (index.json), or `name@sha256:…` by digest. A digest
+ * resolves only to content of that repository (a tag of the same name points at it, or at an
+ * index listing it): the store holds blobs of every repository, and `trace_open@<digest of
+ * another gadget>` must not lend that gadget trace_open's name.
+ */
 export async function resolveLocal(store: Store, refStr: string): Promise<Descriptor | undefined> {
   const ref = parseReference(refStr);
   const tagged = await store.resolveTag(ref.full);
   if (tagged) return tagged;
-  if (ref.digest && (await store.hasBlob(ref.digest))) {
-    const body = await store.readBlob(ref.digest);
-    const j = parseJson<{ mediaType?: string; manifests?: unknown }>(body, `image ${ref.full}`);
-    return { mediaType: j.mediaType ?? (j.manifests ? MT.index : MT.manifest), digest: ref.digest, size: body.length };
+  if (!ref.digest) return undefined;
+  for (const t of await store.listTags()) {
+    let name: string;
+    try {
+      name = parseReference(t.reference).name;
+    } catch {
+      continue;
+    }
+    if (name !== ref.name) continue;
+    const d = t.descriptor;
+    if (d.digest === ref.digest) return { mediaType: d.mediaType, digest: d.digest, size: d.size };
+    if (!INDEX_TYPES.includes(d.mediaType)) continue;
+    const index = await store.readBlob(d.digest, d.size, MAX_MANIFEST_BYTES).then((b) => parseJson<ImageIndex>(b, `image ${t.reference}`)).catch(() => undefined);
+    const child = Array.isArray(index?.manifests) ? index.manifests.find((m) => m?.digest === ref.digest) : undefined;
+    if (child) return { mediaType: child.mediaType, digest: child.digest, size: child.size };
   }
   return undefined;
 }
 
 export async function readResolved(store: Store, reference: string, desc: Descriptor): Promise<ResolvedImage> {
   const what = `image ${reference}`;
-  const top = await store.readBlob(desc.digest, desc.size);
+  const top = await store.readBlob(desc.digest, desc.size, MAX_MANIFEST_BYTES);
   if (kindOf(desc.mediaType, what) === 'index') {
     const index = parseJson<ImageIndex>(top, what);
+    checkIndex(index, what);
     const md = pickPlatform(index, what);
-    const manifest = parseJson<ImageManifest>(await store.readBlob(md.digest, md.size), `manifest ${md.digest}`);
+    const manifest = parseJson<ImageManifest>(await store.readBlob(md.digest, md.size, MAX_MANIFEST_BYTES), `manifest ${md.digest}`);
     return { reference, descriptor: desc, index, manifestDescriptor: md, manifest };
   }
   // A plain manifest (no index) is accepted too; IG refuses it.
@@ -72,7 +94,7 @@ export function notFoundLocally(ref: string): IgError {
 }
 
 export function registryFor(opts: OciOptions): RegistryClient {
-  return new RegistryClient({ authfile: opts.authfile, insecureRegistries: opts.insecureRegistries });
+  return new RegistryClient({ authfile: opts.authfile, insecureRegistries: opts.insecureRegistries, signal: opts.signal });
 }
 
 /**
@@ -81,22 +103,32 @@ export function registryFor(opts: OciOptions): RegistryClient {
  */
 export async function getGadgetImage(refStr: string, pull: PullPolicy, opts: OciOptions = {}): Promise<GadgetImage> {
   const ref = parseReference(refStr);
-  const store = await Store.open(opts.store);
-  let desc: Descriptor | undefined;
-  if (pull === 'always') {
-    desc = (await pullImage(store, registryFor(opts), ref.full, { progress: opts.progress })).descriptor;
-  } else {
-    desc = (await resolveLocal(store, ref.full)) ?? (await copyBuiltin(store, ref.full));
-    if (!desc) {
-      if (pull === 'never') throw notFoundLocally(ref.full);
-      desc = (await pullImage(store, registryFor(opts), ref.full, { progress: opts.progress })).descriptor;
-    }
-  }
+  const store = await Store.open(opts.store, { signal: opts.signal });
+  const desc = await resolveImage(store, ref.full, pull, opts);
+  return readGadgetImage(store, ref.full, desc);
+}
+
+/** The descriptor a reference stands for now, pulling first according to the policy. Resolve once, then use the digest. */
+export async function resolveImage(store: Store, reference: string, pull: PullPolicy, opts: OciOptions = {}): Promise<Descriptor> {
+  if (pull === 'always') return (await pullImage(store, registryFor(opts), reference, { progress: opts.progress })).descriptor;
+  // a built-in gadget missing from the store comes from the single executable (src/oci/builtin.ts)
+  const desc = (await resolveLocal(store, reference)) ?? (await copyBuiltin(store, reference));
+  if (desc) return desc;
+  if (pull === 'never') throw notFoundLocally(reference);
+  return (await pullImage(store, registryFor(opts), reference, { progress: opts.progress })).descriptor;
+}
+
+/**
+ * A gadget's bytes, read from exactly the content `desc` names (every blob checked against its
+ * digest): whatever a tag points at meanwhile does not matter.
+ */
+export async function readGadgetImage(store: Store, reference: string, desc: Descriptor): Promise<GadgetImage> {
+  const ref = parseReference(reference);
   const r = await readResolved(store, ref.full, desc);
   const what = `image ${ref.full}`;
   checkGadgetManifest(r.manifest, what);
   const m = r.manifest;
-  const metadata = m.config.mediaType === MT.config ? await store.readBlob(m.config.digest, m.config.size) : null;
+  const metadata = m.config.mediaType === MT.config ? await store.readBlob(m.config.digest, m.config.size, MAX_CONFIG_BYTES) : null;
   const layer = async (mt: string) => {
     const d = m.layers.find((l) => l.mediaType === mt);
     return d ? store.readBlob(d.digest, d.size) : undefined;
@@ -116,7 +148,10 @@ export async function getGadgetImage(refStr: string, pull: PullPolicy, opts: Oci
     ebpf,
   };
   const wasm = await layer(MT.wasm);
-  if (wasm) img.wasm = wasm;
+  if (wasm) {
+    img.wasm = wasm;
+    img.wasmDigest = m.layers.find((l) => l.mediaType === MT.wasm)!.digest;
+  }
   const btfgen = await layer(MT.btfgen);
   if (btfgen) img.btfgen = btfgen;
   return img;

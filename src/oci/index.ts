@@ -12,4 +12,6 @@ export { manifestBytes, indexBytes, sha256 } from './json.js';
 export { MT, ANN } from './mediatypes.js';
 export { hostArch, pickPlatform, checkGadgetManifest } from './validate.js';
 export type { Descriptor, ImageIndex, ImageManifest } from './types.js';
-export { signImage, verifyImage, loadPrivateKey, loadPublicKey, keyId, checkAllowed, isSignatureReference, signatureReference, signatureTag } from './signing.js';
+export { signImage, verifyImage, loadPrivateKey, loadPublicKey, keyId, verifyDigest, isSignatureReference, signatureReference, signatureTag } from './signing.js';
+export { parseAllowList, checkAllowed, type AllowList } from './allow-list.js';
+export { elfSections, type ElfSection } from './elf.js';

@@ -16,6 +16,8 @@ export const LAYER_TYPES: readonly string[] = [MT.ebpf, MT.wasm, MT.btfgen];
 export const CONFIG_TYPES: readonly string[] = [MT.config, MT.empty];
 export const INDEX_TYPES: readonly string[] = [MT.index, MT.dockerList];
 export const MANIFEST_TYPES: readonly string[] = [MT.manifest, MT.dockerManifest];
+/** cosign's simple-signing payload, one layer per signature. */
+export const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 /** What we send in `Accept:` when fetching a manifest. */
 export const ACCEPT_MANIFEST = [MT.index, MT.manifest, MT.dockerList, MT.dockerManifest].join(', ');
 

@@ -2,6 +2,9 @@ import { IgError } from '../errors.js';
 import { findCredentials, type Credentials } from './auth.js';
 import { ACCEPT_MANIFEST } from './mediatypes.js';
 import { sha256 } from './json.js';
+import { boundedFetch, registryTimeoutMs } from './http.js';
+import { sleep } from './interrupt.js';
+import { MAX_MANIFEST_BYTES, readBounded } from './limits.js';
 import type { Reference } from './reference.js';
 import type { Descriptor } from './types.js';
 
@@ -16,6 +19,10 @@ export interface RegistryClientOptions {
   chunkSize?: number;
   /** Explicit credentials (ig login checks them before saving). */
   credentials?: Credentials;
+  /** Ends every request and wait at once (Ctrl-C, a daemon session's end). */
+  signal?: AbortSignal;
+  /** How long an answer, or the next part of a body, may take (default 30 s, env IG_REGISTRY_TIMEOUT in seconds). */
+  timeoutMs?: number;
 }
 
 type Scope = 'pull' | 'pull,push';
@@ -29,8 +36,6 @@ interface Req {
   ok?: number[];
   what: string;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function causeCode(e: unknown): string {
   let c: unknown = e;
@@ -85,10 +90,15 @@ export class RegistryClient {
     return this.creds.get(domain);
   }
 
+  get signal(): AbortSignal | undefined {
+    return this.opts.signal;
+  }
+
   private async fetchOnce(url: string, init: RequestInit, domain: string, what: string): Promise<Response> {
     try {
-      return await fetch(url, { ...init, redirect: 'follow' });
+      return await boundedFetch(url, { ...init, redirect: 'follow' }, { signal: this.opts.signal, timeoutMs: this.opts.timeoutMs ?? registryTimeoutMs(), what, host: domain });
     } catch (e) {
+      if (e instanceof IgError) throw e; // interrupted, or the registry stalled
       const code = causeCode(e);
       const tls = /SSL|TLS|EPROTO|CERT/i.test(code) || /SSL|TLS|certificate|wrong version/i.test(causeMessage(e));
       if (tls && !this.isInsecure(domain)) {
@@ -148,8 +158,14 @@ export class RegistryClient {
       await res.body?.cancel();
       throw new IgError('auth', `token request to ${url.origin} failed: HTTP ${res.status}`);
     }
-    const j = (await res.json()) as { token?: string; access_token?: string };
-    const tok = j.token ?? j.access_token;
+    let j: { token?: string; access_token?: string };
+    try {
+      j = JSON.parse((await readBounded(res, 1 << 20, `token of ${domain}`)).toString('utf8'));
+    } catch (e) {
+      if (e instanceof IgError) throw e;
+      throw new IgError('auth', `token service of ${domain} answered something that is not JSON`);
+    }
+    const tok = j?.token ?? j?.access_token;
     if (!tok) throw new IgError('auth', `token service of ${domain} returned no token`);
     this.tokens.set(`${domain}|${repo}|${scope}`, `Bearer ${tok}`);
     return true;
@@ -172,7 +188,7 @@ export class RegistryClient {
         res = await this.fetchOnce(url, { method: r.method ?? 'GET', headers, body: r.body as unknown as BodyInit | undefined }, domain, r.what);
       } catch (e) {
         if ((e as { retryable?: boolean }).retryable && attempt < attempts) {
-          await sleep(backoff * 2 ** (attempt - 1));
+          await sleep(backoff * 2 ** (attempt - 1), this.opts.signal, `retrying ${r.what}`);
           continue;
         }
         throw e;
@@ -200,11 +216,11 @@ export class RegistryClient {
       if ((res.status >= 500 || res.status === 429) && attempt < attempts) {
         const ra = Number(res.headers.get('retry-after'));
         await res.body?.cancel();
-        await sleep(Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 10_000) : backoff * 2 ** (attempt - 1));
+        await sleep(Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 10_000) : backoff * 2 ** (attempt - 1), this.opts.signal, `retrying ${r.what}`);
         continue;
       }
       if (res.ok) return res;
-      const text = await res.text().catch(() => '');
+      const text = await readBounded(res, 64 << 10, `error body of ${r.what}`).then((b) => b.toString('utf8')).catch(() => '');
       let detail = '';
       try {
         const j = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
@@ -237,8 +253,9 @@ export class RegistryClient {
     const res = await this.request(ref, `/v2/${ref.repository}/manifests/${tagOrDigest}`, { headers: { accept: ACCEPT_MANIFEST }, scope: 'pull', what });
     let body: Buffer;
     try {
-      body = Buffer.from(await res.arrayBuffer());
+      body = await readBounded(res, MAX_MANIFEST_BYTES, `${what} from registry ${ref.domain}`);
     } catch (e) {
+      if (e instanceof IgError) throw e;
       throw new IgError('registry', `connection to ${ref.domain} lost while reading ${what}`, { cause: e, hint: 'try again' });
     }
     const digest = sha256(body);

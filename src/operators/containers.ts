@@ -24,6 +24,7 @@ import { Batch } from '../datasource/batch.js';
 import type { RunDataSource } from '../datasource/datasource.js';
 import { Priority, type DataOperator, type OperatorInstance, type RunContext } from '../datasource/operator.js';
 import { splitCommaList } from '../text/comma-list.js';
+import { selectionNotice } from './container-notice.js';
 
 export interface ContainersOptions {
   selection: SelectionFlags;
@@ -135,6 +136,7 @@ class ContainersRun implements OperatorInstance {
   async preStart(): Promise<void> {
     const coll = await ContainerCollection.open({ ...this.o.runtimes, warn: (m) => this.ctx.notice(`warning: ${m}\n`) });
     this.coll = coll;
+    this.tellWhatMatches(coll);
     if (coll.hasKubernetes()) {
       // with pods on the node, k8s.* shows and runtime.* hides
       for (const owner of this.owners) for (const f of enrichmentFields(true)) owner.ds.updateField(f.name, { hidden: f.hidden });
@@ -154,6 +156,17 @@ class ContainersRun implements OperatorInstance {
     for (const owner of this.owners) {
       this.unsubscribe.push(owner.ds.subscribe(this.stage(owner), Priority.containers, 'containers'));
     }
+  }
+
+  /** Never silent: a selection nothing matches yet, or a named runtime nobody answers, is said at once. */
+  private tellWhatMatches(coll: ContainerCollection): void {
+    const containers = new Map<string, number>();
+    for (const c of coll.list()) containers.set(c.runtime, (containers.get(c.runtime) ?? 0) + 1);
+    const text = selectionNotice({
+      selection: this.o.selection, probes: coll.probes, containers, matching: this.sel ? coll.select(this.sel).length : coll.list().length,
+      pods: coll.hasKubernetes(), kubeconfig: coll.kubernetesConfigured(), runtimesNamed: Boolean(this.o.runtimes.runtimesNamed),
+    });
+    if (text) this.ctx.notice(text);
   }
 
   /** After load: fill the filter map, say where per-container programs attach, and follow container changes. */

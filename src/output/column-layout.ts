@@ -1,8 +1,13 @@
 /**
  * How a column looks, as IG prints it: an UPPERCASE header, a width from the field's annotations
  * (`columns.width`, `minwidth`, `maxwidth`, `alignment`, `ellipsis`) or its `template`, values
- * cut with `…` where the field's `ellipsis` says. Shared by the columns sink and its row writer.
+ * cut with `…` where the field's `ellipsis` says — on a terminal only: into a file or a pipe
+ * nothing is cut (IG's PR 2451 for issue 2330), a longer value overflows its column as numbers
+ * do. Widths are display widths: an East Asian wide character (CJK, most emoji) takes two
+ * cells, a combining mark none (get-east-asian-width). Shared by the columns sink and its row
+ * writer, so both give the same bytes.
  */
+import { eastAsianWidth } from 'get-east-asian-width';
 import type { Event, FieldDesc } from '../model/field.js';
 
 export interface ColumnTemplate {
@@ -73,6 +78,8 @@ export interface Column {
   ellipsis: 'end' | 'start' | 'middle' | 'none';
   /** numbers are never cut (a cut number is a wrong number): they overflow their column instead */
   numeric: boolean;
+  /** cut values longer than the column (on a terminal); false: let them overflow */
+  truncate: boolean;
 }
 
 export function columnFor(f: FieldDesc): Column {
@@ -93,6 +100,7 @@ export function columnFor(f: FieldDesc): Column {
     alignment: f.alignment ?? t?.alignment ?? (numeric ? 'right' : 'left'),
     ellipsis: f.ellipsis ?? t?.ellipsis ?? 'end',
     numeric,
+    truncate: true,
   };
 }
 
@@ -116,29 +124,64 @@ function chars(s: string): string[] {
   return Array.from(s);
 }
 
-const SURROGATE = /[\ud800-\udfff]/;
+/** Not plain printable ASCII: its display width must be counted per code point. */
+const WIDE_OR_ODD = /[^\u0020-\u007e]/;
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\u200b-\u200f\u2060\ufeff]$/u;
 
-/** Length in code points (what a terminal shows, wide characters aside). */
-function textLength(s: string): number {
-  return SURROGATE.test(s) ? chars(s).length : s.length;
+function charWidth(c: string): number {
+  const cp = c.codePointAt(0)!;
+  if (cp < 0x7f) return 1;
+  if (ZERO_WIDTH.test(c)) return 0;
+  return eastAsianWidth(cp);
 }
 
-/** Fit a value into `width` characters, cutting with `…` per `ellipsis`. */
+/** Display width in terminal cells. */
+export function textWidth(s: string): number {
+  if (!WIDE_OR_ODD.test(s)) return s.length;
+  let n = 0;
+  for (const c of s) n += charWidth(c);
+  return n;
+}
+
+/** The longest head (or tail) of `cs` that fits in `width` cells. */
+function fitHead(cs: string[], width: number): string {
+  let n = 0;
+  let i = 0;
+  for (; i < cs.length; i++) {
+    const w = charWidth(cs[i]!);
+    if (n + w > width) break;
+    n += w;
+  }
+  return cs.slice(0, i).join('');
+}
+
+function fitTail(cs: string[], width: number): string {
+  let n = 0;
+  let i = cs.length;
+  for (; i > 0; i--) {
+    const w = charWidth(cs[i - 1]!);
+    if (n + w > width) break;
+    n += w;
+  }
+  return cs.slice(i).join('');
+}
+
+/** Fit a value into `width` cells, cutting with `…` per `ellipsis`. */
 export function cut(s: string, width: number, ellipsis: Column['ellipsis']): string {
-  if (s.length <= width) return s; // UTF-16 length ≥ code points
+  if (s.length <= width && !WIDE_OR_ODD.test(s)) return s;
+  if (textWidth(s) <= width) return s;
   const cs = chars(s);
-  if (cs.length <= width) return s;
-  if (ellipsis === 'none' || width <= 1) return cs.slice(0, width).join('');
+  if (ellipsis === 'none' || width <= 1) return fitHead(cs, width);
   switch (ellipsis) {
     case 'start':
-      return '…' + cs.slice(cs.length - (width - 1)).join('');
+      return '…' + fitTail(cs, width - 1);
     case 'middle': {
       const head = Math.ceil((width - 1) / 2);
       const tail = width - 1 - head;
-      return cs.slice(0, head).join('') + '…' + (tail > 0 ? cs.slice(cs.length - tail).join('') : '');
+      return fitHead(cs, head) + '…' + (tail > 0 ? fitTail(cs, tail) : '');
     }
     default:
-      return cs.slice(0, width - 1).join('') + '…';
+      return fitHead(cs, width - 1) + '…';
   }
 }
 
@@ -156,10 +199,15 @@ export function cellText(v: unknown): string {
 }
 
 function pad(s: string, width: number, alignment: 'left' | 'right', last: boolean): string {
-  const n = textLength(s);
+  const n = textWidth(s);
   if (n >= width) return s;
   if (alignment === 'right') return ' '.repeat(width - n) + s;
   return last ? s : s + ' '.repeat(width - n);
+}
+
+/** A value's text as its column shows it: cut to the width, unless it is a number or cutting is off. */
+export function cellOf(text: string, c: Column): string {
+  return c.numeric || !c.truncate ? text : cut(text, c.width, c.ellipsis);
 }
 
 /** A cell's text padded to its column (the last column is not padded on the right). */
@@ -176,7 +224,7 @@ function trimSpaces(line: string): string {
 
 export function renderHeader(cols: readonly Column[]): string {
   return cols
-    .map((c, i) => pad(cut(c.header, c.width, 'end'), c.width, c.alignment, i === cols.length - 1))
+    .map((c, i) => pad(c.truncate ? cut(c.header, c.width, 'end') : c.header, c.width, c.alignment, i === cols.length - 1))
     .join(' ')
     .trimEnd();
 }
@@ -187,7 +235,7 @@ export function renderRow(cols: readonly Column[], e: Event): string {
     const c = cols[i]!;
     if (i > 0) line += ' ';
     const text = cellText(e[c.field.name]);
-    line += pad(c.numeric ? text : cut(text, c.width, c.ellipsis), c.width, c.alignment, i === cols.length - 1);
+    line += pad(cellOf(text, c), c.width, c.alignment, i === cols.length - 1);
   }
   // no trailing blanks when the last cells are empty
   return trimSpaces(line);

@@ -9,7 +9,7 @@
 import { HELPERS } from '../btf/decoder.js';
 import type { RunDataSource } from '../datasource/datasource.js';
 import type { RunField } from '../datasource/field.js';
-import { cellText, cut, padCell, type Column } from './column-layout.js';
+import { cellOf, cellText, padCell, type Column } from './column-layout.js';
 import { Overflow } from './bytes.js';
 
 /** Padding: a byte loop (Buffer.copy costs more than a few stores for the short runs columns need). */
@@ -25,7 +25,7 @@ function room(b: Buffer, p: number, need: number): void {
 /** A cell of any value, through the string path. */
 function val(b: Buffer, p: number, v: unknown, c: Column, last: boolean): number {
   const text = cellText(v);
-  const cell = padCell(c.numeric ? text : cut(text, c.width, c.ellipsis), c, last);
+  const cell = padCell(cellOf(text, c), c, last);
   room(b, p, cell.length * 3);
   return p + b.write(cell, p, 'utf8');
 }
@@ -101,9 +101,9 @@ function cstr(b: Buffer, p: number, u8: Buffer, s: number, n: number, c: Column,
     if (x < 0x20 || x > 0x7e) return val(b, p, HELPERS.str(u8, s, n), c, last);
   }
   const len = e - s;
-  if (len > c.width) return cutAscii(b, p, u8, s, e, c, last);
-  const pad = c.width - len;
-  room(b, p, c.width);
+  if (len > c.width && c.truncate) return cutAscii(b, p, u8, s, e, c, last);
+  const pad = len < c.width ? c.width - len : 0;
+  room(b, p, len + pad);
   if (c.alignment === 'right') p = spaces(b, p, pad);
   for (let i = s; i < e; i++) b[p++] = u8[i]!;
   return c.alignment === 'left' && !last ? spaces(b, p, pad) : p;
@@ -140,7 +140,7 @@ export function compileRowWriter(ds: RunDataSource, cols: readonly Column[]): Co
   let maxBytes = 0;
   const cachedCell = (i: number, last: boolean, fn: (v: unknown) => unknown, src: string) => {
     const c = cols[i]!;
-    makers.push((v) => Buffer.from(padCell(c.numeric ? cellText(fn(v)) : cut(cellText(fn(v)), c.width, c.ellipsis), c, last)));
+    makers.push((v) => Buffer.from(padCell(cellOf(cellText(fn(v)), c), c, last)));
     caches.push(new Map());
     return `p = R.cached(b, p, M[${caches.length - 1}], F[${makers.length - 1}], ${src});`;
   };

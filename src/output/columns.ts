@@ -2,9 +2,9 @@
  * Columns output, as IG prints it: an UPPERCASE header (`PID`, `COMM`, `K8S.PODNAME`), fixed-width
  * columns separated by one space, widths from the field's annotations (`columns.width`, `minwidth`,
  * `maxwidth`, `alignment`, `ellipsis`) or its `template`, hidden fields left out by default.
- * On a TTY the columns shrink (down to their minimum width) to fit `stream.columns`; elsewhere
- * the width is unlimited. Values too long for their column are cut with `…` where the field's
- * `ellipsis` says (end by default). Tracers stream rows under one header; snapshot batches
+ * On a TTY the columns shrink (down to their minimum width) to fit `stream.columns`, and values
+ * too long for their column are cut with `…` where the field's `ellipsis` says (end by default);
+ * elsewhere the width is unlimited and nothing is cut (a long value pushes the rest of its row). Tracers stream rows under one header; snapshot batches
  * (toppers/snapshotters) are whole tables: on a TTY the screen is cleared and redrawn, otherwise
  * each table is printed with its own header.
  */
@@ -15,7 +15,7 @@ import { compileRowWriter, type CompiledRowWriter } from './columns-rows.js';
 import { columnFor, fitColumns, renderHeader, type Column } from './column-layout.js';
 import { Sink, type SinkOptions } from './sink.js';
 
-export { TEMPLATES, TYPE_TEMPLATES, columnFor, fitColumns, cut, cellText, padCell, renderHeader, renderRow, type Column, type ColumnTemplate } from './column-layout.js';
+export { TEMPLATES, TYPE_TEMPLATES, columnFor, fitColumns, cut, cellText, cellOf, padCell, renderHeader, renderRow, textWidth, type Column, type ColumnTemplate } from './column-layout.js';
 
 export interface ColumnsSinkOptions extends SinkOptions {
   /** terminal width; default the target's on a TTY, unlimited otherwise */
@@ -51,7 +51,8 @@ export class ColumnsSink extends Sink {
   }
 
   protected override fieldsChanged(): void {
-    this.baseCols = this.fields.map(columnFor);
+    // cut with … on a terminal only; into a file or a pipe every value is whole (IG's PR 2451)
+    this.baseCols = this.fields.map((f) => ({ ...columnFor(f), truncate: this.tty }));
     this.fit();
   }
 

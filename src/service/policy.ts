@@ -175,5 +175,6 @@ export function checkImageRequest(policy: DaemonPolicy, image: string, asked: Pu
 
 /** The admission fields of a run on this daemon: the daemon's, never the client's. */
 export function admissionFields(policy: DaemonPolicy): Pick<RunConfig, 'allowedGadgets' | 'publicKeys' | 'verifyImage'> {
-  return { allowedGadgets: policy.allowedGadgets, publicKeys: policy.publicKeys, verifyImage: policy.verifyImage };
+  // an empty list in the policy means any image
+  return { allowedGadgets: policy.allowedGadgets.length ? policy.allowedGadgets : undefined, publicKeys: policy.publicKeys, verifyImage: policy.verifyImage };
 }

@@ -17,6 +17,7 @@ export interface SelectionMsg {
   k8s_containername: string;
   k8s_selector: string;
   host: boolean;
+  containers_only?: boolean;
   runtimes: string;
 }
 
@@ -66,6 +67,7 @@ export function toRequest(cfg: RunConfig): RunRequestMsg {
       k8s_selector: s['k8s-selector'] ?? '',
       host: !!s.host,
       runtimes: cfg.runtimes.runtimes?.join(',') ?? '',
+      containers_only: s.host === false,
     },
   };
 }
@@ -121,7 +123,8 @@ export function fromRequest(req: RunRequestMsg, d: DaemonRunSettings, notice: (l
       'k8s-podname': orUndefined(s.k8s_podname),
       'k8s-containername': orUndefined(s.k8s_containername),
       'k8s-selector': orUndefined(s.k8s_selector),
-      host: !!s.host,
+      // not said: the default (everything); --host=false: containers only
+      host: s.containers_only ? false : s.host ? true : undefined,
     },
     runtimes: { ...d.runtimes, runtimes: s.runtimes ? parseRuntimes(s.runtimes) : d.runtimes.runtimes },
   });

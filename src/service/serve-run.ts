@@ -47,7 +47,7 @@ export async function runForClient(n: NodeRuns, client: ClientIdentity, req: Run
     session = n.limits.open(client);
     const notice = (text: string) => sink.send({ notice: text });
     const cfg = fromRequest(o.noTimeout ? { ...req, timeout_seconds: 0 } : req, n.settings, notice);
-    const p = await prepareGadget(cfg);
+    const p = await prepareGadget(cfg, stop);
     try {
       session.addPrograms(p.spec.programs.length);
       if (stop.aborted) return undefined;

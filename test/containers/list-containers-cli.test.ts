@@ -33,7 +33,8 @@ describe.skipIf(!built || !containerdAvailable() || !podmanAvailable())('ig list
     const r = await runIg(['list-containers', '-o', 'json', ...rt]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const rows = jsonLines(r.stdout) as any[];
+    expect(r.stdout.startsWith('[')).toBe(true); // one array, as IG prints it
+    const rows = JSON.parse(r.stdout) as any[];
     expect(rows).toHaveLength(3);
     const a = rows.find((x) => x.k8s.podName === 'cli-a');
     expect(a.runtime).toMatchObject({ runtimeName: 'containerd', containerId: podA.containerId, containerName: 'worker', containerPid: podA.pid });
@@ -52,7 +53,7 @@ describe.skipIf(!built || !containerdAvailable() || !podmanAvailable())('ig list
     expect(all.stdout).toContain(podB.containerId.slice(0, 13));
     expect(all.stdout).not.toContain(podB.containerId);
 
-    const sel = async (...flags: string[]) => jsonLines((await runIg(['list-containers', '-o', 'json', ...rt, ...flags])).stdout).map((x: any) => x.runtime.containerName + '/' + x.k8s.podName).sort();
+    const sel = async (...flags: string[]) => (JSON.parse((await runIg(['list-containers', '-o', 'json', ...rt, ...flags])).stdout) as any[]).map((x: any) => x.runtime.containerName + '/' + x.k8s.podName).sort();
     expect(await sel('-c', 'ig-cli-web')).toEqual(['ig-cli-web/']);
     expect(await sel('--k8s-podname', 'cli-b')).toEqual(['worker/cli-b']);
     expect(await sel('--k8s-selector', 'app=x')).toEqual(['worker/cli-a']);

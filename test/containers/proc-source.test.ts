@@ -31,7 +31,7 @@ describe('--runtimes proc: processes in mount namespaces no runtime owns', () =>
   it('ig list-containers -r proc lists the namespace, named after its oldest process', async () => {
     const r = await runIg(['list-containers', '-r', 'proc', '-o', 'json']);
     expect(r.code, r.stderr).toBe(0);
-    const rows = jsonLines(r.stdout) as { mntns: number; runtime: { containerName: string; runtimeName: string; containerPid: number } }[];
+    const rows = JSON.parse(r.stdout) as { mntns: number; runtime: { containerName: string; runtimeName: string; containerPid: number } }[];
     const row = rows.find((x) => x.mntns === nsMntns);
     expect(row).toBeDefined();
     expect(row!.runtime.runtimeName).toBe('proc');

@@ -303,7 +303,10 @@ beforeAll(async () => {
 
 describe('native addon', () => {
   it('reports the vendored libbpf version and CPU count', () => {
-    expect(native.libbpfVersion()).toBe('v1.5');
+    // the newest libbpf >= 1.5 Debian serves (native/fetch-libbpf.sh), as recorded when it was built
+    const built = readFileSync(path.join(repoRoot, 'native', 'vendor', 'VERSION'), 'utf8').trim();
+    expect(native.libbpfVersion()).toBe(`v${built.split('.').slice(0, 2).join('.')}`);
+    expect(Number(built.split('.')[1])).toBeGreaterThanOrEqual(5);
     expect(native.numPossibleCpus()).toBeGreaterThan(0);
   });
 

@@ -14,7 +14,7 @@ const fields: FieldDesc[] = [
 
 describe('columns', () => {
   it('prints an uppercase header and aligned rows, hidden fields left out', async () => {
-    const out = new Capture();
+    const out = new Capture({ tty: true });
     const sink = eventSink('columns', { stream: out, allFields: fields });
     sink.write({
       datasource: 'open',
@@ -89,11 +89,22 @@ describe('columns', () => {
     expect(plain.text).toBe('    PID COMM\n      1 a\n\n    PID COMM\n');
   });
 
-  it('keeps rows on one line and counts astral characters as one', () => {
+  it('cuts nothing when the output is not a terminal: a long value pushes the rest of its row (IG PR 2451)', async () => {
+    const out = new Capture({ tty: false });
+    const sink = eventSink('columns', { stream: out, allFields: fields });
+    sink.write({ datasource: 'open', events: [{ 'k8s.podName': 'a-very-long-pod-name', pid: 1, comm: 'systemd-journald', fd: 12, fname: '/var/log/journal/' + 'x'.repeat(30) }] });
+    await sink.end();
+    expect(out.text).toBe(`K8S.PODNAME      PID COMM              FD FNAME\na-very-long-pod-name       1 systemd-journald  12 /var/log/journal/${'x'.repeat(30)}\n`);
+  });
+
+  it('keeps rows on one line and counts wide characters (emoji, CJK) as two cells', () => {
     const cols = [columnFor({ name: 'a', kind: 'string', width: 6 }), columnFor({ name: 'b', kind: 'string', width: 3 })];
     expect(renderRow(cols, { a: 'x\ny\tz', b: 'k' })).toBe('x y z  k');
-    expect(renderRow(cols, { a: '🙂🙂', b: 'k' })).toBe('🙂🙂     k');
-    expect(renderRow(cols, { a: '🙂🙂🙂🙂🙂🙂🙂', b: 'k' })).toBe('🙂🙂🙂🙂🙂… k');
+    expect(renderRow(cols, { a: '🙂🙂', b: 'k' })).toBe('🙂🙂   k');
+    expect(renderRow(cols, { a: '🙂🙂🙂🙂🙂🙂🙂', b: 'k' })).toBe('🙂🙂…  k');
+    expect(renderRow(cols, { a: '日本語', b: 'k' })).toBe('日本語 k');
+    expect(renderRow(cols, { a: '日本語です', b: 'k' })).toBe('日本…  k'); // 5 cells in 6
+    expect(renderRow(cols, { a: 'é', b: 'k' })).toBe('é      k'); // e + combining acute: one cell
   });
 
   it('never cuts numbers and takes templates from gadget_* types', () => {

@@ -90,6 +90,13 @@ describe('json sinks', () => {
     sink.write({ datasource: 'open', events: [{ pid: 1, 'k8s.podName': 'p', mntns_id: 7n }] });
     expect(out.text).toBe('---\npid: 1\nk8s:\n  podName: p\nmntns_id: 7\n');
   });
+  it('quotes strings a YAML 1.1 reader would take for timestamps, booleans or numbers', () => {
+    const out = new Capture();
+    const f = [{ name: 'timestamp', kind: 'string' as const }, { name: 'comm', kind: 'string' as const }, { name: 'fname', kind: 'string' as const }];
+    const sink = eventSink('yaml', { stream: out, fields: f });
+    sink.write({ datasource: 'open', events: [{ timestamp: '2026-12-03T11:14:58.123456789Z', comm: 'yes', fname: '/etc/passwd' }] });
+    expect(out.text).toBe('---\ntimestamp: "2026-12-03T11:14:58.123456789Z"\ncomm: "yes"\nfname: /etc/passwd\n');
+  });
 });
 
 describe('back-pressure', () => {

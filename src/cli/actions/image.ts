@@ -1,11 +1,11 @@
-import YAML from 'yaml';
 import { IgError } from '../../errors.js';
 import type { GlobalArgs } from '../options.js';
 import {
-  ANN, MT, RegistryClient, Store, buildGadget, exportImages, importArchive, normalizeReference, parseReference,
-  pullImage, pushImage, readResolved, resolveLocal, notFoundLocally, shortName,
+  ANN, RegistryClient, Store, buildGadget, exportImages, importArchive, normalizeReference, parseReference,
+  pullImage, pushImage, resolveLocal, notFoundLocally, shortName,
   signImage, verifyImage, loadPrivateKey, loadPublicKey, keyId, isSignatureReference, signatureReference,
 } from '../../oci/index.js';
+import { withSignals } from '../../oci/interrupt.js';
 
 type A = GlobalArgs & Record<string, unknown>;
 
@@ -14,8 +14,8 @@ const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n')
 export function insecureList(a: GlobalArgs): string[] {
   return (a['insecure-registries'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
-const openStore = (a: GlobalArgs) => Store.open(a['oci-store']);
-const client = (a: GlobalArgs) => new RegistryClient({ authfile: a.authfile, insecureRegistries: insecureList(a) });
+const openStore = (a: GlobalArgs, signal?: AbortSignal) => Store.open(a['oci-store'], { signal });
+const client = (a: GlobalArgs, signal?: AbortSignal) => new RegistryClient({ authfile: a.authfile, insecureRegistries: insecureList(a), signal });
 
 export async function build(a: A): Promise<void> {
   const r = await buildGadget({
@@ -31,16 +31,17 @@ export async function build(a: A): Promise<void> {
   out(`Successfully built ${r.reference}@${r.digest}`);
 }
 
+// Ctrl-C ends a transfer through its cleanup (the partial download removed), not mid-write.
 export async function pull(a: A): Promise<void> {
-  const store = await openStore(a);
-  const r = await pullImage(store, client(a), String(a.image), { progress: true });
+  const r = await withSignals(async (signal) => pullImage(await openStore(a, signal), client(a, signal), String(a.image), { progress: true }));
   out(`Successfully pulled ${r.reference}@${r.descriptor.digest}`);
 }
 
 export async function push(a: A): Promise<void> {
-  const store = await openStore(a);
-  const r = await pushImage(store, client(a), String(a.image), { progress: true });
-  out(`Successfully pushed ${r.reference}@${r.descriptor.digest}`);
+  const dest = a.destination === undefined ? String(a.image) : String(a.destination);
+  const src = String(a.image);
+  const r = await withSignals(async (signal) => pushImage(await openStore(a, signal), client(a, signal), src, { progress: true, destination: dest }));
+  out(`Successfully pushed ${r.reference}@${r.descriptor.digest}${r.source !== r.reference ? ` (the local ${shortName(r.source)})` : ''}`);
 }
 
 function ago(iso: string | undefined, now = Date.now()): string {
@@ -109,44 +110,8 @@ export async function remove(a: A): Promise<void> {
 export async function prune(a: A): Promise<void> {
   const store = await openStore(a);
   const r = await store.gc();
-  out(`Removed ${r.removed} unreferenced blob${r.removed === 1 ? '' : 's'} (${r.bytes} bytes)`);
-}
-
-export async function inspect(a: A): Promise<void> {
-  const store = await openStore(a);
-  const ref = normalizeReference(String(a.image));
-  const d = await resolveLocal(store, ref);
-  if (!d) throw notFoundLocally(ref);
-  const r = await readResolved(store, ref, d);
-  const m = r.manifest;
-  const info: Record<string, unknown> = {
-    reference: ref,
-    digest: d.digest,
-    mediaType: d.mediaType,
-    manifestDigest: r.manifestDescriptor.digest,
-    platforms: r.index?.manifests.map((x) => `${x.platform?.os ?? '?'}/${x.platform?.architecture ?? '?'}`) ?? [],
-    annotations: { ...(r.index?.annotations ?? {}), ...(m.annotations ?? {}) },
-    manifest: m,
-  };
-  if (m.config?.mediaType === MT.config) info.metadata = (await store.readBlob(m.config.digest, m.config.size)).toString('utf8');
-  const layer = m.layers?.find((l) => l.mediaType === MT.ebpf);
-  if (layer) {
-    const elf = await store.readBlob(layer.digest, layer.size);
-    const { describeGadgetObject } = await import('../../engine/describe.js');
-    try {
-      info.ebpf = describeGadgetObject(elf, typeof info.metadata === 'string' ? Buffer.from(info.metadata) : null);
-    } catch (e) {
-      // a damaged object: the manifest part is still worth showing
-      info.ebpf = { error: (e as Error).message };
-    }
-  }
-  if (a.output === 'json') out(JSON.stringify(info));
-  else if (a.output === 'jsonpretty') out(JSON.stringify(info, null, 2));
-  else {
-    const { metadata, ...rest } = info;
-    out(YAML.stringify(rest, { lineWidth: 0 }).trimEnd());
-    if (typeof metadata === 'string') out(`---\n# gadget.yaml\n${metadata.trimEnd()}`);
-  }
+  const partial = r.partial ? ` and ${r.partial} partial download${r.partial === 1 ? '' : 's'}` : '';
+  out(`Removed ${r.removed} unreferenced blob${r.removed === 1 ? '' : 's'}${partial} (${r.bytes} bytes)`);
 }
 
 export async function exportCmd(a: A): Promise<void> {

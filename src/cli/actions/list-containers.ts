@@ -83,7 +83,8 @@ export async function listContainers(args: Record<string, unknown>): Promise<voi
     const list = coll.list().filter(selected).sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
     if (!watch) {
       if (output === 'columns') process.stdout.write(formatTable(list, noTrunc));
-      else for (const c of list) process.stdout.write(json(containerJson(c)) + '\n');
+      // one JSON array, as IG prints it (watch mode streams one object per change instead)
+      else process.stdout.write(json(list.map(containerJson)) + '\n');
       return;
     }
     // Watch: the current containers as ADDED, then changes until Ctrl-C.

@@ -33,9 +33,9 @@ const sub: CommandModule<GlobalArgs, A>[] = [
     handler: (a) => act.pull(a),
   },
   {
-    command: 'push <image>',
-    describe: 'Push a local image to its registry',
-    builder: (y) => y.positional('image', { type: 'string', demandOption: true }) as never,
+    command: 'push <image> [destination]',
+    describe: 'Push a local image to its registry (localhost:5000/trace_open pushes the local trace_open there, as skopeo copy would); or push IMAGE to DESTINATION',
+    builder: (y) => y.positional('image', { type: 'string', demandOption: true }).positional('destination', { type: 'string', describe: 'where to push it (default: IMAGE itself)' }) as never,
     handler: (a) => act.push(a),
   },
   {
@@ -59,9 +59,14 @@ const sub: CommandModule<GlobalArgs, A>[] = [
   },
   {
     command: 'inspect <image>',
-    describe: 'Show an image: manifest, annotations, gadget.yaml, eBPF programs, maps and datasources',
-    builder: (y) => y.positional('image', { type: 'string', demandOption: true }).option('output', outputOption(['yaml', 'json', 'jsonpretty'], 'yaml')) as never,
-    handler: (a) => act.inspect(a),
+    describe: 'Show an image: layers, signatures, eBPF sections, programs, maps and variables, datasources and fields, params, gadget.yaml',
+    builder: (y) =>
+      y.positional('image', { type: 'string', demandOption: true })
+        .option('output', outputOption(['yaml', 'json', 'jsonpretty'], 'yaml'))
+        .option('extra-info', { type: 'string', describe: 'one part, in IG\'s shape: ebpf.sections, ebpf.maps, ebpf.programs, ebpf.variables, oci.manifest, oci.metadata, oci.repository, oci.tag, oci.digest, oci.created' })
+        .option('show-datasources', { type: 'boolean', describe: 'the datasources with their fields' })
+        .option('jsonpath', { type: 'string', describe: 'pick a part, e.g. \'.ebpf.programs[0].section\' (IG prefixes $)' }) as never,
+    handler: async (a) => (await import('../actions/inspect.js')).inspect(a),
   },
   {
     command: 'types <image>',
@@ -91,7 +96,7 @@ const sub: CommandModule<GlobalArgs, A>[] = [
     describe: 'Sign a local image (cosign format); the signature is pushed with the image',
     builder: (y) =>
       y.positional('image', { type: 'string', demandOption: true })
-        .option('key', { type: 'string', demandOption: true, describe: 'ECDSA P-256 private key (PEM)' }) as never,
+        .option('key', { type: 'string', demandOption: true, describe: 'ECDSA P-256 private key: cosign.key from cosign generate-key-pair (password in COSIGN_PASSWORD), or plain PEM' }) as never,
     handler: (a) => act.sign(a),
   },
   {

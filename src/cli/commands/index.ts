@@ -8,6 +8,8 @@ import { daemonCommand } from './daemon.js';
 import { listCommand, attachCommand, deleteCommand } from './instances.js';
 import { deployCommand } from './deploy.js';
 import { undeployCommand } from './undeploy.js';
+import { configCommand } from './config.js';
+import { completionCommand } from './completion.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -24,4 +26,6 @@ export const commands: CommandModule<any, any>[] = [
   deleteCommand,
   deployCommand,
   undeployCommand,
+  configCommand,
+  completionCommand,
 ];

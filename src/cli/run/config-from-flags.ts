@@ -5,19 +5,22 @@ import { collectionOptionsFromArgs } from '../container-options.js';
 import { ociOptionsFrom } from '../oci-args.js';
 import type { GlobalArgs } from '../options.js';
 import { splitCommaList } from '../../text/comma-list.js';
+import { otlpTarget } from './otel-targets.js';
 
 type Flags = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
 
-export function runConfigFromFlags(image: string, a: Flags, params: Record<string, string> = {}): RunConfig {
+/** `operators`: IG's `operator.*` sections of the config file (named OTel exporters). */
+export function runConfigFromFlags(image: string, a: Flags, params: Record<string, string> = {}, operators: Record<string, Record<string, unknown>> = {}): RunConfig {
   const selection = {
     containername: str(a.containername),
     'k8s-namespace': str(a['k8s-namespace']),
     'k8s-podname': str(a['k8s-podname']),
     'k8s-containername': str(a['k8s-containername']),
     'k8s-selector': str(a['k8s-selector']),
-    host: a.host === true,
+    // undefined: ig's default (everything); false: containers only (IG's default)
+    host: a.host === undefined ? undefined : a.host === true || a.host === 'true',
   };
   return runConfig({
     image,
@@ -25,7 +28,7 @@ export function runConfigFromFlags(image: string, a: Flags, params: Record<strin
     oci: ociOptionsFrom(a as GlobalArgs),
     publicKeys: (a['public-key'] as string[] | undefined) ?? [],
     verifyImage: a['verify-image'] === undefined ? undefined : Boolean(a['verify-image']),
-    allowedGadgets: splitCommaList(str(a['allowed-gadgets']) ?? '').map((s) => s.trim()).filter(Boolean),
+    allowedGadgets: a['allowed-gadgets'] === undefined ? undefined : [String(a['allowed-gadgets'])],
     params,
     output: (str(a.output) ?? 'columns') as OutputFormat,
     fields: str(a.fields),
@@ -40,7 +43,11 @@ export function runConfigFromFlags(image: string, a: Flags, params: Record<strin
     skipUnsupportedPrograms: Boolean(a['skip-unsupported-programs']),
     selection,
     runtimes: collectionOptionsFromArgs(a),
-    metricsListen: str(a['metrics-listen']),
+    metricsListen: str(a['metrics-listen']) ?? (a['otel-metrics-listen'] === true ? str(a['otel-metrics-listen-address']) ?? '0.0.0.0:2224' : undefined),
+    otel: {
+      metricsExporter: otlpTarget(str(a['otel-metrics-exporter']), 'metrics', operators),
+      logsExporter: otlpTarget(str(a['otel-logs-exporter']), 'logs', operators),
+    },
     stats: Boolean(process.env.IG_STATS),
   });
 }

@@ -30,7 +30,11 @@ export const runOptions = {
   'tls-cert-file': { type: 'string', describe: 'with --remote-address: client certificate (PEM)' },
   'tls-key-file': { type: 'string', describe: 'with --remote-address: client key (PEM)' },
   'tls-ca-file': { type: 'string', describe: 'with --remote-address: CA that signed the daemon\'s certificate (PEM); turns TLS on' },
-  'metrics-listen': { type: 'string', describe: 'serve the gadget\'s counter_/gauge_/hist_ maps as Prometheus metrics on host:port' },
+  'metrics-listen': { type: 'string', describe: 'serve the gadget\'s metrics (counter_/gauge_/hist_ maps, metrics.collect datasources) for Prometheus on host:port' },
+  'otel-metrics-listen': { type: 'boolean', describe: 'serve the metrics for Prometheus on --otel-metrics-listen-address (IG\'s spelling of --metrics-listen)' },
+  'otel-metrics-listen-address': { type: 'string', describe: 'address of --otel-metrics-listen (default 0.0.0.0:2224)' },
+  'otel-metrics-exporter': { type: 'string', describe: 'push the metrics over OTLP: an OTLP/HTTP URL (http://collector:4318) or an exporter named in the config file' },
+  'otel-logs-exporter': { type: 'string', describe: 'send every event as an OTLP log record: an OTLP/HTTP URL or an exporter named in the config file' },
 } satisfies Record<string, Options>;
 
 /** Flags whose value may start with "-" (`--sort -reads`, `--fields -mntns_id`, `-t -1`); see joinDashValues. */

@@ -6,6 +6,7 @@ import yargs, { type Argv, type Options } from 'yargs';
 import { globalOptions } from '../options.js';
 import { runOptions } from './flags.js';
 import { containerOptions } from '../container-options.js';
+import { configFor, loadConfig } from '../config-file.js';
 import type { ParamSpec } from '../../gadget/params.js';
 import { IgError } from '../../errors.js';
 import type { GadgetDescription } from '../../engine/run.js';
@@ -22,15 +23,16 @@ export async function parseWithParams(argv: string[], image: string, d: GadgetDe
     .usage(`Usage: ig run ${image} [flags]\n\nRun ${d.reference}${d.description ? `: ${d.description}` : ''}`)
     .options(paramOpts)
     .group(Object.keys(paramOpts), 'Gadget params:')
-    .epilogue(describeFields(d))
     .strictOptions()
     .help()
+    .alias('h', 'help')
     .exitProcess(false)
     .fail(usageFailure(image, argv))
     .parseAsync(argv, {}, (_err, _argv, output) => {
       if (output) {
         helped = true;
-        process.stdout.write(output + '\n');
+        // the field table goes after yargs' text, unwrapped: yargs would re-flow its columns
+        process.stdout.write(`${output}\n\n${describeFields(d)}\n`);
       }
     });
   if (helped || args.help) return undefined;
@@ -43,7 +45,8 @@ export async function parseWithParams(argv: string[], image: string, d: GadgetDe
 }
 
 export function base(argv: string[]): Argv {
-  return yargs(argv).scriptName('ig').options(globalOptions).options(runOptions).options(containerOptions).version(false).wrap(Math.min(120, process.stdout.columns || 100));
+  const defaults = configFor(loadConfig(argv), [...Object.keys(globalOptions), ...Object.keys(runOptions), ...Object.keys(containerOptions)]);
+  return yargs(argv).scriptName('ig').options(globalOptions).options(runOptions).options(containerOptions).config(defaults).version(false).wrap(Math.min(120, process.stdout.columns || 100));
 }
 
 function paramOption(p: ParamSpec): Options {
@@ -54,14 +57,23 @@ function paramOption(p: ParamSpec): Options {
   return o;
 }
 
-/** The datasources and their fields, for --help: what --fields and -F can name. */
-function describeFields(d: GadgetDescription): string {
+/**
+ * The datasources and their fields, for --help: what --fields and -F can name, which are shown
+ * by default, and what each means.
+ */
+export function describeFields(d: Pick<GadgetDescription, 'datasources'>): string {
   const lines: string[] = [];
   for (const ds of d.datasources) {
-    lines.push(`Datasource ${ds.name} (${ds.kind}) fields${ds.fields.length ? '' : ': learned from the first records'}${ds.fields.length ? ' (* = hidden by default; --fields +name shows it):' : ''}`);
+    if (ds.fields.length === 0) {
+      lines.push(`Fields of datasource ${ds.name} (${ds.kind}): learned from the first records`);
+      continue;
+    }
+    lines.push(`Fields of datasource ${ds.name} (${ds.kind}); * = hidden by default (--fields +NAME shows it):`);
+    const nameW = Math.max(...ds.fields.map((f) => f.name.length));
+    const typeW = Math.max(...ds.fields.map((f) => (f.typeName ?? f.kind).length));
     for (const f of ds.fields) {
-      const desc = f.description ? `  ${f.description}` : '';
-      lines.push(`  ${f.hidden ? '*' : ' '} ${f.name.padEnd(28)} ${(f.typeName ?? f.kind).padEnd(18)}${desc}`.trimEnd());
+      const desc = f.description ? ` ${f.description}` : '';
+      lines.push(`  ${f.hidden ? '*' : ' '} ${f.name.padEnd(nameW)} ${(f.typeName ?? f.kind).padEnd(typeW)}${desc}`.trimEnd());
     }
   }
   return lines.join('\n');

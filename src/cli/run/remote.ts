@@ -16,7 +16,8 @@ import type { TlsFiles } from '../../service/proto.js';
 
 /** Flags (yargs keys, which cover every spelling) a remote client may not set. */
 const NODE_LOCAL = ['oci-store', 'authfile', 'insecure-registries', 'containerd-socketpath', 'containerd-namespace', 'crio-socketpath',
-  'podman-socketpath', 'docker-socketpath', 'metrics-listen', 'public-key', 'verify-image', 'allowed-gadgets'];
+  'podman-socketpath', 'docker-socketpath', 'metrics-listen', 'otel-metrics-listen', 'otel-metrics-listen-address', 'otel-metrics-exporter',
+  'otel-logs-exporter', 'public-key', 'verify-image', 'allowed-gadgets'];
 
 /** `adjust`: the cluster run's last word on the config (its selection and field defaults). */
 export async function runRemoteFromArgv(image: string, argv: string[], first: Record<string, unknown>, stop: AbortSignal, adjust: (cfg: RunConfig) => RunConfig = (c) => c): Promise<void> {

@@ -11,6 +11,7 @@ import { outputOperator } from '../../output/operator.js';
 import { stdoutTarget } from '../../output/target.js';
 import { runConfigFromFlags } from './config-from-flags.js';
 import { base, parseWithParams, usageFailure } from './gadget-flags.js';
+import { loadConfig } from '../config-file.js';
 
 export async function runMain(rawArgv: string[]): Promise<void> {
   // Ctrl-C must stop cleanly at any moment, also while the image is read or the gadget loads.
@@ -56,13 +57,14 @@ async function runFromArgv(argv: string[], stop: AbortSignal): Promise<void> {
     await runRemoteFromArgv(image, argv, first as Record<string, unknown>, stop);
     return;
   }
-  const prepared = await prepareGadget(runConfigFromFlags(image, first as Record<string, unknown>));
+  const operators = loadConfig(argv).operators; // the config file's named OTel exporters
+  const prepared = await prepareGadget(runConfigFromFlags(image, first as Record<string, unknown>, {}, operators), stop);
   try {
-    const description = describeGadget(prepared, runConfigFromFlags(image, { ...first, fields: undefined, filter: [], sort: undefined }));
+    const description = describeGadget(prepared, runConfigFromFlags(image, { ...first, fields: undefined, filter: [], sort: undefined }, {}, operators));
     const parsed = await parseWithParams(argv, image, description);
     if (!parsed) return; // --help printed
     if (stop.aborted) return;
-    const cfg = runConfigFromFlags(image, parsed.args, parsed.params);
+    const cfg = runConfigFromFlags(image, parsed.args, parsed.params, operators);
     const output = outputOperator({ format: cfg.output, fields: cfg.fields, target: stdoutTarget() });
     await runPrepared(prepared, cfg, { output, notice: (t) => process.stderr.write(t) }, stop);
   } finally {
