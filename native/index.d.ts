@@ -193,8 +193,6 @@ export class Attachment {
 export function tcDetach(netnsPath: string | undefined, ifindex: number, direction: 'ingress' | 'egress', handle: number, priority: number): void;
 /** bpf_prog_load of raw instructions; returns the fd (close with closeFd). Throws with `.log` (verifier). */
 export function progLoad(type: number, insns: Buffer, opts?: { name?: string; expectedAttachType?: number; license?: string }): number;
-/** bpf_map_create; returns the fd (close with closeFd). */
-export function mapCreate(type: number, keySize: number, valueSize: number, maxEntries: number, name?: string): number;
 /**
  * This kernel's BTF plus one struct (unsigned ints and char arrays, offsets in bytes), written
  * to outPath (atomically) as raw BTF: a CO-RE target for BpfObject's btfCustomPath.
