@@ -152,6 +152,12 @@ static __always_inline bool read_headers(struct sk_buff *skb, struct event *e)
 	return true;
 }
 
+/* kfree_skb's rx_sk (the receiving socket; kernels since 6.12): read where the running kernel has it, so the
+ * gadget also builds against and runs on older kernels' BTF (e.g. Debian 12's arm64 6.1) */
+struct trace_event_raw_kfree_skb___rx_sk {
+	void *rx_sk;
+} __attribute__((preserve_access_index));
+
 SEC("tracepoint/skb/kfree_skb")
 int ig_tcpdrop(struct trace_event_raw_kfree_skb *ctx)
 {
@@ -177,8 +183,8 @@ int ig_tcpdrop(struct trace_event_raw_kfree_skb *ctx)
 		goto discard;
 
 	struct sock *sk = BPF_CORE_READ(skb, sk);
-	if (!sk)
-		sk = ctx->rx_sk;
+	if (!sk && bpf_core_field_exists(struct trace_event_raw_kfree_skb___rx_sk, rx_sk))
+		sk = ((struct trace_event_raw_kfree_skb___rx_sk *)ctx)->rx_sk;
 	if (sk) {
 		__u64 key = (__u64)sk;
 		struct owner *o = bpf_map_lookup_elem(&owners, &key);

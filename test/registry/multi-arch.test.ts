@@ -6,7 +6,7 @@
 // and reads a uprobe's first argument from user_pt_regs.regs[0], the amd64 one from pt_regs.di.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { jsonLines, repoRoot, runIg } from '../helpers/ig.js';
@@ -118,6 +118,24 @@ int main(void) { void *p = malloc(123457); printf("%lu\\n", (unsigned long)p); f
     expect(arm64.ctxLoad).toBe(memberOffset(arm64.userPtRegs, 'regs'));
     expect(arm64.ctxLoad).not.toBe(amd64.ctxLoad);
   });
+
+  it('every gadget of the catalog builds for linux/arm64 (gadgets/README.md says so)', async () => {
+    const names = readdirSync(path.join(repoRoot, 'gadgets')).filter((n) => existsSync(path.join(repoRoot, 'gadgets', n, 'program.bpf.c')));
+    expect(names.length).toBeGreaterThan(10);
+    const failed: string[] = [];
+    for (const n of names) {
+      const r = await runIg(['image', 'build', path.join(repoRoot, 'gadgets', n), '--platform', 'linux/arm64', '-t', `arm64/${n}`, ...store('catalog')], { env, timeoutMs: 120_000 });
+      if (r.code !== 0) failed.push(`${n}: ${r.stderr}`);
+    }
+    expect(failed).toEqual([]);
+    // each an index with the one arm64 entry (image inspect on this amd64 machine says it has none for amd64)
+    const tags = (JSON.parse(readFileSync(path.join(tmp, 'catalog', 'index.json'), 'utf8')) as { manifests: { digest: string }[] }).manifests;
+    expect(tags).toHaveLength(names.length);
+    for (const t of tags) {
+      const index = JSON.parse(blob('catalog', t.digest).toString()) as Index;
+      expect(index.manifests.map((m) => m.platform.architecture)).toEqual(['arm64']);
+    }
+  }, 300_000);
 
   it('a platform ig cannot build for is refused by name, and nothing is tagged', async () => {
     for (const bad of ['linux/s390x', 'windows/amd64', 'linux/amd64,linux/arm64/v9', ',']) {
