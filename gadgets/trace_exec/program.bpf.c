@@ -19,6 +19,7 @@
 #include <gadget/macros.h>
 #include <gadget/mntns.h>
 #include <gadget/types.h>
+#include <gadget/pidns.h>
 
 #define ARGSIZE 256
 #define TOTAL_MAX_ARGS 20
@@ -31,6 +32,11 @@ struct event {
 	gadget_pid pid;
 	gadget_tid tid;
 	gadget_ppid ppid;
+	/* the same process as its pid namespace sees it (a container's view) */
+	gadget_pidns_id pidns_id;
+	gadget_ns_pid ns_pid;
+	gadget_ns_tid ns_tid;
+	gadget_ns_ppid ns_ppid;
 	gadget_uid uid;
 	gadget_gid gid;
 	gadget_comm comm[TASK_COMM_LEN];
@@ -120,6 +126,7 @@ static __always_inline int exit_exec(void *ctx, long ret)
 	e->pid = pid_tgid >> 32;
 	e->tid = tid;
 	e->ppid = BPF_CORE_READ(parent, tgid);
+	gadget_get_current_pidns(&e->pidns_id, &e->ns_pid, &e->ns_tid, &e->ns_ppid);
 	e->uid = (__u32)uid_gid;
 	e->gid = uid_gid >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));

@@ -53,6 +53,9 @@ export interface CompiledLayout {
   source: string;
 }
 
+/** ig's typedefs for a process as its own pid namespace sees it (bpf/include/gadget/pidns.h). */
+export const PIDNS_TYPES: ReadonlySet<string> = new Set(['gadget_pidns_id', 'gadget_ns_pid', 'gadget_ns_tid', 'gadget_ns_ppid']);
+
 /** Reads a u64 as a number when exact (< 2^53), else as a bigint: most ids and times fit, and numbers are far cheaper. */
 function u64(dv: DataView, o: number): number | bigint {
   const hi = dv.getUint32(o + 4, true);
@@ -253,6 +256,8 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     const desc: FieldDesc = { name, kind, typeName: l.cType, tags };
     if (l.alias) desc.alias = l.alias;
     if (isEndpointPart) desc.hidden = true;
+    // pids as a pid namespace sees them: hidden on the host, shown when a run selects containers (operators/containers.ts)
+    if (PIDNS_TYPES.has(l.cType)) desc.hidden = true;
     if (l.processPart) {
       // IG: members of gadget_process/creds/parent are shown under their own name; its templates
       // hide the mount namespace and the parent's fields
