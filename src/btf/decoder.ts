@@ -12,7 +12,7 @@ export type RecordDecoder = (dv: DataView, u8: Buffer, o: number) => Event;
  * makes of the value `raw` (the same text for the same value, so it can be kept), `timestamp`
  * a gadget_timestamp of `raw`, `string` any JS string, `value` anything else (through encodeValue).
  */
-export type WriteHint =
+type WriteHint =
   | { as: 'int' | 'u64' | 'string' | 'value' }
   | { as: 'cstr'; at: string; size: number }
   | { as: 'formatted'; fmt: string; raw: string };
@@ -22,7 +22,7 @@ export type WriteHint =
  * gadget_* typedef's formatter, or an enum's names. The formatters operator adds that field;
  * the layout only reads the bytes.
  */
-export type RawFormat =
+type RawFormat =
   | { kind: 'typedef'; name: string }
   | { kind: 'enum'; values: { name: string; value: number | bigint }[]; isSet: boolean };
 

@@ -40,7 +40,7 @@ export function hostTarget(arch = process.arch): Target {
   throw new IgError('unsupported', `ig image build supports amd64 and arm64 hosts, not ${arch}`);
 }
 
-export function includeDirs(t: Target): string[] {
+function includeDirs(t: Target): string[] {
   return [
     path.join(packageRoot, 'bpf', 'include'),
     path.join(packageRoot, 'bpf', 'vmlinux', t.bpfArch),
@@ -49,7 +49,7 @@ export function includeDirs(t: Target): string[] {
 }
 
 /** clang's full argv: fixed flags, ig's include directories, and the (confined, relative) source. */
-export function clangArgv(clang: string, t: Target, source: string, object: string): string[] {
+function clangArgv(clang: string, t: Target, source: string, object: string): string[] {
   if (source.startsWith('-') || source.startsWith('@')) throw new IgError('internal', `unchecked source path ${source}`);
   return [
     clang, '-target', 'bpf', '-Wall', '-g', '-O2',
