@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // ig benchmark harness: `npm run bench` / `node bench/run.js [--quick] [--only a,b]`.
-// Sections: throughput, paths, peers, noloss, overhead, startup, tables, remote (peak RSS is taken during throughput and noloss).
+// Sections: throughput, paths, peers, noloss, overhead, startup, tables, remote, wasm (peak RSS is taken during throughput and noloss).
 // Every figure is printed next to the baseline measured in the same run; results go to
 // bench/results/<timestamp>.json. See bench/README.md.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,9 +16,10 @@ import { paths } from './lib/paths.js';
 import { peers } from './lib/peers.js';
 import { remote } from './lib/remote.js';
 import { tables } from './lib/tables.js';
+import { wasm } from './lib/wasm.js';
 import { figures, printTable } from './lib/report.js';
 
-const SECTIONS = { throughput, paths, peers, noloss, overhead, startup, tables, remote };
+const SECTIONS = { throughput, paths, peers, noloss, overhead, startup, tables, remote, wasm };
 
 function parseArgs(argv) {
   const opts = { quick: false, only: Object.keys(SECTIONS) };

@@ -193,7 +193,7 @@ export class Attachment {
 export function tcDetach(netnsPath: string | undefined, ifindex: number, direction: 'ingress' | 'egress', handle: number, priority: number): void;
 /** bpf_prog_load of raw instructions; returns the fd (close with closeFd). Throws with `.log` (verifier). */
 export function progLoad(type: number, insns: Buffer, opts?: { name?: string; expectedAttachType?: number; license?: string }): number;
-/** bpf_map_create; returns the fd (close with closeFd). */
+/** bpf_map_create; returns the fd (close with closeFd). Names are cut to the kernel's 15 characters of [A-Za-z0-9_.]. */
 export function mapCreate(type: number, keySize: number, valueSize: number, maxEntries: number, name?: string): number;
 /**
  * This kernel's BTF plus one struct (unsigned ints and char arrays, offsets in bytes), written
@@ -281,3 +281,23 @@ export function enableBpfStats(): number;
 export function socketEnricherObject(): Buffer;
 /** libbpf's own version string, e.g. "v1.5". */
 export function libbpfVersion(): string;
+
+// ---- for the host side of IG's wasm gadget API (src/wasm/) ----
+/** An fd of the map with this kernel id (a map of maps' value); the caller owns it. */
+export function mapFdById(id: number): number;
+/** What the kernel says about a map fd. */
+export function mapInfo(fd: number): { type: number; id: number; keySize: number; valueSize: number; maxEntries: number; name: string };
+/**
+ * A perf reader over a PERF_EVENT_ARRAY map read synchronously (IG's wasm perfReader*): one
+ * BPF_OUTPUT perf event per online CPU, its ring mmapped, its fd put into the map at the CPU's
+ * index. Overwritable readers (write_backward) are read while paused, newest record first.
+ */
+export class PerfReader {
+  constructor(mapFd: number, perCpuBytes: number, overwritable: boolean);
+  pause(): void;
+  resume(): void;
+  /** The next sample's raw bytes, or null when none came within timeoutMs (overwritable: none left). Throws op 'not-paused' for an overwritable reader not paused. */
+  read(timeoutMs?: number): Buffer | null;
+  /** Unmap, close, remove the fds from the map. Idempotent. */
+  close(): void;
+}

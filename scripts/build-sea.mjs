@@ -72,6 +72,7 @@ carry('spec/ig.proto');
 carry('src/containers/cri/api.proto');
 for (const f of ['tasks', 'containers', 'images']) carry(`src/containers/containerd/${f}.proto`);
 carry('bpf/include');
+carry('wasm/include');
 carry('native/vendor/include/bpf');
 if (existsSync(path.join(root, 'bpf/vmlinux/x86/vmlinux.h'))) carry('bpf/vmlinux/x86/vmlinux.h');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -107,8 +108,8 @@ execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio
 const tmp = `${output}.tmp-${process.pid}`;
 copyFileSync(process.execPath, tmp);
 chmodSync(tmp, 0o755);
-const postject = path.join(root, 'node_modules', 'postject', 'dist', 'cli.js');
 try {
+  const postject = fileURLToPath(import.meta.resolve('postject/dist/cli.js'));
   execFileSync(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', path.join(stage, 'sea-prep.blob'), '--sentinel-fuse', FUSE], { stdio: ['ignore', 'ignore', 'pipe'] });
 } catch (e) {
   rmSync(tmp, { force: true });

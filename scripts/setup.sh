@@ -43,6 +43,8 @@ fi
 
 make -s -C native            # fetches (newest >= 1.5 from Debian, checked by apt) and builds libbpf first when missing
 bpf/gen-vmlinux.sh
+# the tests build arm64 images too (ig image build --platform linux/arm64): arm64's vmlinux.h, cached
+case "${1:-}" in --test|--bench) bpf/gen-vmlinux-arm64.sh ;; esac
 
 if [ ! -f dist/.stamp ] || [ -n "$(find src tsconfig.json package.json scripts/bundle.mjs -newer dist/.stamp -print -quit)" ]; then
   say "tsc + esbuild: building dist/ and the CLI bundle"

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'build' // gadget compilation failure
   | 'kubernetes' // the API server cannot be reached, or refused a request
   | 'interrupted' // stopped by SIGINT/SIGTERM while waiting (exit code 130)
+  | 'wasm' // a gadget's wasm module is unusable, or failed while running
   | 'internal';
 
 export class IgError extends Error {

@@ -111,6 +111,7 @@ export async function* runGadget<E extends object = Event>(ref: string, opts: Ru
     name: 'library',
     instantiate(ctx) {
       for (const ds of ctx.datasources) {
+        if (!ds.referenced) continue; // consumed by an operator that shows its own (IG's Unreference)
         if (cfg.fields !== undefined && ds.fields.length) selectFields(ds.fields, cfg.fields);
         let version = -1;
         let names: string[] = [];

@@ -1,6 +1,7 @@
 // Figures (ig vs baseline, ratio, target, PASS/MISS) and the printed table.
 import { remoteFigures } from './remote.js';
 import { tablesFigures } from './tables.js';
+import { wasmRows } from './wasm.js';
 const fmtRate = (x) => (Number.isFinite(x) ? `${Math.round(x).toLocaleString('en-US')}/s` : 'n/a');
 const fmtMs = (x) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a');
 const fmtS = (x) => (Number.isFinite(x) ? `${x.toFixed(3)} s` : 'n/a');
@@ -141,6 +142,7 @@ export function figures(results) {
     add('peak RSS of ig (throughput, no-loss runs)', fmtMB(peak), cPeak ? `C consumer ${fmtMB(cPeak)}` : '', NaN, '< 150 MB', peak < 150 * 1048576,
       { igValue: peak });
   }
+  rows.push(...wasmRows(results.wasm));
   return rows;
 }
 

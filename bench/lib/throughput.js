@@ -29,10 +29,10 @@ function bpftraceProgram(kind, pid) {
 /**
  * One measurement: the load generator (getppid in a tight loop) runs from the start; the sink
  * counts event lines for `windowMs` after `warmupMs` past the first event.
- * tool: 'ig' | 'c' | 'bpftrace'.
+ * tool: 'ig' | 'c' | 'bpftrace'. `over` replaces the kind's image or fields (bench/lib/wasm.js).
  */
-async function measure(ctx, tool, kind, perCall, { warmupMs, windowMs }) {
-  const k = KINDS[kind];
+export async function measure(ctx, tool, kind, perCall, { warmupMs, windowMs }, over = {}) {
+  const k = { ...KINDS[kind], ...over };
   const load = start(ctx.load, ['--wait', 'getppid', '60'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const loadOut = lineReader(load.stdout);
   let cmd, args;

@@ -4,7 +4,11 @@
  * udp iterators, as typed records (struct event written with bpf_seq_write).
  * The iterators walk the sockets of the network namespace ig runs in.
  */
+/* arm64 kernels have an enumerator CLOSE of their own (the fsl-mc bus's commands): renamed here, so this
+ * gadget's TCP state names stay as they are shown and the gadget builds for linux/arm64 too */
+#define CLOSE CLOSE___kernel
 #include <vmlinux.h>
+#undef CLOSE
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * trace_exec: every execve(2)/execveat(2) with its arguments and result.
- * Enter: the arguments (up to TOTAL_MAX_ARGS, each up to ARGSIZE bytes) are
- * copied, space-separated, into a per-thread entry. Exit: the result, the new
- * comm and the executable's path are added and the entry is sent.
+ * Enter: argv (up to TOTAL_MAX_ARGS arguments, each up to ARGSIZE bytes) is
+ * copied, each argument ending with its NUL, into a per-thread entry. Exit:
+ * the result, the new comm and the executable's path are added and, when the
+ * exec succeeded, the whole argv is read again from the new process (up to
+ * FULL_MAX_ARGS_ARR bytes, however many arguments); the entry is sent. The
+ * userspace part, as in IG, is a wasm module (program.c): it joins the
+ * arguments and counts them.
  */
 #include <vmlinux.h>
 #include <bpf/bpf_helpers.h>
@@ -15,8 +19,9 @@
 #include <gadget/macros.h>
 #include <gadget/mntns.h>
 #include <gadget/types.h>
+#include <gadget/pidns.h>
 
-#define ARGSIZE 128
+#define ARGSIZE 256
 #define TOTAL_MAX_ARGS 20
 #define FULL_MAX_ARGS_ARR (TOTAL_MAX_ARGS * ARGSIZE)
 #define LAST_ARG (FULL_MAX_ARGS_ARR - ARGSIZE)
@@ -27,6 +32,11 @@ struct event {
 	gadget_pid pid;
 	gadget_tid tid;
 	gadget_ppid ppid;
+	/* the same process as its pid namespace sees it (a container's view) */
+	gadget_pidns_id pidns_id;
+	gadget_ns_pid ns_pid;
+	gadget_ns_tid ns_tid;
+	gadget_ns_ppid ns_ppid;
 	gadget_uid uid;
 	gadget_gid gid;
 	gadget_comm comm[TASK_COMM_LEN];
@@ -73,31 +83,22 @@ static __always_inline int enter_exec(const char *filename,
 	if (!e)
 		return 0;
 
-	/* argv[0] is often not the file name: show the file name first */
-	n = bpf_probe_read_user_str(e->args, ARGSIZE, filename);
-	if (n <= 0) {
-		e->args[0] = '\0';
-		n = 0;
-	} else if (n > ARGSIZE) {
-		n = ARGSIZE;
-	}
-	e->args_size = n;
-	e->args_count = 1;
-	for (i = 1; i < TOTAL_MAX_ARGS; i++) {
+	/* argv, each argument with its NUL; a missing argv[0] becomes the file name */
+	e->args_size = 0;
+	e->args_count = 0;
+	for (i = 0; i < TOTAL_MAX_ARGS; i++) {
 		__u32 off = e->args_size;
 
-		if (bpf_probe_read_user(&argp, sizeof(argp), &argv[i]) || !argp)
+		if (off > LAST_ARG)
 			break;
-		if (off > LAST_ARG || off == 0)
-			break;
-		/* the NUL that ended the previous argument becomes a space */
-		e->args[(off - 1) & (FULL_MAX_ARGS_ARR - 1)] = ' ';
-		n = bpf_probe_read_user_str(&e->args[off & (FULL_MAX_ARGS_ARR - 1)],
-					    ARGSIZE, argp);
-		if (n <= 0) {
-			e->args[(off - 1) & (FULL_MAX_ARGS_ARR - 1)] = '\0';
-			break;
+		if (bpf_probe_read_user(&argp, sizeof(argp), &argv[i]) || !argp) {
+			if (i > 0)
+				break;
+			argp = filename;
 		}
+		n = bpf_probe_read_user_str(&e->args[off], ARGSIZE, argp);
+		if (n <= 0)
+			break;
 		e->args_size = off + n;
 		e->args_count++;
 	}
@@ -125,6 +126,7 @@ static __always_inline int exit_exec(void *ctx, long ret)
 	e->pid = pid_tgid >> 32;
 	e->tid = tid;
 	e->ppid = BPF_CORE_READ(parent, tgid);
+	gadget_get_current_pidns(&e->pidns_id, &e->ns_pid, &e->ns_tid, &e->ns_ppid);
 	e->uid = (__u32)uid_gid;
 	e->gid = uid_gid >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -134,6 +136,14 @@ static __always_inline int exit_exec(void *ctx, long ret)
 	e->exepath[0] = '\0';
 	if (ret == 0) {
 		struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+		__u64 start = BPF_CORE_READ(task, mm, arg_start);
+		__u64 size = BPF_CORE_READ(task, mm, arg_end) - start;
+
+		/* the whole argv as the new program got it */
+		if (size > FULL_MAX_ARGS_ARR)
+			size = FULL_MAX_ARGS_ARR;
+		if (size > 0 && !bpf_probe_read_user(e->args, size, (void *)start))
+			e->args_size = size;
 
 		if (exe) {
 			struct path p = BPF_CORE_READ(exe, f_path);

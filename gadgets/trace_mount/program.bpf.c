@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* trace_mount: mount(2) and umount2(2) calls with their result. */
+/* trace_mount: mount(2) and umount2(2) calls with their result. The userspace part, as in
+ * IG, is a wasm module (program.c): the flags' names and the call as text. */
 #include <vmlinux.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -15,43 +16,6 @@
 #define DATA_LEN 128
 
 enum op { MOUNT, UMOUNT };
-
-/* mount(2) flags (MS_*); a "_set" enum is shown as NAME|NAME */
-enum mount_flags_set {
-	MS_RDONLY = 1,
-	MS_NOSUID = 2,
-	MS_NODEV = 4,
-	MS_NOEXEC = 8,
-	MS_SYNCHRONOUS = 16,
-	MS_REMOUNT = 32,
-	MS_MANDLOCK = 64,
-	MS_DIRSYNC = 128,
-	MS_NOSYMFOLLOW = 256,
-	MS_NOATIME = 1024,
-	MS_NODIRATIME = 2048,
-	MS_BIND = 4096,
-	MS_MOVE = 8192,
-	MS_REC = 16384,
-	MS_SILENT = 32768,
-	MS_POSIXACL = 1 << 16,
-	MS_UNBINDABLE = 1 << 17,
-	MS_PRIVATE = 1 << 18,
-	MS_SLAVE = 1 << 19,
-	MS_SHARED = 1 << 20,
-	MS_RELATIME = 1 << 21,
-	MS_KERNMOUNT = 1 << 22,
-	MS_I_VERSION = 1 << 23,
-	MS_STRICTATIME = 1 << 24,
-	MS_LAZYTIME = 1 << 25,
-};
-
-/* umount2(2) flags */
-enum umount_flags_set {
-	MNT_FORCE = 1,
-	MNT_DETACH = 2,
-	MNT_EXPIRE = 4,
-	UMOUNT_NOFOLLOW = 8,
-};
 
 struct args_t {
 	__u64 src;
@@ -70,9 +34,10 @@ struct event {
 	gadget_uid uid;
 	gadget_gid gid;
 	gadget_comm comm[TASK_COMM_LEN];
-	enum op op;
-	enum mount_flags_set flags; /* mount only */
-	enum umount_flags_set umount_flags; /* umount only */
+	enum op op_raw;
+	/* mount(2)'s MS_* or umount2(2)'s MNT_* flags: the wasm module (program.c) names them in
+	 * `flags` and writes the whole call in `call` */
+	__u64 flags_raw;
 	gadget_errno error_raw;
 	gadget_duration delta; /* ns spent in the syscall */
 	char src[PATH_LEN];
@@ -131,13 +96,8 @@ static __always_inline int exit_mount(void *ctx, long ret)
 	e->uid = (__u32)uid_gid;
 	e->gid = uid_gid >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->op = s->args.op;
-	e->flags = 0;
-	e->umount_flags = 0;
-	if (s->args.op == MOUNT)
-		e->flags = (__u32)s->args.flags;
-	else
-		e->umount_flags = (__u32)s->args.flags;
+	e->op_raw = s->args.op;
+	e->flags_raw = s->args.flags;
 	e->error_raw = ret < 0 ? -ret : 0;
 	e->src[0] = e->dest[0] = e->fs[0] = e->data[0] = '\0';
 	if (s->args.src)

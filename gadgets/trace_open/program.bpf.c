@@ -12,6 +12,7 @@
 #include <gadget/filter.h>
 #include <gadget/macros.h>
 #include <gadget/mntns.h>
+#include <gadget/pidns.h>
 #include <gadget/types.h>
 
 #define FNAME_LEN 256
@@ -27,6 +28,10 @@ struct event {
 	gadget_mntns_id mntns_id;
 	gadget_pid pid;
 	gadget_tid tid;
+	/* the same process as its pid namespace sees it (a container's view) */
+	gadget_pidns_id pidns_id;
+	gadget_ns_pid ns_pid;
+	gadget_ns_tid ns_tid;
 	gadget_uid uid;
 	gadget_gid gid;
 	gadget_comm comm[TASK_COMM_LEN];
@@ -89,6 +94,7 @@ static __always_inline int trace_exit(void *ctx, long ret)
 	e->mntns_id = gadget_get_current_mntns_id();
 	e->pid = pid_tgid >> 32;
 	e->tid = tid;
+	gadget_get_current_pidns(&e->pidns_id, &e->ns_pid, &e->ns_tid, 0);
 	e->uid = (__u32)uid_gid;
 	e->gid = uid_gid >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));

@@ -18,6 +18,7 @@
 #include <gadget/filter.h>
 #include <gadget/macros.h>
 #include <gadget/mntns.h>
+#include <gadget/pidns.h>
 #include <gadget/types.h>
 
 #define AF_INET 2
@@ -31,6 +32,10 @@ struct event {
 	gadget_netns_id netns_id;
 	gadget_pid pid;
 	gadget_tid tid;
+	/* the same process as its pid namespace sees it (a container's view) */
+	gadget_pidns_id pidns_id;
+	gadget_ns_pid ns_pid;
+	gadget_ns_tid ns_tid;
 	gadget_uid uid;
 	gadget_gid gid;
 	gadget_comm comm[TASK_COMM_LEN];
@@ -43,6 +48,9 @@ struct owner {
 	gadget_mntns_id mntns_id;
 	gadget_pid pid;
 	gadget_tid tid;
+	gadget_pidns_id pidns_id;
+	gadget_ns_pid ns_pid;
+	gadget_ns_tid ns_tid;
 	gadget_uid uid;
 	gadget_gid gid;
 	gadget_comm comm[TASK_COMM_LEN];
@@ -86,6 +94,7 @@ static __always_inline void current_owner(struct owner *o)
 	o->mntns_id = gadget_get_current_mntns_id();
 	o->pid = pid_tgid >> 32;
 	o->tid = (__u32)pid_tgid;
+	gadget_get_current_pidns(&o->pidns_id, &o->ns_pid, &o->ns_tid, 0);
 	o->uid = (__u32)uid_gid;
 	o->gid = uid_gid >> 32;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
@@ -173,6 +182,9 @@ int ig_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	e->netns_id = lk.netns;
 	e->pid = o.pid;
 	e->tid = o.tid;
+	e->pidns_id = o.pidns_id;
+	e->ns_pid = o.ns_pid;
+	e->ns_tid = o.ns_tid;
 	e->uid = o.uid;
 	e->gid = o.gid;
 	__builtin_memcpy(e->comm, o.comm, sizeof(e->comm));

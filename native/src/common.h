@@ -40,6 +40,7 @@ Napi::Object InitMaps(Napi::Env env, Napi::Object exports);
 Napi::Object InitLinks(Napi::Env env, Napi::Object exports);
 Napi::Object InitBtf(Napi::Env env, Napi::Object exports);
 Napi::Object InitEmbedded(Napi::Env env, Napi::Object exports);
+Napi::Object InitWasmHost(Napi::Env env, Napi::Object exports);
 Napi::Value ExportBtf(Napi::Env env, const ::btf* btf);
 
 }  // namespace ig

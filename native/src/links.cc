@@ -230,24 +230,12 @@ Napi::Value ProgLoad(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
-// mapCreate(type, keySize, valueSize, maxEntries, name?) -> fd
-Napi::Value MapCreate(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string name = info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
-  int fd = bpf_map_create(static_cast<bpf_map_type>(ArgInt(info, 0, "type")), name.empty() ? nullptr : name.c_str(),
-                          static_cast<uint32_t>(ArgInt(info, 1, "keySize")), static_cast<uint32_t>(ArgInt(info, 2, "valueSize")),
-                          static_cast<uint32_t>(ArgInt(info, 3, "maxEntries")), nullptr);
-  if (fd < 0) ThrowError(env, "mapCreate", "creating map " + name, errno);
-  return Napi::Number::New(env, fd);
-}
-
 }  // namespace
 
 Napi::Object InitLinks(Napi::Env env, Napi::Object exports) {
   exports.Set("Attachment", Attachment::Define(env));
   exports.Set("progLoad", Napi::Function::New(env, ProgLoad));
   exports.Set("tcDetach", Napi::Function::New(env, TcDetach));
-  exports.Set("mapCreate", Napi::Function::New(env, MapCreate));
   return exports;
 }
 

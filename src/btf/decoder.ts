@@ -12,7 +12,7 @@ export type RecordDecoder = (dv: DataView, u8: Buffer, o: number) => Event;
  * makes of the value `raw` (the same text for the same value, so it can be kept), `timestamp`
  * a gadget_timestamp of `raw`, `string` any JS string, `value` anything else (through encodeValue).
  */
-export type WriteHint =
+type WriteHint =
   | { as: 'int' | 'u64' | 'string' | 'value' }
   | { as: 'cstr'; at: string; size: number }
   | { as: 'formatted'; fmt: string; raw: string };
@@ -22,7 +22,7 @@ export type WriteHint =
  * gadget_* typedef's formatter, or an enum's names. The formatters operator adds that field;
  * the layout only reads the bytes.
  */
-export type RawFormat =
+type RawFormat =
   | { kind: 'typedef'; name: string }
   | { kind: 'enum'; values: { name: string; value: number | bigint }[]; isSet: boolean };
 
@@ -39,6 +39,8 @@ export interface FieldCode {
   maxJson?: number;
   /** a `*_raw` field the formatters operator names (see RawFormat) */
   format?: RawFormat;
+  /** where the field's bytes are in the record (absent for bitfields): what byte-level readers and writers use */
+  at?: { offset: number; size: number };
 }
 
 export interface CompiledLayout {
@@ -50,6 +52,9 @@ export interface CompiledLayout {
   /** the generated source, for `IG_DEBUG` and tests */
   source: string;
 }
+
+/** ig's typedefs for a process as its own pid namespace sees it (bpf/include/gadget/pidns.h). */
+const PIDNS_TYPES: ReadonlySet<string> = new Set(['gadget_pidns_id', 'gadget_ns_pid', 'gadget_ns_tid', 'gadget_ns_ppid']);
 
 /** Reads a u64 as a number when exact (< 2^53), else as a bigint: most ids and times fit, and numbers are far cheaper. */
 function u64(dv: DataView, o: number): number | bigint {
@@ -251,6 +256,8 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     const desc: FieldDesc = { name, kind, typeName: l.cType, tags };
     if (l.alias) desc.alias = l.alias;
     if (isEndpointPart) desc.hidden = true;
+    // pids as a pid namespace sees them: hidden on the host, shown when a run selects containers (operators/containers.ts)
+    if (PIDNS_TYPES.has(l.cType)) desc.hidden = true;
     if (l.processPart) {
       // IG: members of gadget_process/creds/parent are shown under their own name; its templates
       // hide the mount namespace and the parent's fields
@@ -262,7 +269,7 @@ export function compileLayout(leaves: Leaf[], opts: { prefix?: string; tags?: st
     else if (isRaw && fmt) format = { kind: 'typedef', name: fmt };
     // a raw field someone formats is hidden, as in IG: the formatted one shows
     if (format) desc.hidden = true;
-    add(desc, { expr, write, maxJson, format });
+    add(desc, { expr, write, maxJson, format, ...(l.kind === 'bitfield' ? {} : { at: { offset: l.offset, size: l.size } }) });
     if (l.kind === 'endpoint') {
       // JSON re-nests `ep.port` etc. under `ep`, where the `ep` string itself cannot live: as IG,
       // the endpoint also gets `ep.addr` (the IP as text) and, for L4, `ep.proto` (`TCP`).

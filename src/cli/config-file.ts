@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { IgError } from '../errors.js';
 import { configFlag, configPaths } from './config-paths.js';
 
-export { configFlag, configPaths };
+export { configPaths }; // `ig config view` names where it looked
 
 export interface LoadedConfig {
   /** flag name → value */

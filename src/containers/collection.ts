@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { IgError } from '../errors.js';
 import { matches } from './selector.js';
-import { hostNamespaces, mntnsOf } from './ns.js';
+import { hostNamespaces, mntnsOf, pidnsOf } from './ns.js';
 import { onHost } from './host.js';
 import { nodeName } from './enrich.js';
 import { applyPodMetadata, KubeMetadata } from './k8s-api.js';
@@ -10,13 +10,13 @@ import { ProcSource } from './sources/proc.js';
 import type { RuntimeSource } from './sources/source.js';
 import type { CollectionOptions, ContainerInfo, ContainerSelector, RuntimeProbe } from './types.js';
 
-export const KNOWN_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman'] as const;
-export type RuntimeName = (typeof KNOWN_RUNTIMES)[number];
+const KNOWN_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman'] as const;
+type RuntimeName = (typeof KNOWN_RUNTIMES)[number];
 /** Sources asked only when named in --runtimes (see sources/proc.ts). */
-export const OPT_IN_RUNTIMES = ['proc'] as const;
+const OPT_IN_RUNTIMES = ['proc'] as const;
 type SourceName = RuntimeName | (typeof OPT_IN_RUNTIMES)[number];
 
-export const DEFAULT_SOCKETS: Record<RuntimeName, string> = {
+const DEFAULT_SOCKETS: Record<RuntimeName, string> = {
   docker: '/var/run/docker.sock',
   containerd: '/run/containerd/containerd.sock',
   'cri-o': '/run/crio/crio.sock',
@@ -98,11 +98,14 @@ export class ContainerCollection {
   private readonly all = new Map<string, ContainerInfo>();
   private readonly mnt = new Map<bigint, ContainerInfo>();
   private net = new Map<number, ContainerInfo>();
+  /** containers by pid namespace, for those with one of their own */
+  private pid = new Map<number, ContainerInfo>();
   private readonly listeners = new Set<(kind: ContainerChange, c: ContainerInfo) => void>();
   private readonly hostNetns: number | undefined;
   private readonly hostMntns: bigint | undefined;
+  private readonly hostPidns: number | undefined;
   /** unknown mount namespaces looked up recently (→ when they triggered a refresh) */
-  private readonly misses = new Map<bigint, number>();
+  private readonly misses = new Map<bigint | string, number>();
   private readonly warn: (msg: string) => void;
   private readonly interval: number;
   private timer: NodeJS.Timeout | undefined;
@@ -119,12 +122,14 @@ export class ContainerCollection {
     const host = hostNamespaces();
     this.hostNetns = host.netns;
     this.hostMntns = host.mntns;
+    this.hostPidns = host.pidns;
     this.warn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
     this.interval = opts.pollIntervalMs ?? 1000;
     if (opts.kubernetesApi === false || (opts.kubernetesApi === undefined && !kubeConfigSource())) this.kube = 'off';
     for (const src of sources) {
       if (src instanceof ProcSource) {
         src.claimed = () => new Set([...this.all.values()].filter((c) => c.runtime !== 'proc').map((c) => c.mntns));
+        src.claimedPidns = () => new Set([...this.all.values()].filter((c) => c.runtime !== 'proc' && c.pidns !== undefined).map((c) => c.pidns!));
       }
     }
   }
@@ -168,7 +173,7 @@ export class ContainerCollection {
       for (const s of sources) s.close();
       throw e;
     }
-    if (runtimes.includes('proc')) sources.push(new ProcSource(hostNamespaces().mntns, onHost('/proc')));
+    if (runtimes.includes('proc')) sources.push(new ProcSource(hostNamespaces(), onHost('/proc')));
     const coll = new ContainerCollection(sources, opts);
     coll.probes = probes;
     await coll.refresh();
@@ -198,19 +203,32 @@ export class ContainerCollection {
    */
   byMntns(id: bigint): ContainerInfo | undefined {
     const c = this.mnt.get(id);
-    if (c || id === this.hostMntns || this.closed) return c;
+    if (c || id === this.hostMntns) return c;
+    this.missed(id);
+    return undefined;
+  }
+
+  /** A namespace nobody owns yet: refresh in the background, at most once per namespace every 5 s. */
+  private missed(key: bigint | string): void {
+    if (this.closed) return;
     const now = Date.now();
-    const t = this.misses.get(id);
+    const t = this.misses.get(key);
     if (t === undefined || now - t > 5000) {
       if (this.misses.size > 4096) this.misses.clear();
-      this.misses.set(id, now);
+      this.misses.set(key, now);
       this.refresh().catch(() => {});
     }
-    return undefined;
   }
 
   byNetns(id: number): ContainerInfo | undefined {
     return this.net.get(id);
+  }
+
+  /** The container whose own pid namespace this is (undefined for the host's, or one no container has). */
+  byPidns(id: number): ContainerInfo | undefined {
+    const c = this.pid.get(id);
+    if (!c && id !== this.hostPidns) this.missed(`p${id}`);
+    return c;
   }
 
   /** Whether pod metadata can come from an API server (a kubeconfig or an in-cluster account). */
@@ -347,8 +365,11 @@ export class ContainerCollection {
   private add(st: SourceState, k: string, c: ContainerInfo): void {
     st.known.set(k, c);
     this.all.set(k, c);
-    this.mnt.set(c.mntns, c);
+    // a "container" sharing the host's mount namespace (a pid namespace of its own only) is found by that pid namespace
+    if (c.mntns !== this.hostMntns) this.mnt.set(c.mntns, c);
     if (c.netns !== this.hostNetns && !this.net.has(c.netns)) this.net.set(c.netns, c);
+    c.pidns ??= pidnsOf(c.pid);
+    if (c.pidns !== undefined && c.pidns !== this.hostPidns && !this.pid.has(c.pidns)) this.pid.set(c.pidns, c);
     this.emit('added', c);
   }
 
@@ -356,6 +377,7 @@ export class ContainerCollection {
     st.known.delete(k);
     this.all.delete(k);
     if (this.mnt.get(c.mntns) === c) this.mnt.delete(c.mntns);
+    if (c.pidns !== undefined && this.pid.get(c.pidns) === c) this.pid.delete(c.pidns);
     if (this.net.get(c.netns) === c) {
       this.net.delete(c.netns);
       for (const o of this.all.values()) {

@@ -21,9 +21,18 @@ export function netnsOf(pid: number | 'self'): number | undefined {
   }
 }
 
+/** Inode of /proc/PID/ns/pid (the pid namespace id gadget/pidns.h reads), or undefined if the process is gone. */
+export function pidnsOf(pid: number | 'self'): number | undefined {
+  try {
+    return Number(fs.statSync(`${procOf(pid)}/ns/pid`, { bigint: true }).ino);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The host's namespaces (of pid 1, falling back to ours). */
-export function hostNamespaces(): { mntns: bigint | undefined; netns: number | undefined } {
-  return { mntns: mntnsOf(1) ?? mntnsOf('self'), netns: netnsOf(1) ?? netnsOf('self') };
+export function hostNamespaces(): { mntns: bigint | undefined; netns: number | undefined; pidns: number | undefined } {
+  return { mntns: mntnsOf(1) ?? mntnsOf('self'), netns: netnsOf(1) ?? netnsOf('self'), pidns: pidnsOf(1) ?? pidnsOf('self') };
 }
 
 let bootTimeSec: number | undefined;

@@ -12,6 +12,8 @@ export interface ContainerInfo {
   mntns: bigint;
   /** inode of /proc/PID/ns/net */
   netns: number;
+  /** inode of /proc/PID/ns/pid (set by the collection when the container has a pid namespace of its own) */
+  pidns?: number;
   imageName: string;
   imageDigest: string;
   /** RFC 3339 start time ('' when unknown) */

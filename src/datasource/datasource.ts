@@ -14,7 +14,11 @@ import type { Event, FieldDesc, GadgetKind } from '../model/field.js';
 import type { Batch } from './batch.js';
 import type { FieldSource, RunField } from './field.js';
 
-export type Subscriber = (b: Batch) => void;
+/**
+ * Receives each batch. A subscriber that adds records (a wasm guest appending to a data array)
+ * returns the batch that replaces this one for the subscribers after it.
+ */
+export type Subscriber = (b: Batch) => void | Batch;
 /** A function generated over a datasource's fields, called with one record. */
 export type RecordFn<T> = (b: Batch, r: number) => T;
 
@@ -45,6 +49,12 @@ export class RunDataSource {
   version = 0;
   /** annotations (gadget.yaml datasource annotations, and ones operators add) */
   readonly annotations: Record<string, string> = {};
+  /**
+   * Whether outputs show this datasource (IG's IsReferenced): an operator that consumes a
+   * datasource and shows its own instead (a wasm guest's dataSourceUnreference) clears it
+   * before the outputs are instantiated.
+   */
+  referenced = true;
 
   constructor(o: { name: string; kind: GadgetKind; layout?: CompiledLayout; recordSize?: number; fields?: readonly FieldDesc[] }) {
     this.name = o.name;
@@ -145,7 +155,8 @@ export class RunDataSource {
   emit(b: Batch, after = -Infinity): void {
     for (const s of this.subs) {
       if (s.priority <= after) continue;
-      s.fn(b);
+      const next = s.fn(b);
+      if (next) b = next;
       if (b.count === 0 && !b.snapshot && !b.lost && !b.warnings) return;
     }
   }
@@ -213,11 +224,22 @@ export class RunDataSource {
     return out;
   }
 
-  /** Set an added field's value for record `r` (static fields are the kernel's; derived ones are computed). */
+  /** Where a static field's bytes are in each record (undefined for bitfields and fields beside the bytes). */
+  byteRange(name: string): { offset: number; size: number } | undefined {
+    const s = this.require(name).source;
+    return s.type === 'static' ? s.code.at : undefined;
+  }
+
+  /**
+   * Set a field's value for record `r`: an added field's value beside the bytes, or a static
+   * field's bytes in the record (a number, bigint or bool into an integer, a string into a char
+   * array, cut to fit and zero-filled, as IG's accessors do). Derived fields are computed.
+   */
   setter(name: string): (b: Batch, r: number, v: unknown) => void {
     const f = this.require(name);
+    if (f.source.type === 'static' && f.source.code.at) return staticSetter(f.source.code.at, f.kind);
     if (f.source.type !== 'column') {
-      throw new IgError('usage', `field "${name}" of datasource ${this.name} is ${f.source.type === 'static' ? 'read from the record' : 'computed'}; only added fields can be set`);
+      throw new IgError('usage', `field "${name}" of datasource ${this.name} is ${f.source.type === 'static' ? 'a bitfield' : 'computed'}; it cannot be set`);
     }
     const slot = f.source.slot;
     return (b, r, v) => {
@@ -237,4 +259,20 @@ export class RunDataSource {
   invalidate(): void {
     for (const cb of this.invalidated) cb();
   }
+}
+
+function staticSetter(at: { offset: number; size: number }, kind: FieldDesc['kind']): (b: Batch, r: number, v: unknown) => void {
+  const { offset, size } = at;
+  if (kind === 'string') {
+    return (b, r, v) => {
+      const o = b.offsets[r]! + offset;
+      const n = b.data.write(String(v ?? ''), o, size, 'utf8');
+      b.data.fill(0, o + n, o + size);
+    };
+  }
+  return (b, r, v) => {
+    const o = b.offsets[r]! + offset;
+    let x = typeof v === 'bigint' ? v : BigInt(typeof v === 'boolean' ? Number(v) : Math.trunc(Number(v ?? 0)));
+    for (let i = 0; i < size; i++, x >>= 8n) b.data[o + i] = Number(x & 0xffn);
+  };
 }

@@ -21,9 +21,13 @@ import type { AttachTarget } from '../runtime/attach/targets.js';
 
 /** Where an operator's subscription sits in each datasource's chain (lower runs first). */
 export const Priority = {
-  /** container selection and enrichment: first, so nothing else works on records that will be dropped */
-  containers: 0,
-  /** gadgets' own userspace logic (wasm modules); their own subscriptions pick their priority */
+  /**
+   * container selection and enrichment: first, so nothing else works on records that will be
+   * dropped; -1 as IG's localmanager, so a wasm guest subscribing at 0 (as IG's do) runs after it
+   * and also sees records the containers operator held and re-emitted past itself
+   */
+  containers: -1,
+  /** gadgets' own userspace logic (wasm modules) by default; a guest picks its own priority (IG's gadgets use 0) */
   gadget: 1000,
   filter: 9000,
   sort: 9100,
@@ -42,6 +46,8 @@ export interface KernelRequests {
    * 'deny' = those to drop (our headers); null = none.
    */
   mntnsFilter: 'allow' | 'deny' | null;
+  /** programs loaded but not attached (IG's `programs.<name>.attach_to: gadget_program_disabled`, set by wasm guests) */
+  disabledPrograms: Set<string>;
 }
 
 /** The loaded gadget, as operators may touch it (after load). */

@@ -12,6 +12,7 @@ import { bpfstatsOperator } from '../operators/bpfstats.js';
 import { filterOperator } from '../operators/filter-operator.js';
 import { sortOperator, limitOperator } from '../operators/sort-limit.js';
 import { metricsOperator } from '../metrics/operator.js';
+import { wasmOperator } from '../wasm/operator.js';
 import type { RunConfig } from './config.js';
 
 /** Operators an operator-only gadget (gadget.yaml alone) may name under `operator:`, with the params they take. */
@@ -27,6 +28,9 @@ export function operatorChain(cfg: RunConfig, output: DataOperator): DataOperato
     containersOperator({ selection: cfg.selection, runtimes: cfg.runtimes, fields: cfg.fields, filters: cfg.filters }),
     formattersOperator,
     stacksOperator,
+    // after the formatters (a guest reads `flags` made from `flags_raw`, as in IG), before what
+    // reads fields: filters, sorting and outputs see the fields a guest adds
+    wasmOperator({ params: cfg.params }),
     filterOperator(cfg.filters),
     sortOperator(cfg.sort),
     limitOperator(cfg.maxEntries),

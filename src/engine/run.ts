@@ -43,7 +43,8 @@ export async function prepareGadget(cfg: RunConfig, stop?: AbortSignal): Promise
   const image = await admittedImage(cfg, stop);
   mark('image read');
   const metadata = await readMetadata(image.metadata);
-  const instance = image.ebpf ? GadgetInstance.open(image.ebpf, metadata, image.reference) : GadgetInstance.operatorOnly(metadata, OPERATOR_ONLY);
+  const wasm = image.wasm ? { bytes: image.wasm, digest: image.wasmDigest!, image: image.reference } : undefined;
+  const instance = image.ebpf ? GadgetInstance.open(image.ebpf, metadata, image.reference, wasm) : GadgetInstance.operatorOnly(metadata, OPERATOR_ONLY);
   mark('object parsed, spec built');
   return { image, spec: instance.spec, instance, close: () => instance.close() };
 }
@@ -113,7 +114,7 @@ export async function runGadget(cfg: RunConfig, io: RunIO, stop: AbortSignal): P
 export class RunHost implements RunContext {
   readonly datasources: RunDataSource[];
   readonly lost: LostCounter;
-  readonly kernelRequests: KernelRequests = { params: new Map(), mntnsFilter: null };
+  readonly kernelRequests: KernelRequests = { params: new Map(), mntnsFilter: null, disabledPrograms: new Set() };
   readonly stats = { received: 0, shown: 0, heldDropped: 0 };
   protected netns?: () => string[];
   protected loaded = false;
@@ -235,7 +236,7 @@ class GadgetRun extends RunHost {
       mark('loaded');
       this.loaded = true;
       for (const i of this.instances) await i.start?.();
-      inst.attach();
+      inst.attach(this.kernelRequests.disabledPrograms);
       mark('attached');
       this.io.attached?.();
       if (cfg.timeoutMs > 0) timer = setTimeout(() => this.wake(), cfg.timeoutMs);

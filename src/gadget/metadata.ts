@@ -9,18 +9,22 @@ export interface GadgetMetadata {
   sourceURL?: string;
   annotations?: Record<string, string>;
   datasources?: Record<string, { annotations?: Record<string, string>; fields?: Record<string, { annotations?: Record<string, unknown> }> }>;
-  params?: { ebpf?: Record<string, ParamMetadata>; custom?: Record<string, ParamMetadata> };
+  /** `ebpf`: params of the eBPF program's variables; `wasm`: params the wasm module reads (getParamValue) */
+  params?: { ebpf?: Record<string, ParamMetadata>; custom?: Record<string, ParamMetadata>; wasm?: Record<string, ParamMetadata> };
   /** operators this gadget asks for, with their settings (IG: `operator: { process: { interval: 3s } }`) */
   operator?: Record<string, Record<string, unknown>>;
   /** per program (IG's `programs.<name>`): attach_to overrides the section's target; perf-event sampling */
   programs?: Record<string, { attach_to?: string; sampler?: { frequency?: number | string }; perf?: Record<string, string> }>;
 }
 
-export interface ParamMetadata {
+interface ParamMetadata {
   key?: string;
   defaultValue?: string | number | boolean;
   description?: string;
   possibleValues?: string[];
+  /** wasm params: IG's extra attributes */
+  typeHint?: string;
+  isMandatory?: boolean;
 }
 
 /** Column and documentation attributes for one field, from its gadget.yaml annotations. */
@@ -44,6 +48,8 @@ export function fieldAttrs(meta: GadgetMetadata | null, datasource: string, fiel
   if (typeof a.description === 'string') out.description = a.description;
   if (typeof a.template === 'string') out.template = a.template;
   if (typeof a['columns.alias'] === 'string' && a['columns.alias'] !== '') out.alias = a['columns.alias'];
+  const skip = a['json.skip'];
+  if (skip === true || skip === 'true') out.jsonSkip = true;
   return out;
 }
 

@@ -22,6 +22,10 @@ export interface ParamSpec {
   default: string;
   /** a param of the runtime (how it attaches: `--iface`), not a variable of the object */
   runtime?: boolean;
+  /** `wasm`: a param of the gadget's wasm module (gadget.yaml params.wasm), not an eBPF variable */
+  operator?: 'wasm';
+  /** wasm params: the run fails without a value */
+  mandatory?: boolean;
 }
 
 /** IG's well-known variables (filter.h, user_stack_map.h) have fixed flags. */
@@ -125,7 +129,7 @@ function writeInt(buf: Buffer, v: bigint, signed: boolean, bad: (w: string) => E
 }
 
 /** The current value of a param as text, read from its section's bytes (the default before any flag). */
-export function decodeParam(p: ParamSpec, section: Buffer): string {
+function decodeParam(p: ParamSpec, section: Buffer): string {
   const b = section.subarray(p.offset, p.offset + p.size);
   if (b.length < p.size) return '';
   switch (p.kind) {
@@ -139,4 +143,18 @@ export function decodeParam(p: ParamSpec, section: Buffer): string {
       return String(u);
     }
   }
+}
+
+/** gadget.yaml's `params.wasm`: params the wasm module reads with getParamValue (IG's wasm operator params). */
+export function findWasmParams(meta: GadgetMetadata | null): ParamSpec[] {
+  return Object.entries(meta?.params?.wasm ?? {}).map(([name, m]) => {
+    const defaultValue = m?.defaultValue === undefined ? undefined : String(m.defaultValue);
+    return {
+      key: m?.key ?? name, variable: '', section: '', offset: 0, size: 0,
+      kind: m?.typeHint === 'bool' ? 'bool' : 'string',
+      choices: m?.possibleValues?.map((v, i) => ({ name: String(v), value: i })),
+      description: m?.description, defaultValue, default: defaultValue ?? '',
+      operator: 'wasm', mandatory: m?.isMandatory === true,
+    };
+  });
 }

@@ -6,7 +6,7 @@ import { IgError } from '../errors.js';
 import { MapType, HASH_LIKE, ARRAY_LIKE } from '../model/kernel.js';
 import type { FieldDesc, GadgetKind } from '../model/field.js';
 import { annotateFields, type GadgetMetadata } from './metadata.js';
-import { findParams, type ParamSpec } from './params.js';
+import { findParams, findWasmParams, type ParamSpec } from './params.js';
 
 /** Where a datasource's records come from. */
 export type SourceSpec =
@@ -53,6 +53,16 @@ export interface GadgetSpec {
   metadata: GadgetMetadata | null;
   /** the kind of the first datasource, or null for a gadget with no output (e.g. metrics only) */
   kind: GadgetKind | null;
+  /** the image's wasm module (layer application/vnd.gadget.wasm.program.v1+binary), run by src/wasm/ */
+  wasm?: WasmModuleBytes;
+}
+
+/** A wasm layer: its bytes and digest (the compiled-module cache's key). */
+export interface WasmModuleBytes {
+  bytes: Buffer;
+  digest: string;
+  /** the image it came from, for messages */
+  image: string;
 }
 
 export interface ObjectInfo {
@@ -73,7 +83,7 @@ const isIter = (p: ProgramInfo) => p.section.startsWith('iter/') || p.section.st
  * the `print_` map names (the original design) add whatever markers did not name.
  * The spec is read-only once built (frozen): each run keeps its own view of the datasources.
  */
-export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | null): GadgetSpec {
+export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | null, wasm?: WasmModuleBytes): GadgetSpec {
   const btf = new BtfSpec(info.btf);
   const mapByName = new Map(info.maps.map((m) => [m.name, m]));
   const progByName = new Map(info.programs.map((p) => [p.name, p]));
@@ -177,14 +187,15 @@ export function buildGadgetSpec(info: ObjectInfo, metadata: GadgetMetadata | nul
   }
 
   const metrics = findMetricMaps(info.maps);
-  if (out.length === 0 && metrics.length === 0) {
+  // a gadget with a wasm module may show only what the module makes of the kernel's data (its own datasources)
+  if (out.length === 0 && metrics.length === 0 && !wasm) {
     throw new IgError('invalid-object', 'the object has no output the runtime recognizes', {
-      hint: 'a gadget needs a print_ map, a GADGET_TRACER/GADGET_MAPITER/GADGET_ITER marker, an iter/ program, or counter_/gauge_/hist_ maps',
+      hint: 'a gadget needs a print_ map, a GADGET_TRACER/GADGET_MAPITER/GADGET_ITER marker, an iter/ program, counter_/gauge_/hist_ maps, or a wasm module',
     });
   }
   return deepFreeze({
-    datasources: out, params: [...params, ...(info.runtimeParams ?? [])], programs: info.programs, maps: info.maps,
-    metrics, btf, metadata, kind: out[0]?.kind ?? null,
+    datasources: out, params: [...params, ...(info.runtimeParams ?? []), ...(wasm ? findWasmParams(metadata) : [])], programs: info.programs, maps: info.maps,
+    metrics, btf, metadata, kind: out[0]?.kind ?? null, ...(wasm ? { wasm } : {}),
   });
 }
 

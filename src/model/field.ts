@@ -27,6 +27,8 @@ export interface FieldAttrs {
   template?: string;
   /** column header instead of the name (IG's `columns.alias`; gadget_process members get their member name) */
   alias?: string;
+  /** gadget.yaml `json.skip`: left out of JSON's default field set (IG: fields for internal use, e.g. a packet's bytes) */
+  jsonSkip?: boolean;
 }
 
 export interface FieldDesc extends FieldAttrs {

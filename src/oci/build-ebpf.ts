@@ -33,14 +33,50 @@ export interface Target {
   multiarch: 'x86_64' | 'aarch64';
 }
 
-/** ig builds for the host's architecture (spec/gadget-image-format.md: no cross vmlinux.h is shipped). */
+const TARGETS: Record<Target['platform'], Target> = {
+  amd64: { platform: 'amd64', bpfArch: 'x86', multiarch: 'x86_64' },
+  arm64: { platform: 'arm64', bpfArch: 'arm64', multiarch: 'aarch64' },
+};
+
+/** The host's architecture: what ig builds for unless told (--platform). */
 export function hostTarget(arch = process.arch): Target {
-  if (arch === 'x64') return { platform: 'amd64', bpfArch: 'x86', multiarch: 'x86_64' };
-  if (arch === 'arm64') return { platform: 'arm64', bpfArch: 'arm64', multiarch: 'aarch64' };
+  if (arch === 'x64') return TARGETS.amd64;
+  if (arch === 'arm64') return TARGETS.arm64;
   throw new IgError('unsupported', `ig image build supports amd64 and arm64 hosts, not ${arch}`);
 }
 
-export function includeDirs(t: Target): string[] {
+/**
+ * `--platform linux/amd64,linux/arm64` (the OCI spelling of docker buildx and skopeo) → the targets, in
+ * the order an image index lists them (by architecture). A bare `amd64` is accepted too.
+ */
+export function parsePlatforms(text: string): Target[] {
+  const out = new Map<string, Target>();
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [os, arch, more] = item.includes('/') ? item.split('/') : ['linux', item];
+    const t = TARGETS[arch as Target['platform']];
+    if (os !== 'linux' || !t || more !== undefined) {
+      throw new IgError('usage', `--platform ${item}: ig builds gadgets for linux/amd64 and linux/arm64 only`, {
+        hint: 'e.g. --platform linux/amd64,linux/arm64',
+      });
+    }
+    out.set(t.platform, t);
+  }
+  if (out.size === 0) throw new IgError('usage', '--platform is empty', { hint: 'e.g. --platform linux/amd64,linux/arm64' });
+  return [...out.values()].sort((a, b) => a.platform.localeCompare(b.platform));
+}
+
+/**
+ * Where <asm/*.h> of the target comes from: Debian's multiarch directory when that architecture's
+ * headers are installed (always the host's), else the arm64 headers gen-vmlinux-arm64.sh unpacked.
+ */
+function asmIncludeDir(t: Target): string {
+  const system = `/usr/include/${t.multiarch}-linux-gnu`;
+  if (t.platform === hostTarget().platform || existsSync(path.join(system, 'asm'))) return system;
+  return path.join(packageRoot, 'bpf', 'vmlinux', t.bpfArch, 'include');
+}
+
+/** ig's header directories, read-only in the sandbox (a foreign arm64 target's <asm/*.h> lie under its vmlinux dir). */
+function includeDirs(t: Target): string[] {
   return [
     path.join(packageRoot, 'bpf', 'include'),
     path.join(packageRoot, 'bpf', 'vmlinux', t.bpfArch),
@@ -49,11 +85,11 @@ export function includeDirs(t: Target): string[] {
 }
 
 /** clang's full argv: fixed flags, ig's include directories, and the (confined, relative) source. */
-export function clangArgv(clang: string, t: Target, source: string, object: string): string[] {
+function clangArgv(clang: string, t: Target, source: string, object: string): string[] {
   if (source.startsWith('-') || source.startsWith('@')) throw new IgError('internal', `unchecked source path ${source}`);
   return [
     clang, '-target', 'bpf', '-Wall', '-g', '-O2',
-    `-I/usr/include/${t.multiarch}-linux-gnu`,
+    `-I${asmIncludeDir(t)}`,
     '-D', `__TARGET_ARCH_${t.bpfArch}`,
     ...includeDirs(t).flatMap((d) => ['-I', d]),
     // "./" keeps a file literally named like a flag from ever reading as one
@@ -63,17 +99,31 @@ export function clangArgv(clang: string, t: Target, source: string, object: stri
 
 /** Generate vmlinux.h / fetch libbpf's headers when missing (ig's own scripts, outside the sandbox). */
 async function ensurePrereqs(t: Target): Promise<void> {
-  const steps: [string, string][] = [
-    [path.join(packageRoot, 'bpf', 'vmlinux', t.bpfArch, 'vmlinux.h'), path.join(packageRoot, 'bpf', 'gen-vmlinux.sh')],
-    [path.join(packageRoot, 'native', 'vendor', 'include', 'bpf', 'bpf_helpers.h'), path.join(packageRoot, 'native', 'fetch-libbpf.sh')],
+  const vmlinux = path.join(packageRoot, 'bpf', 'vmlinux', t.bpfArch, 'vmlinux.h');
+  const native = t.platform === hostTarget().platform;
+  if (!native && t.platform !== 'arm64' && !existsSync(vmlinux)) {
+    throw new IgError('build', `building for linux/${t.platform} on this ${hostTarget().platform} machine needs ${path.relative(packageRoot, vmlinux)}`, {
+      hint: `generate it on a linux/${t.platform} machine with bpf/gen-vmlinux.sh and copy it here`,
+    });
+  }
+  // a foreign arm64 target: its kernel's BTF and UAPI headers, from Debian's arm64 packages
+  const arm64Asm = path.join(packageRoot, 'bpf', 'vmlinux', t.bpfArch, 'include', 'asm');
+  const steps: [string[], string][] = [
+    [native ? [vmlinux] : [vmlinux, arm64Asm], path.join(packageRoot, 'bpf', native ? 'gen-vmlinux.sh' : 'gen-vmlinux-arm64.sh')],
+    [[path.join(packageRoot, 'native', 'vendor', 'include', 'bpf', 'bpf_helpers.h')], path.join(packageRoot, 'native', 'fetch-libbpf.sh')],
   ];
-  for (const [file, script] of steps) {
-    if (existsSync(file)) continue;
+  for (const [files, script] of steps) {
+    const file = files.find((f) => !existsSync(f));
+    if (file === undefined) continue;
     try {
       await run('bash', [script], { cwd: packageRoot, maxBuffer: 16 << 20 });
     } catch (e) {
       const err = e as { stderr?: string; message: string };
-      throw new IgError('build', `${path.relative(packageRoot, file)} is missing and ${path.relative(packageRoot, script)} failed: ${(err.stderr || err.message).trim()}`);
+      throw new IgError('build', `${path.relative(packageRoot, file)} is missing and ${path.relative(packageRoot, script)} failed: ${(err.stderr || err.message).trim()}`, {
+        hint: native
+          ? undefined
+          : `the linux/${t.platform} kernel headers come from Debian's ${t.platform} kernel package (deb.debian.org): run scripts/setup.sh --test once while online, or copy bpf/vmlinux/${t.bpfArch}/ from a machine that has it`,
+      });
     }
   }
 }

@@ -1,13 +1,15 @@
 /**
  * build.yaml `wasm:`, the gadget's WebAssembly module (layer application/vnd.gadget.wasm.program.v1+binary).
  *   *.wasm  prebuilt: packaged byte for byte (IG does the same)
- *   *.c     compiled here for WASI preview 1 as a reactor module, with Debian's clang-19, wasi-libc and lld
+ *   *.c     compiled here for WASI preview 1 as a reactor module, with Debian's clang-19, wasi-libc and lld,
+ *           against ig's C guest header <gadget/wasm.h> (wasm/include: IG's wasm API for C)
  *   *.go    IG builds these with Go >= 1.21 (GOOS=wasip1); *.rs with cargo. Neither toolchain can be had on
  *           this machine offline, so ig says so and how to package a module built elsewhere.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { IgError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import type { ConfinedPath } from './build-paths.js';
 import { ToolFailure, runSandboxed } from './build-sandbox.js';
 
@@ -15,11 +17,14 @@ import { ToolFailure, runSandboxed } from './build-sandbox.js';
  * Debian 12's wasi-libc is installed for the triple wasm32-wasi (/usr/lib/wasm32-wasi), the name WASI
  * preview 1 had before it was renamed wasm32-wasip1: same ABI, and clang-19 accepts both spellings.
  */
-export const WASM_TARGET = 'wasm32-wasi';
+const WASM_TARGET = 'wasm32-wasi';
 
-export function wasmClangArgv(clang: string, source: string, out: string): string[] {
+/** ig's C guest headers (<gadget/wasm.h>) */
+const WASM_INCLUDE = path.join(packageRoot, 'wasm', 'include');
+
+function wasmClangArgv(clang: string, source: string, out: string): string[] {
   if (source.startsWith('-') || source.startsWith('@')) throw new IgError('internal', `unchecked source path ${source}`);
-  return [clang, `--target=${WASM_TARGET}`, '-O2', '-mexec-model=reactor', '-fuse-ld=lld', '-o', out, `./${source}`];
+  return [clang, `--target=${WASM_TARGET}`, '-O2', '-mexec-model=reactor', '-fuse-ld=lld', '-I', WASM_INCLUDE, '-o', out, `./${source}`];
 }
 
 function checkWasm(b: Buffer, where: string): Buffer {
@@ -42,7 +47,7 @@ export async function buildWasm(w: WasmBuild): Promise<Buffer> {
   if (ext === '.c') {
     const out = path.join(w.outDir, 'program.wasm');
     try {
-      await runSandboxed({ argv: wasmClangArgv(w.clang ?? 'clang-19', w.wasm.relative, out), cwd: w.dir, readOnly: [w.dir], writable: w.outDir });
+      await runSandboxed({ argv: wasmClangArgv(w.clang ?? 'clang-19', w.wasm.relative, out), cwd: w.dir, readOnly: [w.dir, WASM_INCLUDE], writable: w.outDir });
     } catch (e) {
       if (!(e instanceof ToolFailure)) throw e;
       const missingLibc = /wasm32-wasi|crt1-reactor|unable to find library -lc|libclang_rt/.test(e.stderr);

@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { IgError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { confine, type ConfinedPath } from './build-paths.js';
-import { compileEbpf, hostTarget, isPrebuiltObject, readPrebuiltObject } from './build-ebpf.js';
+import { compileEbpf, hostTarget, isPrebuiltObject, parsePlatforms, readPrebuiltObject, type Target } from './build-ebpf.js';
 import { buildWasm } from './build-wasm.js';
 import { readBuildYaml } from './build-yaml.js';
 import { indexBytes, manifestBytes, sha256 } from './json.js';
@@ -20,9 +20,6 @@ import { parseReference } from './reference.js';
 import { Store } from './store.js';
 import { entryAnnotations } from './transfer.js';
 import type { Descriptor } from './types.js';
-
-/** The repository root: headers, vmlinux.h and libbpf's headers are compiled against from there. */
-export const repoRoot = packageRoot;
 
 export interface BuildOptions {
   /** Directory holding program.bpf.c, gadget.yaml and optionally build.yaml. */
@@ -43,6 +40,8 @@ export interface BuildOptions {
   };
   clang?: string;
   strip?: string;
+  /** `--platform linux/amd64,linux/arm64`: one manifest per architecture (default: the host's) */
+  platforms?: string;
 }
 
 export interface BuildResult {
@@ -52,7 +51,7 @@ export interface BuildResult {
 }
 
 /** RFC 3339 creation time; SOURCE_DATE_EPOCH makes builds reproducible. */
-export function createdTime(): string {
+function createdTime(): string {
   const sde = process.env.SOURCE_DATE_EPOCH;
   let d = new Date();
   if (sde !== undefined && sde !== '') {
@@ -64,7 +63,7 @@ export function createdTime(): string {
 
 async function builderVersion(): Promise<string> {
   try {
-    return (JSON.parse(await fs.readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(await fs.readFile(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
@@ -98,8 +97,9 @@ export function annotationsFrom(meta: Record<string, unknown> | undefined, creat
 /**
  * Compile a gadget and package it into the store: config = gadget.yaml (or the empty descriptor), the eBPF
  * object and the wasm module as layers (either may be absent, as in IG: an operator-only gadget has just its
- * gadget.yaml), a manifest for the host's architecture and an index with that one entry. Deterministic: the same
- * sources and SOURCE_DATE_EPOCH give the same index digest.
+ * gadget.yaml), a manifest per target architecture (the host's, or each of --platform's, compiled with that
+ * arch's vmlinux.h and __TARGET_ARCH_*) and an index listing them. Deterministic: the same sources and
+ * SOURCE_DATE_EPOCH give the same index digest.
  */
 export async function buildGadget(o: BuildOptions): Promise<BuildResult> {
   const given = path.resolve(o.dir);
@@ -115,20 +115,32 @@ export async function buildGadget(o: BuildOptions): Promise<BuildResult> {
       hint: 'a gadget needs at least one of them',
     });
   }
-  const target = hostTarget();
+  const targets: Target[] = o.platforms !== undefined ? parsePlatforms(o.platforms) : [hostTarget()];
+  if (source && isPrebuiltObject(source.given) && targets.length > 1) {
+    throw new IgError('usage', `build.yaml's ebpfsource ${source.given} is one compiled object: it cannot be packaged for ${targets.map((t) => `linux/${t.platform}`).join(' and ')}`, {
+      hint: 'build from the C source, or give --platform with the one architecture the object was compiled for',
+    });
+  }
   const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ig-build-'));
-  let ebpf: Buffer | undefined;
+  // per architecture: the eBPF object (compiled with that arch's vmlinux.h and __TARGET_ARCH_*)
+  const ebpfs = new Map<Target['platform'], Buffer | undefined>();
   let wasm: Buffer | undefined;
   try {
-    if (source) {
-      ebpf = isPrebuiltObject(source.given)
-        ? await readPrebuiltObject(source)
-        : await compileEbpf({ dir, source, outDir, target, clang: o.clang, strip: o.strip });
+    for (const target of targets) {
+      let ebpf: Buffer | undefined;
+      if (source) {
+        ebpf = isPrebuiltObject(source.given)
+          ? await readPrebuiltObject(source)
+          : await compileEbpf({ dir, source, outDir, target, clang: o.clang, strip: o.strip });
+      }
+      ebpfs.set(target.platform, ebpf);
     }
     if (wasmFile) wasm = await buildWasm({ dir, wasm: wasmFile, outDir, clang: o.clang });
   } finally {
     await fs.rm(outDir, { recursive: true, force: true });
   }
+  // gadget.yaml is checked against (and updated from) the host's object, else the first one built
+  const ebpf = ebpfs.get(hostTarget().platform) ?? ebpfs.values().next().value;
 
   const metaText = await metadataText(dir, by.metadata, metaFile, ebpf, o);
   let meta: Record<string, unknown> | undefined;
@@ -155,22 +167,23 @@ export async function buildGadget(o: BuildOptions): Promise<BuildResult> {
     annotations,
   };
   if (metaText === undefined && config.digest !== EMPTY_DIGEST) throw new IgError('internal', 'empty descriptor digest mismatch');
-  // layer order as IG writes them: eBPF, then wasm
-  const layers: Descriptor[] = [];
-  if (ebpf) layers.push({ mediaType: MT.ebpf, digest: await store.writeBlob(ebpf), size: ebpf.length });
-  if (wasm) layers.push({ mediaType: MT.wasm, digest: await store.writeBlob(wasm), size: wasm.length });
-  const manifest = manifestBytes({ schemaVersion: 2, mediaType: MT.manifest, artifactType: MT.artifact, config, layers, annotations });
-  const manifestDigest = await store.writeBlob(manifest);
-  const index = indexBytes({
-    schemaVersion: 2,
-    mediaType: MT.index,
-    manifests: [{ mediaType: MT.manifest, digest: manifestDigest, size: manifest.length, annotations, platform: { architecture: target.platform, os: 'linux' } }],
-    annotations,
-  });
+  const entries: Descriptor[] = [];
+  for (const target of targets) {
+    // layer order as IG writes them: eBPF, then wasm (the same module for every architecture, as IG)
+    const layers: Descriptor[] = [];
+    const obj = ebpfs.get(target.platform);
+    if (obj) layers.push({ mediaType: MT.ebpf, digest: await store.writeBlob(obj), size: obj.length });
+    if (wasm) layers.push({ mediaType: MT.wasm, digest: await store.writeBlob(wasm), size: wasm.length });
+    const manifest = manifestBytes({ schemaVersion: 2, mediaType: MT.manifest, artifactType: MT.artifact, config, layers, annotations });
+    const manifestDigest = await store.writeBlob(manifest);
+    entries.push({ mediaType: MT.manifest, digest: manifestDigest, size: manifest.length, annotations, platform: { architecture: target.platform, os: 'linux' } });
+  }
+  const index = indexBytes({ schemaVersion: 2, mediaType: MT.index, manifests: entries, annotations });
   const digest = await store.writeBlob(index);
   if (digest !== sha256(index)) throw new IgError('internal', 'index digest mismatch');
   await store.setTag(ref.full, { mediaType: MT.index, digest, size: index.length }, entryAnnotations({ annotations }));
-  return { reference: ref.full, digest, manifestDigest };
+  const own = entries.find((e) => e.platform?.architecture === hostTarget().platform) ?? entries[0]!;
+  return { reference: ref.full, digest, manifestDigest: own.digest };
 }
 
 /**

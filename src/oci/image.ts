@@ -1,5 +1,5 @@
 import { IgError } from '../errors.js';
-import { ANN, INDEX_TYPES, MT } from './mediatypes.js';
+import { INDEX_TYPES, MT } from './mediatypes.js';
 import { copyBuiltin } from './builtin.js';
 import { parseReference } from './reference.js';
 import { RegistryClient } from './registry.js';
@@ -29,6 +29,8 @@ export interface GadgetImage {
   /** null: an operator-only image (gadget.yaml alone, its datasources made by operators, as IG's top_process) */
   ebpf: Buffer | null;
   wasm?: Buffer;
+  /** the wasm layer's digest (the compiled-module cache's key) */
+  wasmDigest?: string;
   btfgen?: Buffer;
 }
 
@@ -146,10 +148,12 @@ export async function readGadgetImage(store: Store, reference: string, desc: Des
     ebpf,
   };
   const wasm = await layer(MT.wasm);
-  if (wasm) img.wasm = wasm;
+  if (wasm) {
+    img.wasm = wasm;
+    img.wasmDigest = m.layers.find((l) => l.mediaType === MT.wasm)!.digest;
+  }
   const btfgen = await layer(MT.btfgen);
   if (btfgen) img.btfgen = btfgen;
   return img;
 }
 
-export { ANN };

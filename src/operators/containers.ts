@@ -40,15 +40,23 @@ const DECIDE_INTERVAL_MS = 250;
 /** Records held per unknown namespace at most; beyond, they are counted as lost. */
 const HOLD_LIMIT = 65536;
 
-interface Owner { ds: RunDataSource; field: string; by: 'mntns' | 'netns'; slot: number }
+interface Owner { ds: RunDataSource; field: string; by: 'mntns' | 'netns'; slot: number; pidns?: string }
 
-/** The field that says which container a record came from. */
-function ownerField(ds: RunDataSource): { field: string; by: 'mntns' | 'netns' } | undefined {
+/**
+ * The field that says which container a record came from, and its pid namespace's field where it
+ * has one (gadget/pidns.h): processes may share a mount namespace and not a pid namespace (an
+ * `unshare --pid --fork`, a sandbox), and then only the pid namespace tells them apart.
+ */
+function ownerField(ds: RunDataSource): { field: string; by: 'mntns' | 'netns'; pidns?: string } | undefined {
+  const pidns = ds.fields.find((f) => f.typeName === 'gadget_pidns_id')?.name;
   const m = ds.fields.find((f) => f.typeName === 'gadget_mntns_id');
-  if (m) return { field: m.name, by: 'mntns' };
+  if (m) return { field: m.name, by: 'mntns', pidns };
   const n = ds.fields.find((f) => f.typeName === 'gadget_netns_id');
-  return n ? { field: n.name, by: 'netns' } : undefined;
+  return n ? { field: n.name, by: 'netns', pidns } : undefined;
 }
+
+/** Pids as a pid namespace sees them: what a user looking at a container knows, so shown when the run selects containers. */
+const NS_PID_SHOWN = new Set(['gadget_ns_pid']);
 
 const isEnrichment = (name: string) => /^(k8s|runtime)\./.test(name.replace(/^[+-]/, ''));
 
@@ -133,6 +141,9 @@ class ContainersRun implements OperatorInstance {
       // with pods on the node, k8s.* shows and runtime.* hides
       for (const owner of this.owners) for (const f of enrichmentFields(true)) owner.ds.updateField(f.name, { hidden: f.hidden });
     }
+    if (this.sel) {
+      for (const ds of this.ctx.datasources) for (const f of ds.fields) if (f.typeName && NS_PID_SHOWN.has(f.typeName)) ds.updateField(f.name, { hidden: false });
+    }
     const support = mntnsFilterSupport(this.ctx.spec);
     if (this.sel && support) this.mode = support === 'deny' ? 'deny' : this.sel.host ? null : 'allow'; // an allow list cannot let the host through
     this.ctx.kernelRequests.mntnsFilter = this.mode;
@@ -192,7 +203,12 @@ class ContainersRun implements OperatorInstance {
     k.setMntnsFilter(deny);
   }
 
-  private lookup(owner: Owner, id: unknown): ContainerInfo | undefined {
+  private lookup(owner: Owner, id: unknown, pidns?: number): ContainerInfo | undefined {
+    // a pid namespace of a known container names it first (where it shares its mount namespace with others)
+    if (pidns !== undefined && pidns !== 0) {
+      const byPid = this.coll!.byPidns(pidns);
+      if (byPid) return byPid;
+    }
     let c = this.byId.get(id);
     if (c === undefined) {
       const found = owner.by === 'mntns' ? this.coll!.byMntns(BigInt(id as number | bigint)) : this.coll!.byNetns(Number(id));
@@ -206,13 +222,15 @@ class ContainersRun implements OperatorInstance {
   /** The subscriber of one datasource: set each record's container, drop what the selection does not keep. */
   private stage(owner: Owner): (b: Batch) => void {
     const read = owner.ds.reader(owner.field);
+    const readPidns = owner.pidns ? owner.ds.reader(owner.pidns) : undefined;
+    const pidnsOf = (b: Batch, r: number) => (readPidns ? Number(readPidns(b, r)) : undefined);
     const sel = this.sel;
     if (!sel) {
       return (b) => {
         const col = b.column(owner.slot);
         for (let k = 0; k < b.count; k++) {
           const r = b.rows[k]!;
-          col[r] = this.lookup(owner, read(b, r));
+          col[r] = this.lookup(owner, read(b, r), pidnsOf(b, r));
         }
       };
     }
@@ -222,7 +240,7 @@ class ContainersRun implements OperatorInstance {
       let heldIds: number[] | undefined;
       b.keep((r) => {
         const id = read(b, r);
-        const c = this.lookup(owner, id);
+        const c = this.lookup(owner, id, pidnsOf(b, r));
         if (!c && owner.by === 'mntns' && this.unknown(Number(id))) {
           (heldRows ??= []).push(r);
           (heldIds ??= []).push(Number(id));

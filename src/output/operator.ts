@@ -29,6 +29,7 @@ export function outputOperator(o: OutputOptions): DataOperator {
     instantiate(ctx: RunContext): OperatorInstance {
       const sinks: Sink[] = [];
       for (const ds of ctx.datasources) {
+        if (!ds.referenced) continue; // consumed by an operator that shows its own (IG's Unreference)
         // a mistyped --fields fails now, before anything is loaded (text iterators learn their fields later)
         if (o.fields !== undefined && ds.fields.length > 0) selectFields(ds.fields, o.fields);
         if (ctx.mode === 'describe') continue;

@@ -41,7 +41,7 @@ export abstract class Sink {
     if (this.version !== this.ds.version) {
       this.version = this.ds.version;
       const spec = this.opts.fields;
-      this.chosen = (spec === undefined && this.allByDefault ? [...this.ds.fields] : selectFields(this.ds.fields, spec)) as RunField[];
+      this.chosen = (spec === undefined && this.allByDefault ? this.ds.fields.filter((f) => !f.jsonSkip) : selectFields(this.ds.fields, spec)) as RunField[];
       this.fieldsChanged();
     }
     return this.chosen;

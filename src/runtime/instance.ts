@@ -1,6 +1,6 @@
 import type { BpfObject } from '../../native/index.js';
 import { IgError } from '../errors.js';
-import { buildGadgetSpec, operatorOnlySpec, type GadgetSpec, type DataSourceSpec } from '../gadget/spec.js';
+import { buildGadgetSpec, operatorOnlySpec, type GadgetSpec, type DataSourceSpec, type WasmModuleBytes } from '../gadget/spec.js';
 import type { GadgetMetadata } from '../gadget/metadata.js';
 import { encodeParam } from '../gadget/params.js';
 import { MapType } from '../model/kernel.js';
@@ -97,7 +97,7 @@ export class GadgetInstance {
   }
 
   /** Parse an image's eBPF object (with its parsed gadget.yaml). Touches no kernel state beyond libbpf's parsing. */
-  static open(ebpf: Buffer, metadata: GadgetMetadata | null, name: string): GadgetInstance {
+  static open(ebpf: Buffer, metadata: GadgetMetadata | null, name: string, wasm?: WasmModuleBytes): GadgetInstance {
     if (ebpf.length < 4 || !ebpf.subarray(0, 4).equals(ELF_MAGIC)) {
       throw new IgError('invalid-object', `the eBPF layer of ${name} is not an ELF object`, {
         hint: 'the image is damaged or was not built by `ig image build`; rebuild or pull it again',
@@ -131,7 +131,7 @@ export class GadgetInstance {
         }
       };
       const programs = obj.programs();
-      const spec = buildGadgetSpec({ maps: obj.maps(), programs, btf, sectionBytes, runtimeParams: runtimeParams(programs) }, metadata);
+      const spec = buildGadgetSpec({ maps: obj.maps(), programs, btf, sectionBytes, runtimeParams: runtimeParams(programs) }, metadata, wasm);
       // The socket enricher's value struct must be a CO-RE target: libbpf reads targets at open.
       let btfPath: string | undefined;
       if (usesSocketEnricher(spec)) {
@@ -167,7 +167,7 @@ export class GadgetInstance {
     const opts = this.options;
     const given = opts.params ?? {};
     for (const p of this.spec.params) {
-      if (p.runtime) continue;
+      if (p.runtime || p.operator === 'wasm') continue; // runtime params attach; wasm params are the module's (src/wasm/)
       const text = given[p.key] ?? p.defaultValue;
       // an empty number means "not given" (IG's trace_signal: --signal "")
       if (text === undefined || (text === '' && p.kind !== 'string' && p.kind !== 'bool')) continue;
@@ -281,14 +281,14 @@ export class GadgetInstance {
       (fields.length ? `fields that will stay empty: ${fields.join(', ')}` : 'no record field depends on it alone'));
   }
 
-  /** Attach every program that runs on its own (iterators run when read). */
-  attach(): void {
+  /** Attach every program that runs on its own (iterators run when read), but those `disabled`. */
+  attach(disabled: ReadonlySet<string> = new Set()): void {
     if (this.spec.programs.some((p) => needsTracefs(p.section))) ensureTracefs();
     const perTarget: { prog: string; plan: AttachPlan }[] = [];
     const ifaces = ifaceList(this.param('iface'));
     for (const p of this.spec.programs) {
       const plan = this.plans.get(p.name)!;
-      if (this.skipped.has(p.name) || plan.kind === 'iter' || plan.kind === 'disabled') continue;
+      if (this.skipped.has(p.name) || disabled.has(p.name) || plan.kind === 'iter' || plan.kind === 'disabled') continue;
       try {
         switch (plan.kind) {
           case 'auto':
@@ -392,7 +392,7 @@ function objectName(ref: string): string {
  * Enough for a consumer descheduled for tens of milliseconds at a few hundred thousand
  * trace_open-sized records per second; the gadget's own declared size when larger.
  */
-export function defaultBufferBytes(ncpu: number): number {
+function defaultBufferBytes(ncpu: number): number {
   return pow2AtLeast(Math.min(64, Math.max(1, ncpu)) * 1024 * 1024);
 }
 

@@ -22,6 +22,7 @@ export function streamOutput(send: StreamMessages, o: { fields?: string; allFiel
     instantiate(ctx: RunContext) {
       const sinks: JsonSink[] = [];
       for (const ds of ctx.datasources) {
+        if (!ds.referenced) continue; // consumed by an operator that shows its own (IG's Unreference)
         if (o.fields !== undefined && ds.fields.length > 0) selectFields(ds.fields, o.fields);
         let pending: { lost: number; snapshot: boolean; sent: boolean } = { lost: 0, snapshot: false, sent: false };
         const target = callbackTarget((json) => {

@@ -22,18 +22,20 @@ afterAll(() => store.cleanup());
 const events = (stdout: string) => jsonLines(stdout).filter((e) => !('lost' in e));
 
 describe('trace_exec', () => {
-  it('an exec of /bin/true with known argv: pid, ppid, comm, args, exepath, retval', async () => {
+  it('an exec of /bin/true with known argv: pid, ppid, comm, args (joined by its wasm module, as IG: U+00A0 between), exepath, retval', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => `arg${i}`);
     const r = await runWith(['run', 'trace_exec', '-o', 'json', '-t', '2'], env, () => {
       const ok = spawnSync('/bin/true', ['alpha', 'beta', '--gamma'], { stdio: 'ignore' });
       const bad = spawnSync('/nonexistent-ig-exec', ['x'], { stdio: 'ignore' });
-      return { pid: ok.pid!, badErr: (bad.error as NodeJS.ErrnoException | undefined)?.code };
+      const long = spawnSync('/bin/true', ['two words', ...many], { stdio: 'ignore' });
+      return { pid: ok.pid!, badErr: (bad.error as NodeJS.ErrnoException | undefined)?.code, long: long.pid! };
     });
     expect(r.code, r.stderr).toBe(0);
     const ev = events(r.stdout);
     const e = ev.find((x) => x.pid === r.triggered.pid);
     expect(e, `no exec event for pid ${r.triggered.pid}`).toBeDefined();
     expect(e).toMatchObject({
-      tid: r.triggered.pid, ppid: process.pid, comm: 'true', args: '/bin/true alpha beta --gamma', args_count: 3 + 1,
+      tid: r.triggered.pid, ppid: process.pid, comm: 'true', args: ['/bin/true', 'alpha', 'beta', '--gamma'].join('\u00a0'), args_count: 3 + 1,
       exepath: realpathSync('/bin/true'), retval: 0, error: '', uid: 0, gid: 0,
     });
     expect(Math.abs(Date.parse(e!.timestamp as string) - Date.now())).toBeLessThan(60_000);
@@ -41,7 +43,9 @@ describe('trace_exec', () => {
     expect(r.triggered.badErr).toBe('ENOENT');
     const failed = ev.find((x) => String(x.args).startsWith('/nonexistent-ig-exec'));
     expect(failed, 'no event for the failed exec').toBeDefined();
-    expect(failed).toMatchObject({ error: 'ENOENT', exepath: '' });
+    expect(failed).toMatchObject({ error: 'ENOENT', exepath: '', args: '/nonexistent-ig-exec\u00a0x', args_count: 2 });
+    // the whole argv of a successful exec, past the 20 arguments read at entry; spaces inside an argument stay
+    expect(ev.find((x) => x.pid === r.triggered.long)).toMatchObject({ args: ['/bin/true', 'two words', ...many].join('\u00a0'), args_count: 42 });
   });
 });
 
@@ -126,10 +130,10 @@ describe('trace_pipe', () => {
 });
 
 describe('trace_mount', () => {
-  it('a tmpfs mount and umount in a private mount namespace, and a failed mount', async () => {
+  it('a tmpfs mount and umount in a private mount namespace, and a failed mount and umount; flags and call from its wasm module', async () => {
     const r = await runWith(['run', 'trace_mount', '-o', 'json', '-t', '2'], env, () =>
       runChild('unshare', ['--mount', 'sh', '-c',
-        'mount -t tmpfs -o size=1m,mode=755 none /mnt && umount /mnt; mount -t tmpfs none /nonexistent-ig-mnt 2>/dev/null; true']));
+        'mount -t tmpfs -o size=1m,mode=755 none /mnt && umount /mnt; mount -t tmpfs none /nonexistent-ig-mnt 2>/dev/null; umount -l /nonexistent-ig-mnt2 2>/dev/null; true']));
     expect(r.code, r.stderr).toBe(0);
     expect(r.triggered.code).toBe(0);
     const ev = events(r.stdout);
@@ -147,6 +151,14 @@ describe('trace_mount', () => {
     const bad = ev.find((x) => x.dest === '/nonexistent-ig-mnt');
     expect(bad, 'no event for the failed mount').toBeDefined();
     expect(bad!.error).toBe('ENOENT');
+    // the wasm module's fields (gadgets/trace_mount/program.c), in IG's format: the errno after "="
+    expect(m!.call).toBe('mount("none", "/mnt", "tmpfs", , "size=1m,mode=755") = 0');
+    expect(u!.call).toBe('umount("/mnt", "") = 0');
+    expect(bad!.call).toBe('mount("none", "/nonexistent-ig-mnt", "tmpfs", , "") = 2');
+    expect(ev.find((x) => x.comm === 'unshare' && x.op === 'MOUNT')!.call).toBe('mount("none", "/", "", MS_REC|MS_PRIVATE, "") = 0');
+    expect(ev.find((x) => x.dest === '/nonexistent-ig-mnt2')).toMatchObject({
+      op: 'UMOUNT', flags: 'MNT_DETACH', error: 'ENOENT', call: 'umount("/nonexistent-ig-mnt2", "MNT_DETACH") = 2',
+    });
   });
 });
 

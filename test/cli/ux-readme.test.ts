@@ -53,7 +53,7 @@ function table(): Record<string, How> {
     [`${ig}run trace_open -F fname~^/etc --fields pid,comm,fname`]: { run: bounded(['run', 'trace_open', '-F', 'fname~^/etc', '--fields', 'pid,comm,fname']), check: { stdout: /^ +PID COMM +FNAME$/m } },
     [`${ig}run snapshot_process`]: { run: ['run', 'snapshot_process'], check: { stdout: /\bCOMM\b/ } },
     [`${ig}run top_file --sort -reads --max-entries 10`]: { run: ['run', 'top_file', '--sort', '-reads', '--max-entries', '10', '--map-fetch-count', '1'] },
-    [`${ig}run profile_cpu --sort -samples --max-entries 10`]: { run: ['run', 'profile_cpu', '--sort', '-samples', '--max-entries', '10', '-t', '2'], check: { stdout: /\bSAMPLES\b/ } },
+    [`${ig}run profile_cpu --collect-ustack --sort -samples --max-entries 10`]: { run: ['run', 'profile_cpu', '--collect-ustack', '--sort', '-samples', '--max-entries', '10', '-t', '2'], check: { stdout: /\bSAMPLES\b/ } },
     [`${ig}run trace_open --k8s-podname web -F fname~^/etc`]: { run: bounded(['run', 'trace_open', '--k8s-podname', 'web', '-F', 'fname~^/etc']), check: { stderr: /^warning: no container matches --k8s-podname web yet; ig is waiting for it/m } },
     [`${ig}run top_syscall --metrics-listen 127.0.0.1:9090`]: { run: ['run', 'top_syscall', '--metrics-listen', '127.0.0.1:0', '-t', '1'], check: { stderr: /^serving metrics on http:\/\/127\.0\.0\.1:\d+\/metrics$/m } },
     [`${ig}run top_syscall --otel-metrics-exporter http://127.0.0.1:4318`]: { run: ['run', 'top_syscall', '--otel-metrics-exporter', otlp.url, '-t', '1'], check: { stderr: /^sending metrics to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics every 5000 ms$/m } },

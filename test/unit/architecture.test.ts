@@ -15,7 +15,7 @@ const LAYERS: string[][] = [
   ['k8s'],
   ['containers'],
   ['datasource'],
-  ['operators'],
+  ['operators', 'wasm'],
   ['output', 'metrics'],
   ['engine'],
   ['service'],

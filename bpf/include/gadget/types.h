@@ -49,6 +49,14 @@ struct gadget_l4endpoint_t {
 typedef __u64 gadget_mntns_id;
 /* network namespace inode */
 typedef __u32 gadget_netns_id;
+/* ig's (IG has none): a process as its own pid namespace sees it, filled by
+ * gadget/pidns.h. The runtime shows ns_pid-style columns by default when the
+ * run selects containers, and enriches by the pid namespace where processes
+ * share a mount namespace but not a pid namespace. */
+typedef __u32 gadget_pidns_id;
+typedef __u32 gadget_ns_pid;
+typedef __u32 gadget_ns_tid;
+typedef __u32 gadget_ns_ppid;
 /* nanoseconds since boot (bpf_ktime_get_boot_ns()) → wall-clock string */
 typedef __u64 gadget_timestamp;
 /* signal number → "SIGKILL" */

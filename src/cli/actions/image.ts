@@ -25,6 +25,7 @@ export async function build(a: A): Promise<void> {
     store: a['oci-store'],
     updateMetadata: Boolean(a['update-metadata']),
     validateMetadata: Boolean(a['validate-metadata']),
+    platforms: a.platform as string | undefined,
     metadataTools: a['update-metadata'] || a['validate-metadata'] ? await import('../../engine/describe.js').then((m) => ({ update: m.updateMetadata, validate: m.validateMetadata })) : undefined,
   });
   out(`Successfully built ${r.reference}@${r.digest}`);

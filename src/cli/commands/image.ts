@@ -12,7 +12,8 @@ const buildBuilder = (y: Argv) =>
     .option('tag', { alias: 't', type: 'string', describe: 'image reference to tag the result with (default: gadget.yaml name, else the directory name)' })
     .option('file', { alias: 'f', type: 'string', describe: 'build file (default PATH/build.yaml)' })
     .option('update-metadata', { type: 'boolean', default: false, describe: 'write/refresh gadget.yaml from the object\'s BTF' })
-    .option('validate-metadata', { type: 'boolean', default: false, describe: 'check gadget.yaml against the object' });
+    .option('validate-metadata', { type: 'boolean', default: false, describe: 'check gadget.yaml against the object' })
+    .option('platform', { type: 'string', describe: 'architectures to build for, e.g. linux/amd64,linux/arm64 (default: this machine\'s); one index entry each' });
 
 const buildHandler = (a: A) => act.build(a);
 

@@ -6,16 +6,20 @@ import type { RuntimeSource } from './source.js';
  * Processes in mount namespaces that no container runtime claims (an `unshare
  * --mount` shell, a systemd service with PrivateTmp, a sandbox): each such
  * namespace is listed as one "container" of runtime `proc`, named after its
- * oldest process. Opt-in with `--runtimes …,proc`, since on a plain host many
- * services have private mount namespaces.
+ * oldest process. So is each pid namespace of processes that share the host's
+ * mount namespace (an `unshare --pid --fork`): gadgets with a pid namespace
+ * field (gadget/pidns.h) are enriched by it. Opt-in with `--runtimes …,proc`,
+ * since on a plain host many services have private mount namespaces.
  */
 export class ProcSource implements RuntimeSource {
   readonly runtime = 'proc';
   readonly socket = '/proc';
   /** mount namespaces real runtimes own; the collection sets this (those are theirs, not ours) */
   claimed: () => Set<bigint> = () => new Set();
+  /** pid namespaces real runtimes own */
+  claimedPidns: () => Set<number> = () => new Set();
 
-  constructor(private readonly hostMntns: bigint | undefined, private readonly root = '/proc') {}
+  constructor(private readonly host: { mntns: bigint | undefined; pidns: number | undefined }, private readonly root = '/proc') {}
 
   async connect(): Promise<void> {
     statSync(`${this.root}/self/ns/mnt`);
@@ -23,23 +27,31 @@ export class ProcSource implements RuntimeSource {
 
   async list(): Promise<ContainerInfo[]> {
     const claimed = this.claimed();
-    const oldest = new Map<bigint, { pid: number; start: number }>();
+    const claimedPidns = this.claimedPidns();
+    // key: `m<mntns>` for a mount namespace of its own, `p<pidns>` for a pid namespace in the host's mount namespace
+    const oldest = new Map<string, { pid: number; start: number; mntns: bigint; pidns: number }>();
     for (const d of readdirSync(this.root)) {
       if (!/^\d+$/.test(d)) continue;
       const pid = Number(d);
       let mntns: bigint;
+      let pidns: number;
       try {
         mntns = BigInt(statSync(`${this.root}/${pid}/ns/mnt`).ino);
+        pidns = statSync(`${this.root}/${pid}/ns/pid`).ino;
       } catch {
         continue; // gone, or a kernel thread we may not look at
       }
-      if (mntns === this.hostMntns || claimed.has(mntns)) continue;
+      if (claimed.has(mntns) || claimedPidns.has(pidns)) continue;
+      let key: string;
+      if (mntns !== this.host.mntns) key = `m${mntns}`;
+      else if (pidns !== this.host.pidns) key = `p${pidns}`;
+      else continue;
       const start = startTime(this.root, pid);
-      const o = oldest.get(mntns);
-      if (!o || start < o.start || (start === o.start && pid < o.pid)) oldest.set(mntns, { pid, start });
+      const o = oldest.get(key);
+      if (!o || start < o.start || (start === o.start && pid < o.pid)) oldest.set(key, { pid, start, mntns, pidns });
     }
     const out: ContainerInfo[] = [];
-    for (const [mntns, { pid }] of oldest) {
+    for (const [key, { pid, mntns, pidns }] of oldest) {
       let netns = 0;
       let comm = '';
       try {
@@ -49,7 +61,7 @@ export class ProcSource implements RuntimeSource {
         continue;
       }
       out.push({
-        id: `mntns-${mntns}`, name: `${comm}-${pid}`, runtime: 'proc', pid, mntns, netns,
+        id: key.startsWith('m') ? `mntns-${mntns}` : `pidns-${pidns}`, name: `${comm}-${pid}`, runtime: 'proc', pid, mntns, netns, pidns,
         imageName: '', imageDigest: '', startedAt: '',
       });
     }
