@@ -17,6 +17,7 @@ import type { GadgetSpec } from '../gadget/spec.js';
 import type { ParamSpec } from '../gadget/params.js';
 import { annotateFields } from '../gadget/metadata.js';
 import { readMetadata } from '../gadget/metadata-cache.js';
+import { loadWasmRuntime } from '../wasm/operator.js';
 import { Batch } from '../datasource/batch.js';
 import { RunDataSource } from '../datasource/datasource.js';
 import { LostCounter } from '../datasource/lost.js';
@@ -45,6 +46,7 @@ export async function prepareGadget(cfg: RunConfig, stop?: AbortSignal): Promise
   const metadata = await readMetadata(image.metadata);
   const wasm = image.wasm ? { bytes: image.wasm, digest: image.wasmDigest!, image: image.reference } : undefined;
   const instance = image.ebpf ? GadgetInstance.open(image.ebpf, metadata, image.reference, wasm) : GadgetInstance.operatorOnly(metadata, OPERATOR_ONLY);
+  if (instance.spec.wasm) await loadWasmRuntime();
   mark('object parsed, spec built');
   return { image, spec: instance.spec, instance, close: () => instance.close() };
 }

@@ -18,7 +18,16 @@ import type { DataOperator, OperatorInstance, RunContext } from '../datasource/o
 import { FILTER_MAP } from '../runtime/mntns-filter.js';
 import { native } from '../runtime/native.js';
 import { LogLevel } from './abi.js';
-import { WasmGuest } from './guest.js';
+
+let runtime: typeof import('./guest.js') | undefined;
+
+/**
+ * The wasm runtime (~80 KB of code) loads only for images that carry a module; the engine calls
+ * this when it prepares such an image (instantiate, where it is used, cannot wait).
+ */
+export async function loadWasmRuntime(): Promise<void> {
+  runtime ??= await import('./guest.js');
+}
 
 /** ms one call into a guest may take (an entry point, or one batch's callbacks) */
 const DEFAULT_BUDGET_MS = 2000;
@@ -52,7 +61,8 @@ export function wasmOperator(o: WasmOptions): DataOperator {
           }
         }
       }
-      const guest = new WasmGuest(ctx, w, {
+      if (!runtime) throw new IgError('internal', 'the wasm runtime was not loaded (engine: loadWasmRuntime)');
+      const guest = new runtime.WasmGuest(ctx, w, {
         name: moduleName(w.image),
         budgetMs: budgetMs(),
         params: o.params,
