@@ -19,7 +19,7 @@ import type { GadgetMetadata } from './metadata.js';
 /** Bump when what parseMetadata returns for the same text changes. */
 const FORMAT = 1;
 
-export function cacheDir(): string | undefined {
+function cacheDir(): string | undefined {
   const env = process.env.IG_CACHE_DIR;
   if (env === 'off') return undefined;
   if (env) return env;

@@ -19,14 +19,16 @@ import { FILTER_MAP } from '../runtime/mntns-filter.js';
 import { native } from '../runtime/native.js';
 import { LogLevel } from './abi.js';
 
-let runtime: typeof import('./guest.js') | undefined;
+let Guest: typeof import('./guest.js').WasmGuest | undefined;
 
 /**
  * The wasm runtime (~80 KB of code) loads only for images that carry a module; the engine calls
  * this when it prepares such an image (instantiate, where it is used, cannot wait).
  */
 export async function loadWasmRuntime(): Promise<void> {
-  runtime ??= await import('./guest.js');
+  if (Guest) return;
+  const { WasmGuest } = await import('./guest.js');
+  Guest = WasmGuest;
 }
 
 /** ms one call into a guest may take (an entry point, or one batch's callbacks) */
@@ -61,8 +63,8 @@ export function wasmOperator(o: WasmOptions): DataOperator {
           }
         }
       }
-      if (!runtime) throw new IgError('internal', 'the wasm runtime was not loaded (engine: loadWasmRuntime)');
-      const guest = new runtime.WasmGuest(ctx, w, {
+      if (!Guest) throw new IgError('internal', 'the wasm runtime was not loaded (engine: loadWasmRuntime)');
+      const guest = new Guest(ctx, w, {
         name: moduleName(w.image),
         budgetMs: budgetMs(),
         params: o.params,
