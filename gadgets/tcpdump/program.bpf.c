@@ -101,12 +101,15 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 packet_type)
 SEC("classifier/ingress/main")
 int ingress_main(struct __sk_buff *skb)
 {
+	/* the whole packet in the linear data, where the filter reads it */
+	bpf_skb_pull_data(skb, 0);
 	return handle(skb, PACKET_TYPE_INGRESS);
 }
 
 SEC("classifier/egress/main")
 int egress_main(struct __sk_buff *skb)
 {
+	bpf_skb_pull_data(skb, 0);
 	return handle(skb, PACKET_TYPE_EGRESS);
 }
 

@@ -17,7 +17,7 @@ const LINKTYPE_ETHERNET = 1;
 const BT_SHB = 0x0a0d0d0a, BT_IDB = 1, BT_EPB = 6;
 const OPT_END = 0, IF_NAME = 2, IF_DESCRIPTION = 3, IF_TSRESOL = 9;
 
-export const PCAP = {
+const PCAP = {
   payload: 'pcap.payload',
   /** our record's captured byte count (IG reads it from `ebpf.rest.len`) */
   payloadLength: 'pcap.payload-length',

@@ -148,8 +148,9 @@ export function cbpfToEbpf(prog: readonly CbpfInsn[]): Buffer {
         break;
     }
   });
+  // the verifier refuses unreachable code: a filter without packet loads has no rejecting path
   const reject = out.length;
-  emit(E.ALU64 | MOV | E.K, 4, 0, 0, 0);
+  if (out.some((x) => x.jumpTo === 'reject')) emit(E.ALU64 | MOV | E.K, 4, 0, 0, 0);
   const verdict = out.length;
   for (const r of [1, 2, 3, 5]) emit(E.ALU64 | MOV | E.K, r, 0, 0, 0);
 

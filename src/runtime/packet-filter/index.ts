@@ -18,11 +18,11 @@ const LINKTYPE_ETHERNET = 1;
 const COMPILE_SNAPLEN = 262144;
 
 /** The hook names (`''` for GADGET_PF()) the object's BTF has functions for. */
-export function packetFilterHooks(btf: readonly BtfType[]): string[] {
+function packetFilterHooks(btf: readonly BtfType[]): string[] {
   return btf.filter((t) => t.kind === 'func' && t.name.startsWith(FUNC_PREFIX)).map((t) => t.name.slice(FUNC_PREFIX.length));
 }
 
-export function packetFilterParamKey(hook: string): string {
+function packetFilterParamKey(hook: string): string {
   return hook === '' ? 'pf' : `pf-${hook}`;
 }
 
