@@ -108,8 +108,8 @@ execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio
 const tmp = `${output}.tmp-${process.pid}`;
 copyFileSync(process.execPath, tmp);
 chmodSync(tmp, 0o755);
-const postject = path.join(root, 'node_modules', 'postject', 'dist', 'cli.js');
 try {
+  const postject = fileURLToPath(import.meta.resolve('postject/dist/cli.js'));
   execFileSync(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', path.join(stage, 'sea-prep.blob'), '--sentinel-fuse', FUSE], { stdio: ['ignore', 'ignore', 'pipe'] });
 } catch (e) {
   rmSync(tmp, { force: true });

@@ -4,7 +4,7 @@ import { startPiped } from './pipe.js';
 import { lineReader, sleep, start, stop } from './procs.js';
 
 /** The rungs every run climbs; past the target, rates keep doubling while nothing is lost. */
-export const LADDER = [16384, 32768, 65536, 131072];
+const LADDER = [16384, 32768, 65536, 131072];
 const CEILING = 1 << 20;
 
 async function rung(ctx, rate, secs) {

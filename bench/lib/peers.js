@@ -17,7 +17,7 @@ const bpftraceProgram = (pid) =>
   `tracepoint:syscalls:sys_enter_openat /pid == ${pid}/ { printf("%d %s %d %s\\n", pid, comm, args->flags, str(args->filename)); }`;
 
 /** Each tool's command for one traced pid (line-buffered where the tool uses stdio, as a user piping it would get). */
-export const TOOLS = {
+const TOOLS = {
   'ig json': (ctx, pid) => ['node', igArgs('run', 'trace_open', '-o', 'json', '--pid', String(pid))],
   'ig columns': (ctx, pid) => ['node', igArgs('run', 'trace_open', '--pid', String(pid))],
   opensnoop: (ctx, pid) => ['stdbuf', ['-oL', '/usr/sbin/opensnoop', '-p', String(pid)]],

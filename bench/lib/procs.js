@@ -18,7 +18,7 @@ export function onCleanup(fn) {
   cleanups.push(fn);
 }
 
-export function alive(p) {
+function alive(p) {
   return p.exitCode === null && p.signalCode === null;
 }
 

@@ -12,7 +12,7 @@ export type RecordDecoder = (dv: DataView, u8: Buffer, o: number) => Event;
  * makes of the value `raw` (the same text for the same value, so it can be kept), `timestamp`
  * a gadget_timestamp of `raw`, `string` any JS string, `value` anything else (through encodeValue).
  */
-export type WriteHint =
+type WriteHint =
   | { as: 'int' | 'u64' | 'string' | 'value' }
   | { as: 'cstr'; at: string; size: number }
   | { as: 'formatted'; fmt: string; raw: string };
@@ -22,7 +22,7 @@ export type WriteHint =
  * gadget_* typedef's formatter, or an enum's names. The formatters operator adds that field;
  * the layout only reads the bytes.
  */
-export type RawFormat =
+type RawFormat =
   | { kind: 'typedef'; name: string }
   | { kind: 'enum'; values: { name: string; value: number | bigint }[]; isSet: boolean };
 
@@ -54,7 +54,7 @@ export interface CompiledLayout {
 }
 
 /** ig's typedefs for a process as its own pid namespace sees it (bpf/include/gadget/pidns.h). */
-export const PIDNS_TYPES: ReadonlySet<string> = new Set(['gadget_pidns_id', 'gadget_ns_pid', 'gadget_ns_tid', 'gadget_ns_ppid']);
+const PIDNS_TYPES: ReadonlySet<string> = new Set(['gadget_pidns_id', 'gadget_ns_pid', 'gadget_ns_tid', 'gadget_ns_ppid']);
 
 /** Reads a u64 as a number when exact (< 2^53), else as a bigint: most ids and times fit, and numbers are far cheaper. */
 function u64(dv: DataView, o: number): number | bigint {

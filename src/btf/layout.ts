@@ -47,13 +47,13 @@ const BYTE_TYPEDEF = /^(__)?[us]8$|^u?int8_t$/;
  * struct is an error naming the type, not an out-of-memory abort or a decoder reading past its record.
  */
 /** Largest record (ring/perf record, iterator record, map key or value) decoded; the kernel's own map value limit is about this. */
-export const MAX_RECORD_BYTES = 4 << 20;
+const MAX_RECORD_BYTES = 4 << 20;
 /** Elements of one array field (each becomes a number of an event). */
-export const MAX_ARRAY_ELEMENTS = 1 << 16;
+const MAX_ARRAY_ELEMENTS = 1 << 16;
 /** Fields of one record, nested members and hidden parts included. */
-export const MAX_FIELDS = 4096;
+const MAX_FIELDS = 4096;
 /** Structs inside structs. */
-export const MAX_NESTING = 16;
+const MAX_NESTING = 16;
 
 /**
  * Flatten a struct (or union) into leaves, using BTF offsets only (never a packed

@@ -1,7 +1,7 @@
 import type { BtfType } from '../../native/index.js';
 import { IgError } from '../errors.js';
 
-export type { BtfType, BtfMember } from '../../native/index.js';
+export type { BtfType } from '../../native/index.js';
 
 /** Multi-dimensional arrays in C have a few levels; a deeper chain is damage or a cycle. */
 const MAX_ARRAY_NESTING = 32;

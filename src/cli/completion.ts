@@ -80,7 +80,7 @@ const IMAGE_ARG = new Set(['run', 'image inspect', 'image push', 'image rm', 'im
 /** `ig run` flags that take a value (so the word after them is not the image). */
 const VALUE_FLAGS = /^-(o|t|F|r|c|n|p|l|H)$|^--(output|timeout|fields|filter|sort|max-entries|map-fetch-interval|map-fetch-count|pull|public-key|allowed-gadgets|remote-address|tls-[a-z-]+|metrics-listen|otel-[a-z-]+|runtimes|[a-z]+-socketpath|containerd-namespace|containername|k8s-[a-z]+|oci-store|authfile|insecure-registries|config|namespace|podname|selector|node|remote-address)$/;
 
-export interface CompletionContext {
+interface CompletionContext {
   /** the words after `ig`, the last one being completed (may be '') */
   words: string[];
   zsh: boolean;

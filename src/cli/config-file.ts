@@ -28,7 +28,7 @@ export function configPaths(): string[] {
 }
 
 /** `--config FILE` / `--config=FILE` as typed (read before any parser exists). */
-export function configFlag(argv: readonly string[]): string | undefined {
+function configFlag(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') break;

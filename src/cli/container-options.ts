@@ -32,7 +32,7 @@ export const runtimeOptions = {
 } satisfies Record<string, Options>;
 
 /** Container and Kubernetes selection: comma lists, "!" excludes. */
-export const selectorOptions = {
+const selectorOptions = {
   containername: {
     alias: 'c',
     type: 'string',

@@ -10,13 +10,13 @@ import { ProcSource } from './sources/proc.js';
 import type { RuntimeSource } from './sources/source.js';
 import type { CollectionOptions, ContainerInfo, ContainerSelector, RuntimeProbe } from './types.js';
 
-export const KNOWN_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman'] as const;
-export type RuntimeName = (typeof KNOWN_RUNTIMES)[number];
+const KNOWN_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman'] as const;
+type RuntimeName = (typeof KNOWN_RUNTIMES)[number];
 /** Sources asked only when named in --runtimes (see sources/proc.ts). */
-export const OPT_IN_RUNTIMES = ['proc'] as const;
+const OPT_IN_RUNTIMES = ['proc'] as const;
 type SourceName = RuntimeName | (typeof OPT_IN_RUNTIMES)[number];
 
-export const DEFAULT_SOCKETS: Record<RuntimeName, string> = {
+const DEFAULT_SOCKETS: Record<RuntimeName, string> = {
   docker: '/var/run/docker.sock',
   containerd: '/run/containerd/containerd.sock',
   'cri-o': '/run/crio/crio.sock',

@@ -8,7 +8,7 @@ export function nodeName(): string {
 }
 
 /** Pod labels as "k=v,k2=v2", sorted by key. */
-export function labelsString(labels: Record<string, string> | undefined): string {
+function labelsString(labels: Record<string, string> | undefined): string {
   if (!labels) return '';
   return Object.keys(labels)
     .sort()
@@ -59,9 +59,6 @@ export const ENRICHMENT_VALUES: ReadonlyMap<string, (c: C, node: string) => stri
 export function enrich(event: Record<string, unknown>, c: C, node: string): void {
   for (const [name, get] of ENRICHMENT_VALUES) event[name] = get(c, node);
 }
-
-/** Names of all enrichment fields, in order. */
-export const ENRICHMENT_FIELD_NAMES: readonly string[] = [...K8S, ...RUNTIME].map((d) => d.name);
 
 /**
  * Field descriptions for the enrichment fields. With Kubernetes pods on the node

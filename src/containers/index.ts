@@ -3,8 +3,8 @@
  * and cri-o, podman's and docker's APIs), their Kubernetes metadata, the
  * selection flags, and the enrichment fields events get.
  */
-export type { ContainerInfo, ContainerSelector, CollectionOptions, NameFilter, LabelRequirement } from './types.js';
-export { parseSelector, matches, SELECTOR_FLAGS, type SelectionFlags } from './selector.js';
-export { ContainerCollection, KNOWN_RUNTIMES, DEFAULT_SOCKETS, parseRuntimes } from './collection.js';
-export { enrich, enrichmentFields, nodeName, labelsString, ENRICHMENT_FIELD_NAMES, ENRICHMENT_VALUES } from './enrich.js';
+export type { ContainerInfo, ContainerSelector, CollectionOptions } from './types.js';
+export { parseSelector, matches, type SelectionFlags } from './selector.js';
+export { ContainerCollection, parseRuntimes } from './collection.js';
+export { enrich, enrichmentFields, nodeName, ENRICHMENT_VALUES } from './enrich.js';
 export { mntnsOf, netnsOf } from './ns.js';

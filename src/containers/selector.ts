@@ -2,9 +2,6 @@ import { IgError } from '../errors.js';
 import type { ContainerInfo, ContainerSelector, LabelRequirement, NameFilter } from './types.js';
 import { splitCommaList } from '../text/comma-list.js';
 
-/** The CLI flags a selector is read from (yargs keys). */
-export const SELECTOR_FLAGS = ['containername', 'k8s-namespace', 'k8s-podname', 'k8s-containername', 'k8s-selector', 'host'] as const;
-
 /** The selection as the flags give it (comma lists, `!` excludes); parseSelector checks and reads it. */
 export interface SelectionFlags {
   containername?: string;

@@ -65,8 +65,8 @@ export class IdNameResolver {
   }
 }
 
-export let users = new IdNameResolver('/etc/passwd');
-export let groups = new IdNameResolver('/etc/group');
+let users = new IdNameResolver('/etc/passwd');
+let groups = new IdNameResolver('/etc/group');
 
 /** Point the resolvers elsewhere (e.g. a host root mounted at /host, or test fixtures). */
 export function setIdFiles(passwd: string, group: string): void {

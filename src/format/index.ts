@@ -8,7 +8,6 @@ import { formatGid, formatUid } from './ids.js';
 
 export * from './timestamp.js';
 export * from './ids.js';
-export { ERRNOS, SYSCALLS_X86_64 } from './tables.js';
 
 function toNumber(v: unknown): number {
   if (typeof v === 'number') return v;
@@ -149,13 +148,13 @@ export function formatFileMode(v: unknown): string {
 
 // ---------------------------------------------------------------- IP endpoints
 
-export interface L3Endpoint {
+interface L3Endpoint {
   /** 16 bytes; an IPv4 address is in the first 4 */
   addr: Uint8Array | ArrayLike<number>;
   version: number;
 }
 
-export interface L4Endpoint extends L3Endpoint {
+interface L4Endpoint extends L3Endpoint {
   port: number;
   proto?: number;
 }

@@ -60,7 +60,7 @@ export function measureBootOffset(): bigint {
   return wallMinusMono - bootMinusMono;
 }
 
-export function bootOffsetNs(): bigint {
+function bootOffsetNs(): bigint {
   if (offsetNs === undefined) offsetNs = measureBootOffset();
   return offsetNs;
 }
@@ -75,7 +75,7 @@ export function resetBootOffset(): void {
 }
 
 /** Boot-time ns → wall-clock ns since the epoch. */
-export function bootNsToWallNs(bootNs: bigint | number): bigint {
+function bootNsToWallNs(bootNs: bigint | number): bigint {
   return BigInt(bootNs) + bootOffsetNs();
 }
 

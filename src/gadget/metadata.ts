@@ -19,7 +19,7 @@ export interface GadgetMetadata {
   programs?: Record<string, { attach_to?: string; sampler?: { frequency?: number | string }; perf?: Record<string, string> }>;
 }
 
-export interface ParamMetadata {
+interface ParamMetadata {
   key?: string;
   defaultValue?: string | number | boolean;
   description?: string;

@@ -129,7 +129,7 @@ function writeInt(buf: Buffer, v: bigint, signed: boolean, bad: (w: string) => E
 }
 
 /** The current value of a param as text, read from its section's bytes (the default before any flag). */
-export function decodeParam(p: ParamSpec, section: Buffer): string {
+function decodeParam(p: ParamSpec, section: Buffer): string {
   const b = section.subarray(p.offset, p.offset + p.size);
   if (b.length < p.size) return '';
   switch (p.kind) {

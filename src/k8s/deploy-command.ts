@@ -37,12 +37,12 @@ function parseNodeSelector(v: string | undefined): Record<string, string> | unde
 }
 
 /** YAML documents separated by ---, as kubectl apply -f takes them; or one JSON v1 List. */
-export function printManifests(objs: KubernetesObject[], format: 'yaml' | 'json'): string {
+function printManifests(objs: KubernetesObject[], format: 'yaml' | 'json'): string {
   if (format === 'json') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }, null, 2)}\n`;
   return objs.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
 }
 
-export function manifestOptions(a: DeployArgs): AgentManifestOptions {
+function manifestOptions(a: DeployArgs): AgentManifestOptions {
   if (!a.image) {
     throw new IgError('usage', 'ig deploy needs --image: the agent image the nodes will pull', {
       hint: 'build it with `npm run build:image`, push it (skopeo copy oci:dist/image:ig:VERSION docker://REGISTRY/ig:VERSION) and pass --image REGISTRY/ig:VERSION',

@@ -22,7 +22,7 @@ export const MANAGED_BY: Record<string, string> = { 'app.kubernetes.io/managed-b
 
 /** Where the agent serves its gRPC API inside the pod; the folder is a hostPath, so node-local clients reach it too. */
 export const AGENT_SOCKET = '/run/ig/ig.socket';
-export const DEFAULT_HOST_SOCKET_DIR = '/run/ig-agent';
+const DEFAULT_HOST_SOCKET_DIR = '/run/ig-agent';
 /** Probes only. */
 export const HEALTH_PORT = 8081;
 /**
@@ -40,7 +40,7 @@ export const AGENT_GRPC_PORT = 8080;
  *   SYS_ADMIN  setns() into a container's network namespace (snapshot_socket's iter/tcp per pod)
  * Drop SYS_ADMIN with --capabilities BPF,PERFMON,SYS_PTRACE where no network-namespace gadget runs.
  */
-export const AGENT_CAPABILITIES = ['BPF', 'PERFMON', 'SYS_PTRACE', 'SYS_ADMIN'];
+const AGENT_CAPABILITIES = ['BPF', 'PERFMON', 'SYS_PTRACE', 'SYS_ADMIN'];
 
 export interface AgentManifestOptions {
   image: string;
@@ -60,13 +60,13 @@ export interface AgentManifestOptions {
  * No CPU limit: a throttled consumer loses events, and one agent per node is the only tenant of
  * its work. Memory is bounded: the daemon drops whole batches for a slow client rather than grow.
  */
-export const AGENT_RESOURCES: V1ResourceRequirements = {
+const AGENT_RESOURCES: V1ResourceRequirements = {
   requests: { cpu: '100m', memory: '256Mi' },
   limits: { memory: '1Gi' },
 };
 
 /** On every node, control planes and tainted nodes included: a node without its agent is a blind spot. */
-export const AGENT_TOLERATIONS: V1Toleration[] = [
+const AGENT_TOLERATIONS: V1Toleration[] = [
   { operator: 'Exists', effect: 'NoSchedule' },
   { operator: 'Exists', effect: 'NoExecute' },
 ];
@@ -130,7 +130,7 @@ function seccomp(profile: string): { type: string; localhostProfile?: string } {
   return { type: profile };
 }
 
-export function agentContainer(o: AgentManifestOptions): V1Container {
+function agentContainer(o: AgentManifestOptions): V1Container {
   const ms = mounts(o.hostSocketDir ?? DEFAULT_HOST_SOCKET_DIR);
   return {
     name: 'agent',
@@ -163,7 +163,7 @@ export function agentContainer(o: AgentManifestOptions): V1Container {
   };
 }
 
-export function agentPodSpec(o: AgentManifestOptions): V1PodSpec {
+function agentPodSpec(o: AgentManifestOptions): V1PodSpec {
   const volumes = mounts(o.hostSocketDir ?? DEFAULT_HOST_SOCKET_DIR).map(
     (m): V1Volume => (m.emptyDir ? { name: m.name, emptyDir: {} } : { name: m.name, hostPath: { path: m.hostPath!, ...(m.type ? { type: m.type } : {}) } }),
   );

@@ -55,7 +55,7 @@ export function parseAllowList(value: string | string[] | undefined, flag = '--a
  * A reference prefix in the form parseReference would give the references it is meant to match:
  * a bare name gets the official prefix, a path without a registry host gets the default host.
  */
-export function normalizePrefix(p: string): string {
+function normalizePrefix(p: string): string {
   if (p === '') return '';
   const slash = p.indexOf('/');
   if (slash < 0) {

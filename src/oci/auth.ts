@@ -22,17 +22,17 @@ interface AuthConfig {
   [k: string]: unknown;
 }
 
-export const IG_AUTHFILE = '/var/lib/ig/config.json';
+const IG_AUTHFILE = '/var/lib/ig/config.json';
 
 /** Files to read credentials from, first found wins: --authfile, REGISTRY_AUTH_FILE, /var/lib/ig/config.json, ~/.docker/config.json. */
-export function authfileCandidates(explicit?: string): string[] {
+function authfileCandidates(explicit?: string): string[] {
   if (explicit) return [explicit];
   if (process.env.REGISTRY_AUTH_FILE) return [process.env.REGISTRY_AUTH_FILE];
   return [IG_AUTHFILE, path.join(os.homedir(), '.docker', 'config.json')];
 }
 
 /** Where `ig login` writes: --authfile, REGISTRY_AUTH_FILE, else IG's path as root, ~/.docker/config.json otherwise. */
-export function authfileForWrite(explicit?: string): string {
+function authfileForWrite(explicit?: string): string {
   if (explicit) return explicit;
   if (process.env.REGISTRY_AUTH_FILE) return process.env.REGISTRY_AUTH_FILE;
   return process.getuid?.() === 0 ? IG_AUTHFILE : path.join(os.homedir(), '.docker', 'config.json');

@@ -76,7 +76,7 @@ function asmIncludeDir(t: Target): string {
 }
 
 /** ig's header directories, read-only in the sandbox (a foreign arm64 target's <asm/*.h> lie under its vmlinux dir). */
-export function includeDirs(t: Target): string[] {
+function includeDirs(t: Target): string[] {
   return [
     path.join(packageRoot, 'bpf', 'include'),
     path.join(packageRoot, 'bpf', 'vmlinux', t.bpfArch),
@@ -85,7 +85,7 @@ export function includeDirs(t: Target): string[] {
 }
 
 /** clang's full argv: fixed flags, ig's include directories, and the (confined, relative) source. */
-export function clangArgv(clang: string, t: Target, source: string, object: string): string[] {
+function clangArgv(clang: string, t: Target, source: string, object: string): string[] {
   if (source.startsWith('-') || source.startsWith('@')) throw new IgError('internal', `unchecked source path ${source}`);
   return [
     clang, '-target', 'bpf', '-Wall', '-g', '-O2',

@@ -40,7 +40,7 @@ export class ToolFailure extends Error {
 
 const BWRAP = 'bwrap';
 
-export function sandboxArgv(r: SandboxRun): string[] {
+function sandboxArgv(r: SandboxRun): string[] {
   const args = [
     '--ro-bind', '/usr', '/usr',
     // merged-/usr layout (Debian 12): the loader and libraries are reached through these links

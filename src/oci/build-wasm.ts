@@ -17,12 +17,12 @@ import { ToolFailure, runSandboxed } from './build-sandbox.js';
  * Debian 12's wasi-libc is installed for the triple wasm32-wasi (/usr/lib/wasm32-wasi), the name WASI
  * preview 1 had before it was renamed wasm32-wasip1: same ABI, and clang-19 accepts both spellings.
  */
-export const WASM_TARGET = 'wasm32-wasi';
+const WASM_TARGET = 'wasm32-wasi';
 
 /** ig's C guest headers (<gadget/wasm.h>) */
-export const WASM_INCLUDE = path.join(packageRoot, 'wasm', 'include');
+const WASM_INCLUDE = path.join(packageRoot, 'wasm', 'include');
 
-export function wasmClangArgv(clang: string, source: string, out: string): string[] {
+function wasmClangArgv(clang: string, source: string, out: string): string[] {
   if (source.startsWith('-') || source.startsWith('@')) throw new IgError('internal', `unchecked source path ${source}`);
   return [clang, `--target=${WASM_TARGET}`, '-O2', '-mexec-model=reactor', '-fuse-ld=lld', '-I', WASM_INCLUDE, '-o', out, `./${source}`];
 }

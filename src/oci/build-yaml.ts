@@ -9,8 +9,8 @@ import YAML from 'yaml';
 import { IgError } from '../errors.js';
 import { refuseFlagLike } from './build-paths.js';
 
-export const DEFAULT_EBPF_SOURCE = 'program.bpf.c';
-export const DEFAULT_METADATA = 'gadget.yaml';
+const DEFAULT_EBPF_SOURCE = 'program.bpf.c';
+const DEFAULT_METADATA = 'gadget.yaml';
 const KNOWN_KEYS = ['ebpfsource', 'metadata', 'wasm'] as const;
 
 export interface BuildYaml {

@@ -21,9 +21,6 @@ import { Store } from './store.js';
 import { entryAnnotations } from './transfer.js';
 import type { Descriptor } from './types.js';
 
-/** The repository root: headers, vmlinux.h and libbpf's headers are compiled against from there. */
-export const repoRoot = packageRoot;
-
 export interface BuildOptions {
   /** Directory holding program.bpf.c, gadget.yaml and optionally build.yaml. */
   dir: string;
@@ -54,7 +51,7 @@ export interface BuildResult {
 }
 
 /** RFC 3339 creation time; SOURCE_DATE_EPOCH makes builds reproducible. */
-export function createdTime(): string {
+function createdTime(): string {
   const sde = process.env.SOURCE_DATE_EPOCH;
   let d = new Date();
   if (sde !== undefined && sde !== '') {
@@ -66,7 +63,7 @@ export function createdTime(): string {
 
 async function builderVersion(): Promise<string> {
   try {
-    return (JSON.parse(await fs.readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(await fs.readFile(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -15,7 +15,7 @@ import { ANN } from './mediatypes.js';
 import { Store } from './store.js';
 import type { Descriptor } from './types.js';
 
-export function builtinStorePath(): string {
+function builtinStorePath(): string {
   return path.join(packageRoot, 'builtin-gadgets');
 }
 

@@ -4,20 +4,20 @@
  * guess whether the name is misspelled or missing from ig. Keep in step with spec/ig-header-surface.md.
  */
 
-export const IG_HEADERS = [
+const IG_HEADERS = [
   'bits.bpf.h', 'buffer.h', 'common.h', 'core_fixes.bpf.h', 'filesystem.h', 'filter.h', 'fnv1a.h',
   'gpu_bridge_maps.h', 'gpu_types.h', 'kernel_stack_map.h', 'macros.h', 'maps.bpf.h', 'mntns.h',
   'mntns_filter.h', 'packetfilter.h', 'sockets-map.h', 'types.h', 'user_stack_map.h',
 ] as const;
 
 /** Headers of IG's surface ig lacks (none today: every IG header has an ig counterpart). */
-export const MISSING_HEADERS: Record<string, string> = {};
+const MISSING_HEADERS: Record<string, string> = {};
 
 const FS_INTERNAL = 'gadget/filesystem.h: an internal of IG\'s path walker (from tracee), used by no IG gadget; ig walks paths its own way';
 const OTEL = 'gadget/user_stack_map.h: IG\'s OpenTelemetry-profiler plumbing; ig has no such profiler (otel_correlation_id stays 0)';
 
 /** Identifiers of IG's surface ig lacks, with where IG has them and why ig does not. */
-export const MISSING_NAMES: Record<string, string> = {
+const MISSING_NAMES: Record<string, string> = {
   MAX_PERCPU_BUFSIZE: FS_INTERNAL,
   MAX_STR_FILTER_SIZE: FS_INTERNAL,
   MAX_BIN_PATH_SIZE: FS_INTERNAL,

@@ -1,5 +1,5 @@
 import { IgError } from '../errors.js';
-import { ANN, INDEX_TYPES, MT } from './mediatypes.js';
+import { INDEX_TYPES, MT } from './mediatypes.js';
 import { copyBuiltin } from './builtin.js';
 import { parseReference } from './reference.js';
 import { RegistryClient } from './registry.js';
@@ -157,4 +157,3 @@ export async function readGadgetImage(store: Store, reference: string, desc: Des
   return img;
 }
 
-export { ANN };

@@ -5,7 +5,7 @@ export function sha256(data: Buffer | string): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
 }
 
-export function sortedRecord(r: Record<string, string> | undefined): Record<string, string> | undefined {
+function sortedRecord(r: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!r) return undefined;
   const out: Record<string, string> = {};
   for (const k of Object.keys(r).sort()) out[k] = String(r[k]);

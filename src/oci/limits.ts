@@ -19,7 +19,7 @@ export const MAX_LAYER_BYTES = 512 << 20;
 export const MAX_STORE_INDEX_BYTES = 64 << 20;
 
 /** The most a blob of this media type may hold, and what to call it in an error. */
-export function limitFor(mediaType: string): { max: number; kind: string } {
+function limitFor(mediaType: string): { max: number; kind: string } {
   if (INDEX_TYPES.includes(mediaType) || MANIFEST_TYPES.includes(mediaType)) return { max: MAX_MANIFEST_BYTES, kind: 'manifest' };
   if (mediaType === SIMPLE_SIGNING) return { max: MAX_SIGNATURE_BYTES, kind: 'signature payload' };
   if (LAYER_TYPES.includes(mediaType)) return { max: MAX_LAYER_BYTES, kind: 'layer' };

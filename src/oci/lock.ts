@@ -34,7 +34,7 @@ export async function withLock<T>(lockPath: string, fn: () => Promise<T>, opts: 
 }
 
 /** Whether a process exists (EPERM: it does, but is not ours). */
-export function pidAlive(pid: number): boolean {
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -44,7 +44,7 @@ export function pidAlive(pid: number): boolean {
 }
 
 /** A process's start time in clock ticks since boot (/proc/PID/stat field 22), or 0 when unknown. */
-export function processStart(pid: number): number {
+function processStart(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.

@@ -3,7 +3,7 @@ import { IgError } from '../errors.js';
 /** Where a bare gadget name lives: `trace_open` → ghcr.io/inspektor-gadget/gadget/trace_open:latest. */
 export const DEFAULT_DOMAIN = 'ghcr.io';
 export const OFFICIAL_PREFIX = 'ghcr.io/inspektor-gadget/gadget/';
-export const DEFAULT_TAG = 'latest';
+const DEFAULT_TAG = 'latest';
 
 export interface Reference {
   /** Registry host[:port], e.g. ghcr.io, localhost:5000. */
@@ -82,8 +82,4 @@ export function normalizeReference(ref: string): string {
 /** How `image list` shows a name: the official prefix is stripped. */
 export function shortName(name: string): string {
   return name.startsWith(OFFICIAL_PREFIX) ? name.slice(OFFICIAL_PREFIX.length) : name;
-}
-
-export function isDigest(s: string): boolean {
-  return DIGEST.test(s);
 }

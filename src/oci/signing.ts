@@ -23,7 +23,7 @@ export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 const SIG_TYPE = 'cosign container image signature';
 
 /** The tag cosign uses for the signatures of a digest. */
-export function signatureTag(digest: string): string {
+function signatureTag(digest: string): string {
   return `${digest.replace(':', '-')}.sig`;
 }
 

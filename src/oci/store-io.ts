@@ -92,7 +92,7 @@ export async function writeFileDurably(tmp: string, file: string, data: string |
 }
 
 /** fsync a directory, so a rename in it survives a crash (best effort: not every file system allows it). */
-export async function syncDirectory(dir: string): Promise<void> {
+async function syncDirectory(dir: string): Promise<void> {
   const fh = await fs.open(dir, 'r').catch(() => undefined);
   if (!fh) return;
   await fh.sync().catch(() => {});

@@ -78,7 +78,7 @@ export function kindOf(mediaType: string, what: string): 'index' | 'manifest' {
 }
 
 /** Host architecture in OCI terms. */
-export function hostArch(): string {
+function hostArch(): string {
   const a = process.env.IG_ARCH || process.arch;
   return a === 'x64' ? 'amd64' : a === 'ia32' ? '386' : a;
 }

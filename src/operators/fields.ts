@@ -5,7 +5,7 @@
 import { IgError } from '../errors.js';
 import type { FieldDesc } from '../model/field.js';
 
-export function defaultFields(fields: readonly FieldDesc[]): FieldDesc[] {
+function defaultFields(fields: readonly FieldDesc[]): FieldDesc[] {
   return fields.filter((f) => !f.hidden);
 }
 

@@ -7,7 +7,7 @@ import { IgError } from '../errors.js';
 import type { Event, FieldDesc } from '../model/field.js';
 import { splitCommaList } from '../text/comma-list.js';
 
-export type FilterOp = '==' | '!=' | '>=' | '>' | '<=' | '<' | '~' | '!~';
+type FilterOp = '==' | '!=' | '>=' | '>' | '<=' | '<' | '~' | '!~';
 
 export interface FilterExpr {
   field: FieldDesc;

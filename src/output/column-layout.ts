@@ -10,7 +10,7 @@
 import { eastAsianWidth } from 'get-east-asian-width';
 import type { Event, FieldDesc } from '../model/field.js';
 
-export interface ColumnTemplate {
+interface ColumnTemplate {
   width: number;
   minWidth?: number;
   maxWidth?: number;
@@ -19,7 +19,7 @@ export interface ColumnTemplate {
 }
 
 /** Defaults for gadget.yaml `template` values (as IG's column templates). */
-export const TEMPLATES: Record<string, ColumnTemplate> = {
+const TEMPLATES: Record<string, ColumnTemplate> = {
   comm: { width: 16, maxWidth: 16, alignment: 'left' },
   pcomm: { width: 16, maxWidth: 16, alignment: 'left' },
   pid: { width: 7, minWidth: 7, alignment: 'right' },
@@ -45,7 +45,7 @@ export const TEMPLATES: Record<string, ColumnTemplate> = {
 };
 
 /** Template implied by a gadget_* type when gadget.yaml gives none. */
-export const TYPE_TEMPLATES: Record<string, string> = {
+const TYPE_TEMPLATES: Record<string, string> = {
   gadget_comm: 'comm',
   gadget_pcomm: 'pcomm',
   gadget_pid: 'pid',

@@ -15,7 +15,7 @@ import { compileRowWriter, type CompiledRowWriter } from './columns-rows.js';
 import { columnFor, fitColumns, renderHeader, type Column } from './column-layout.js';
 import { Sink, type SinkOptions } from './sink.js';
 
-export { TEMPLATES, TYPE_TEMPLATES, columnFor, fitColumns, cut, cellText, cellOf, padCell, renderHeader, renderRow, textWidth, type Column, type ColumnTemplate } from './column-layout.js';
+export { columnFor, fitColumns, cut, renderHeader, renderRow, type Column } from './column-layout.js';
 
 export interface ColumnsSinkOptions extends SinkOptions {
   /** terminal width; default the target's on a TTY, unlimited otherwise */

@@ -8,19 +8,14 @@ import { Sink, type SinkOptions } from './sink.js';
 import { YamlSink } from './yaml.js';
 import { PcapNgSink } from './pcapng.js';
 
-export { Sink, type SinkOptions } from './sink.js';
-export { ColumnsSink, columnFor, fitColumns, renderHeader, renderRow, cut, cellText, TEMPLATES } from './columns.js';
-export type { Column, ColumnsSinkOptions, ColumnTemplate } from './columns.js';
-export { JsonSink, compileSerializer, encodeValue, nestEvent, lostLine } from './json.js';
-export type { JsonSinkOptions, Serializer } from './json.js';
-export { YamlSink } from './yaml.js';
-export { stdoutTarget, streamTarget, callbackTarget, type OutputTarget } from './target.js';
+export { Sink } from './sink.js';
+export { lostLine } from './json.js';
 
 export const OUTPUT_FORMATS = ['columns', 'json', 'jsonpretty', 'yaml', 'pcap-ng', 'none'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** `-o none`: prints nothing (events still count, lost events are still reported by the LostCounter). */
-export class NoneSink extends Sink {
+class NoneSink extends Sink {
   protected readonly allByDefault = true;
   write(b: Batch): void {
     this.shown += b.count;

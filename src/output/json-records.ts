@@ -19,7 +19,7 @@ import { buildTree, encodeValue, type Node } from './json-text.js';
 import { Overflow } from './bytes.js';
 
 /** Appends record `r`'s JSON object (no newline) to `b` at `p`; returns the end. Throws `Overflow` when `b` has too little room. */
-export type RecordWriter = (dv: DataView, u8: Buffer, o: number, X: unknown[][], r: number, b: Buffer, p: number) => number;
+type RecordWriter = (dv: DataView, u8: Buffer, o: number, X: unknown[][], r: number, b: Buffer, p: number) => number;
 
 export interface CompiledRecordWriter {
   write: RecordWriter;
@@ -30,10 +30,8 @@ export interface CompiledRecordWriter {
   source: string;
 }
 
-export { Overflow };
-
 /** A value whose JSON length is not known in advance (formatted text, enum names) may take this much. */
-export const TEXT_BOUND = 4096;
+const TEXT_BOUND = 4096;
 
 // ---- writers the generated code calls as W.x; each returns the new end ----
 

@@ -105,4 +105,4 @@ export class JsonSink extends Sink {
   }
 }
 
-export { encodeValue, buildTree, compileSerializer, nestEvent, lostLine, type Node, type Serializer } from './json-text.js';
+export { encodeValue, compileSerializer, nestEvent, lostLine } from './json-text.js';

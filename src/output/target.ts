@@ -20,7 +20,7 @@ export interface OutputTarget {
   flush(): Promise<void>;
 }
 
-export const DEFAULT_HIGH_WATER_MARK = 8 * 1024 * 1024;
+const DEFAULT_HIGH_WATER_MARK = 8 * 1024 * 1024;
 
 type StdoutInternals = { _type?: string; fd?: number; _handle?: { setBlocking?: (b: boolean) => unknown } };
 

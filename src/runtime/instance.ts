@@ -395,7 +395,7 @@ function objectName(ref: string): string {
  * Enough for a consumer descheduled for tens of milliseconds at a few hundred thousand
  * trace_open-sized records per second; the gadget's own declared size when larger.
  */
-export function defaultBufferBytes(ncpu: number): number {
+function defaultBufferBytes(ncpu: number): number {
   return pow2AtLeast(Math.min(64, Math.max(1, ncpu)) * 1024 * 1024);
 }
 

@@ -6,7 +6,7 @@ interface NativeError extends Error { errno?: number; op?: string; log?: string 
 const ENOENT = 2, EPERM = 1, EINVAL = 22, EOPNOTSUPP = 95, ENOTSUPP = 524, EACCES = 13, E2BIG = 7, ENOSPC = 28;
 
 /** What a section needs from the kernel, in the words a user would search for. */
-export function kernelFeatureOf(section: string): string | undefined {
+function kernelFeatureOf(section: string): string | undefined {
   if (/^k(ret)?probe(\.multi)?\//.test(section) || /^k(ret)?syscall\//.test(section)) return 'kprobe support (CONFIG_KPROBES)';
   if (/^(fentry|fexit|fmod_ret)(\.s)?\//.test(section)) return 'fentry/fexit support (BPF trampolines)';
   if (/^lsm(\.s)?\//.test(section)) return 'BPF LSM support (CONFIG_BPF_LSM and "bpf" in the lsm= boot list)';

@@ -11,7 +11,7 @@ import { AttachType, ProgType } from '../model/kernel.js';
 /** IG's attach target that leaves a program loaded but not attached. */
 export const DISABLED_TARGET = 'gadget_program_disabled';
 
-export type Direction = 'ingress' | 'egress';
+type Direction = 'ingress' | 'egress';
 
 export type AttachPlan =
   /** libbpf attaches it from its section: tracepoint, raw_tp, tp_btf, kprobe, fentry, lsm… */

@@ -17,7 +17,7 @@ import type { ParamSpec } from '../gadget/params.js';
 import type { RunConfig } from '../engine/config.js';
 import { toRequest } from './request.js';
 
-export function credentials(tls: TlsFiles): grpc.ChannelCredentials {
+function credentials(tls: TlsFiles): grpc.ChannelCredentials {
   if (!tls.ca && !tls.cert) return grpc.credentials.createInsecure();
   return grpc.credentials.createSsl(
     tls.ca ? readFileSync(tls.ca) : null,
@@ -40,7 +40,7 @@ export function connect(address: string, tls: TlsFiles): ServiceClient {
   return new (gadgetService().GadgetService)(grpcTarget(address), credentials(tls), CHANNEL_OPTIONS) as ServiceClient;
 }
 
-export function unreachable(address: string, err: grpc.ServiceError): IgError {
+function unreachable(address: string, err: grpc.ServiceError): IgError {
   return new IgError('registry', `cannot run on the ig daemon at ${address}: ${err.details || err.message}`, {
     hint: 'is `ig daemon` running there, and does --remote-address name its socket or port?',
   });

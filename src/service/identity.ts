@@ -18,7 +18,7 @@ export interface ClientIdentity {
 }
 
 /** What listen.ts sets as the remote address of a unix-socket connection (gRPC's getPeer() returns it). */
-export const UNIX_PEER_PREFIX = 'unix-peer:';
+const UNIX_PEER_PREFIX = 'unix-peer:';
 
 export function unixPeerAddress(cred: { uid: number; gid: number; pid: number }): string {
   return `${UNIX_PEER_PREFIX}uid=${cred.uid},gid=${cred.gid},pid=${cred.pid}`;

@@ -20,7 +20,7 @@ import { runForClient, asIgError, type NodeRuns, type RunSink } from './serve-ru
 import type { ClientIdentity } from './identity.js';
 
 type Msg = Record<string, unknown>;
-export type InstanceStatus = 'starting' | 'running' | 'error' | 'stopped';
+type InstanceStatus = 'starting' | 'running' | 'error' | 'stopped';
 
 /** What is persisted of an instance. */
 export interface InstanceRecord {

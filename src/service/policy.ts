@@ -47,7 +47,7 @@ export const DEFAULT_POLICY: DaemonPolicy = {
 };
 
 /** The policy's keys as flags and as `--policy` file keys (the same spelling). */
-export const POLICY_KEYS = ['allowed-gadgets', 'verify-image', 'public-key', 'allowed-registries', 'pull', 'max-sessions-per-client', 'max-programs-per-client'] as const;
+const POLICY_KEYS = ['allowed-gadgets', 'verify-image', 'public-key', 'allowed-registries', 'pull', 'max-sessions-per-client', 'max-programs-per-client'] as const;
 type PolicyKey = (typeof POLICY_KEYS)[number];
 
 const PULL_ORDER: PullPolicy[] = ['never', 'missing', 'always'];

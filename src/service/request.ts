@@ -10,7 +10,7 @@ import type { CollectionOptions } from '../containers/index.js';
 import { parseRuntimes } from '../containers/collection.js';
 import { admissionFields, checkImageRequest, type DaemonPolicy } from './policy.js';
 
-export interface SelectionMsg {
+interface SelectionMsg {
   containername: string;
   k8s_namespace: string;
   k8s_podname: string;
@@ -82,7 +82,7 @@ export interface DaemonRunSettings {
 const orUndefined = (s: string | undefined) => (s ? s : undefined);
 
 /** Kernel memory a client may ask for each tracer's buffer: larger requests are lowered (with a notice). */
-export const MAX_CLIENT_BUFFER_BYTES = 64 * 1024 * 1024;
+const MAX_CLIENT_BUFFER_BYTES = 64 * 1024 * 1024;
 
 /**
  * The daemon's side: a request, checked like any flags, over the daemon's own settings and

@@ -20,7 +20,7 @@ import { CriClient } from '../../src/containers/cri/client.js';
 
 const execFileP = promisify(execFile);
 
-export const BUSYBOX_IMAGE = 'docker.io/library/ig-test-busybox:latest';
+const BUSYBOX_IMAGE = 'docker.io/library/ig-test-busybox:latest';
 /** The workload command the tests run in every container: opens a file in a loop. */
 export const LOOP_COMMAND = ['sh', '-c', 'while true; do cat /etc/hostname >/dev/null; sleep 0.2; done'];
 
@@ -33,7 +33,7 @@ export function containerdAvailable(): boolean {
 }
 
 /** Populate `root` with a busybox rootfs (static binary + applet symlinks). */
-export function makeBusyboxRootfs(root: string, busybox = '/bin/busybox'): void {
+function makeBusyboxRootfs(root: string, busybox = '/bin/busybox'): void {
   for (const d of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root', 'var']) fs.mkdirSync(path.join(root, d), { recursive: true });
   fs.copyFileSync(busybox, path.join(root, 'bin', 'busybox'));
   fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
@@ -85,7 +85,7 @@ export async function busyboxImage(dir: string): Promise<{ archive: string; root
   return { archive, rootfsTar: layer };
 }
 
-export interface RunPodOptions {
+interface RunPodOptions {
   name: string;
   namespace?: string;
   uid?: string;

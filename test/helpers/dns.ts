@@ -9,7 +9,7 @@ function encodeName(name: string): Buffer {
   return Buffer.concat([...parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p)])), Buffer.from([0])]);
 }
 
-export function query(id: number, name: string, type: number): Buffer {
+function query(id: number, name: string, type: number): Buffer {
   const h = Buffer.alloc(12);
   h.writeUInt16BE(id, 0);
   h.writeUInt16BE(0x0100, 2); // RD

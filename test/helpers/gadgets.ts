@@ -58,7 +58,7 @@ export async function writeImageTar(file: string, ref: string, ebpf: Buffer, gad
   await done;
 }
 
-export function writeFile(p: string, text: string): string {
+function writeFile(p: string, text: string): string {
   writeFileSync(p, text);
   return p;
 }

@@ -66,11 +66,6 @@ export function bpftoolCgroup(dir: string): string {
   return execFileSync('bpftool', ['cgroup', 'show', dir], { encoding: 'utf8' });
 }
 
-/** The programs of a bpftool net/cgroup listing that carry one of these names. */
-export function namesIn(listing: string, names: string[]): string[] {
-  return names.filter((n) => listing.includes(n));
-}
-
 /** A cgroup v2 directory of the test's own, and a way to run a command inside it. */
 export function makeCgroup(tag: string): { dir: string; run(cmd: string): string; remove(): void } {
   const root = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')

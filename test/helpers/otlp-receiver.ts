@@ -45,11 +45,11 @@ const anyValue = (v: Any | undefined): unknown => {
   if ('array_value' in v) return ((v.array_value as Any).values as Any[] ?? []).map(anyValue);
   return undefined;
 };
-export const attrs = (kvs: Any[] | undefined): Record<string, unknown> => Object.fromEntries((kvs ?? []).map((kv) => [kv.key as string, anyValue(kv.value as Any)]));
+const attrs = (kvs: Any[] | undefined): Record<string, unknown> => Object.fromEntries((kvs ?? []).map((kv) => [kv.key as string, anyValue(kv.value as Any)]));
 
 /** One data point as the tests look at it. */
 export interface Point { metric: string; kind: 'sum' | 'gauge' | 'histogram'; monotonic?: boolean; attributes: Record<string, unknown>; value: number; resource: Record<string, unknown> }
-export interface Log { body: unknown; attributes: Record<string, unknown>; severity: string; scope: string; resource: Record<string, unknown> }
+interface Log { body: unknown; attributes: Record<string, unknown>; severity: string; scope: string; resource: Record<string, unknown> }
 
 export interface OtlpReceiver {
   /** the base URL (http://127.0.0.1:PORT), for --otel-*-exporter */

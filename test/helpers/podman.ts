@@ -19,7 +19,7 @@ import { busyboxImage, LOOP_COMMAND, pidsWithArg, unmountUnder } from './contain
 
 const execFileP = promisify(execFile);
 
-export const PODMAN_IMAGE = 'localhost/ig-test-busybox:latest';
+const PODMAN_IMAGE = 'localhost/ig-test-busybox:latest';
 
 export function podmanAvailable(): boolean {
   return process.getuid?.() === 0 && ['/usr/bin/podman', '/usr/sbin/runc', '/bin/busybox'].every((p) => fs.existsSync(p));

@@ -18,7 +18,7 @@ export function layoutDataSource(name: string, leaves: Leaf[], recordSize: numbe
 }
 
 /** A gadget spec with nothing in it but metadata: what operators read of the spec when there is no object. */
-export function emptySpec(metadata: GadgetSpec['metadata'] = null): GadgetSpec {
+function emptySpec(metadata: GadgetSpec['metadata'] = null): GadgetSpec {
   return { datasources: [], params: [], programs: [], maps: [], metrics: [], btf: new BtfSpec([]), metadata, kind: 'tracer' };
 }
 

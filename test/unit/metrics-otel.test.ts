@@ -3,7 +3,8 @@ import { request } from 'node:http';
 import { ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
-import { histogramPoints, metricName, parseListenAddress } from '../../src/metrics/index.js';
+import { histogramPoints, metricName } from '../../src/metrics/gadget-maps.js';
+import { parseListenAddress } from '../../src/metrics/server.js';
 import { startTelemetry } from '../../src/metrics/telemetry.js';
 
 function get(url: string): Promise<{ status: number; type?: string; body: string }> {

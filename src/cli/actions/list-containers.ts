@@ -1,9 +1,9 @@
 /** `ig list-containers [-w] [-o columns|json|jsonpretty]` */
 import { collectionOptionsFromArgs } from '../container-options.js';
-import { ContainerCollection, labelsString, matches, parseSelector, type ContainerInfo } from '../../containers/index.js';
+import { ContainerCollection, matches, parseSelector, type ContainerInfo } from '../../containers/index.js';
 
 /** The JSON shape of one container (nested like IG's `ig list-containers -o json`). */
-export function containerJson(c: ContainerInfo): Record<string, unknown> {
+function containerJson(c: ContainerInfo): Record<string, unknown> {
   return {
     runtime: {
       runtimeName: c.runtime,
@@ -57,7 +57,7 @@ function pad(s: string, w: number, right = false): string {
 /** Column widths for watch mode, where rows are printed one at a time. */
 const WATCH_WIDTHS = [24, 16, 24, 20, 19, 19, 7, 10, 10, 30];
 
-export function formatTable(list: ContainerInfo[], noTrunc = false, prefix?: (c: ContainerInfo) => string, fixed?: number[]): string {
+function formatTable(list: ContainerInfo[], noTrunc = false, prefix?: (c: ContainerInfo) => string, fixed?: number[]): string {
   const cols = columns(noTrunc);
   const rows = list.map((c) => cols.map((col) => col.get(c)));
   const widths = fixed ?? cols.map((col, i) => Math.max(col.title.length, ...rows.map((r) => r[i]!.length)));
@@ -112,5 +112,3 @@ export async function listContainers(args: Record<string, unknown>): Promise<voi
     await coll.close();
   }
 }
-
-export { labelsString };

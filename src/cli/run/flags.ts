@@ -38,7 +38,7 @@ export const runOptions = {
 } satisfies Record<string, Options>;
 
 /** Flags whose value may start with "-" (`--sort -reads`, `--fields -mntns_id`, `-t -1`); see joinDashValues. */
-export const DASH_VALUE_FLAGS = new Set(['--sort', '--fields', '--filter', '-F', '--timeout', '-t', '--max-entries']);
+const DASH_VALUE_FLAGS = new Set(['--sort', '--fields', '--filter', '-F', '--timeout', '-t', '--max-entries']);
 
 /**
  * `--sort -reads` → `--sort=-reads`. Go's flag parser (IG's) takes the next word as a

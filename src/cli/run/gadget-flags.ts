@@ -61,7 +61,7 @@ function paramOption(p: ParamSpec): Options {
  * The datasources and their fields, for --help: what --fields and -F can name, which are shown
  * by default, and what each means.
  */
-export function describeFields(d: Pick<GadgetDescription, 'datasources'>): string {
+function describeFields(d: Pick<GadgetDescription, 'datasources'>): string {
   const lines: string[] = [];
   for (const ds of d.datasources) {
     if (ds.fields.length === 0) {

@@ -11,7 +11,7 @@ import * as protoLoader from '@grpc/proto-loader';
 
 
 /** api.proto lives in src/, wherever the compiled module runs from. */
-export function criProtoPath(): string {
+function criProtoPath(): string {
   const p = path.join(packageRoot, 'src', 'containers', 'cri', 'api.proto');
   if (!fs.existsSync(p)) throw new Error(`CRI api.proto not found at ${p}`);
   return p;
@@ -27,7 +27,7 @@ function runtimeServiceCtor(): grpc.ServiceClientConstructor {
 }
 
 // The subset of CRI messages ig reads (snake_case, as in api.proto).
-export interface CriMetadata { name: string; uid?: string; namespace?: string; attempt?: number }
+interface CriMetadata { name: string; uid?: string; namespace?: string; attempt?: number }
 export interface CriPodSandbox {
   id: string;
   metadata: CriMetadata;

@@ -16,9 +16,9 @@
 import { Reader, Writer, WasmFormatError } from './bytes.js';
 import { copyExpr, type CodeRewrite } from './code.js';
 
-export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
+type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
 export interface FuncType { params: ValType[]; results: ValType[] }
-export type ExternKind = 'func' | 'table' | 'memory' | 'global' | 'tag';
+type ExternKind = 'func' | 'table' | 'memory' | 'global' | 'tag';
 
 export interface ModuleSummary {
   imports: { module: string; name: string; kind: ExternKind; type?: FuncType }[];

@@ -1,2 +1,0 @@
-export * from './server.js';
-export { metricName, histogramPoints, mapMetricsProducer } from './gadget-maps.js';
