@@ -109,6 +109,11 @@ export class PcapNgSink extends Sink {
 
   constructor(ds: RunDataSource, opts: SinkOptions) {
     super(ds, opts);
+    if (opts.target.isTTY) {
+      throw new IgError('usage', '-o pcap-ng writes a binary capture, and stdout is a terminal', {
+        hint: 'redirect it to a file (> capture.pcapng) or pipe it to a reader (| tcpdump -nr -)',
+      });
+    }
     const a = ds.annotations;
     const field = (key: string) => {
       const name = a[key];

@@ -13,7 +13,7 @@
  */
 import { IgError } from '../../errors.js';
 
-export interface CbpfInsn { code: number; jt: number; jf: number; k: number }
+interface CbpfInsn { code: number; jt: number; jf: number; k: number }
 
 /** 8 bytes per instruction, host (little-endian) order, as libpcap's struct bpf_insn. */
 export function parseCbpf(buf: Buffer): CbpfInsn[] {

@@ -35,7 +35,7 @@ export function packetFilterParams(btf: readonly BtfType[]): ParamSpec[] {
 }
 
 /** The eBPF instructions of a pcap filter expression; a bad expression fails with libpcap's message. */
-export function compilePacketFilter(expr: string, key = 'pf'): Buffer {
+function compilePacketFilter(expr: string, key = 'pf'): Buffer {
   let cbpf: Buffer;
   try {
     cbpf = native().pcapCompile(expr, COMPILE_SNAPLEN, LINKTYPE_ETHERNET);
