@@ -97,6 +97,16 @@ describe('tcpdump', () => {
     expect(Math.abs(Date.now() / 1000 - first)).toBeLessThan(60);
   });
 
+  it('the verifier takes every shape of classic BPF libpcap makes (IPv6, flags, arithmetic on X, scratch memory)', async () => {
+    const filters = ['vlan and udp', 'icmp6 or (ip6 and tcp port 80)', 'tcp[tcpflags] & tcp-syn != 0', 'ip[2:2] / ip[9] > 3',
+      'ip[2:2] % ip[9] = 0', 'len - 14 > ip[2:2]', 'net 10.0.0.0/8 and not portrange 1-100'];
+    for (const pf of filters) {
+      const r = await collect(spawn(process.execPath, [igBin, 'run', 'tcpdump', '--iface', veth.host, '--pf', pf, '-o', 'json', '-t', '0.5'],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+      expect(r.code, `${pf}: ${r.stderr}`).toBe(0);
+    }
+  });
+
   it('a bad filter: libpcap\'s message naming the expression, exit 2, nothing written', async () => {
     const file = path.join(tmp, 'bad.pcapng');
     const r = await runToFile(['run', 'tcpdump', '--iface', veth.host, '--pf', 'tcp port nosuchport', '-o', 'pcap-ng', '-t', '2'], file, false);
