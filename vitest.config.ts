@@ -5,11 +5,13 @@ import { defineConfig } from 'vitest/config';
  * events (a process they start, a container, a packet) and would see each other's if two ran at
  * once. `offline`: tests that see nothing of the others (the store, the registry, builds, unit
  * tests). Each group has its own pool, so neither group ever runs two of its files at once.
+ * `offline` runs in worker threads: a test there that looks at the thread that spawned a child
+ * (header-surface reads the parent's tid) belongs to `kernel`.
  */
 const offline = [
   'test/unit/**/*.test.ts',
   'test/registry/{oci-auth,oci-roundtrip,oci-faults,hostile-registry,signing,ux-cosign,run-from-registry}.test.ts',
-  'test/cli/{build-metadata,build-sandbox,fuzz,single-executable,ux-inspect,ux-setup,store-faults,admission,deploy-manifests,ux-help,ux-otel,daemon-policy,header-surface,build-recipe,catalog-tables,k8s-relay}.test.ts',
+  'test/cli/{build-metadata,build-sandbox,fuzz,single-executable,ux-inspect,ux-setup,store-faults,admission,deploy-manifests,ux-help,ux-otel,daemon-policy,build-recipe,catalog-tables,k8s-relay}.test.ts',
 ];
 
 export default defineConfig({

@@ -112,6 +112,12 @@ export class BpfObject {
   reuseMapFd(map: string, fd: number): void;
   /** A program's instructions as libbpf holds them (8 bytes each; before load: as in the ELF). */
   programInsns(prog: string): Buffer;
+  /**
+   * Splice eBPF instructions (8 bytes each) in front of the body of `func` (a subprogram such as
+   * IG's gadget_pf_, found by its BTF FUNC) in this classifier when it is loaded ("classifier/"
+   * sections only). A program that does not call `func` loads unchanged.
+   */
+  setPacketFilter(prog: string, func: string, insns: Buffer): void;
   /** Load everything into the kernel. On failure throws with `.log` (verifier output). */
   load(): void;
 
@@ -301,3 +307,11 @@ export class PerfReader {
   /** Unmap, close, remove the fds from the map. Idempotent. */
   close(): void;
 }
+
+/**
+ * Compiles a pcap filter expression (tcpdump's syntax) with libpcap's pcap_compile for a link
+ * type (1 = Ethernet) and snap length: classic BPF, 8 bytes per instruction (u16 code, u8 jt,
+ * u8 jf, u32 k; host order). libpcap is loaded on first use. A bad expression throws libpcap's
+ * message (code "EPCAPSYNTAX"); a missing libpcap throws code "ENOLIBPCAP".
+ */
+export function pcapCompile(expr: string, snaplen: number, linktype: number): Buffer;

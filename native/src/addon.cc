@@ -94,6 +94,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ig::InitBtf(env, exports);
   ig::InitEmbedded(env, exports);
   ig::InitWasmHost(env, exports);
+  ig::InitPcap(env, exports);
+  ig::RegisterPacketFilterHandler();
   exports.Set("libbpfVersion", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::String::New(info.Env(), libbpf_version_string());
   }, "libbpfVersion"));

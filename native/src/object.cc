@@ -54,6 +54,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       InstanceMethod<&BpfObject::SetProgramAutoload>("setProgramAutoload"),
       InstanceMethod<&BpfObject::SetProgramType>("setProgramType"),
       InstanceMethod<&BpfObject::ProgramInsns>("programInsns"),
+      InstanceMethod<&BpfObject::SetPacketFilter>("setPacketFilter"),
       InstanceMethod<&BpfObject::ReuseMapFd>("reuseMapFd"),
       InstanceMethod<&BpfObject::Load>("load"),
       InstanceMethod<&BpfObject::MapFd>("mapFd"),
@@ -110,6 +111,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     }
     for (auto& w : workers) w.join();
     links_.clear();
+    if (obj_ != nullptr) ig::ClearPacketFilters(obj_);
     if (obj_ != nullptr) bpf_object__close(obj_);
     obj_ = nullptr;
     std::vector<uint8_t>().swap(elf_);
@@ -280,6 +282,18 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<const uint8_t*>(in), n * sizeof(bpf_insn));
   }
 
+  // setPacketFilter(program, func, insns): splice these eBPF instructions in front of the body of
+  // the program's subprogram `func` when it is loaded (packet_filter.cc)
+  void SetPacketFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    NeedLoaded(env, false);
+    bpf_program* p = FindProg(info);
+    std::string func = info[1].As<Napi::String>().Utf8Value();
+    Napi::Buffer<uint8_t> code = info[2].As<Napi::Buffer<uint8_t>>();
+    int err = ig::SetPacketFilter(obj_, p, func, code.Data(), code.Length());
+    if (err != 0) ThrowError(env, "packet filter", "no function " + func + " in the object's BTF", err);
+  }
+
   void Load(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     NeedLoaded(env, false);
@@ -296,6 +310,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     pthread_sigmask(SIG_BLOCK, &prof, &old);
     int err = bpf_object__load(obj_);
     int loadErrno = errno;
+    ig::ClearPacketFilters(obj_);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     errno = loadErrno;
     if (err != 0) {

@@ -91,7 +91,7 @@ export interface RunContext {
   /** snapshotters: the network namespaces socket iterators should read (an operator that selects containers sets it) */
   setNetnsPaths(paths: () => string[]): void;
   /** counts for IG_STATS */
-  readonly stats: { received: number; shown: number; heldDropped: number };
+  readonly stats: { received: number; shown: number; heldDropped: number; lateDropped: number };
 }
 
 export interface OperatorInstance {

@@ -117,7 +117,7 @@ export class RunHost implements RunContext {
   readonly datasources: RunDataSource[];
   readonly lost: LostCounter;
   readonly kernelRequests: KernelRequests = { params: new Map(), mntnsFilter: null, disabledPrograms: new Set() };
-  readonly stats = { received: 0, shown: 0, heldDropped: 0 };
+  readonly stats = { received: 0, shown: 0, heldDropped: 0, lateDropped: 0 };
   protected netns?: () => string[];
   protected loaded = false;
   protected failure: unknown;
@@ -283,7 +283,7 @@ class GadgetRun extends RunHost {
     if (this.cfg.stats) {
       // held: records of namespaces that passed the kernel's deny list because no one knew them
       // yet, and then turned out not to be selected
-      this.notice(`ig-stats: received=${this.stats.received} shown=${this.stats.shown} held-dropped=${this.stats.heldDropped} lost=${this.lost.total}\n`);
+      this.notice(`ig-stats: received=${this.stats.received} shown=${this.stats.shown} held-dropped=${this.stats.heldDropped} late-dropped=${this.stats.lateDropped} lost=${this.lost.total}\n`);
     }
   }
 

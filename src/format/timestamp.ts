@@ -75,7 +75,7 @@ export function resetBootOffset(): void {
 }
 
 /** Boot-time ns → wall-clock ns since the epoch. */
-function bootNsToWallNs(bootNs: bigint | number): bigint {
+export function bootNsToWallNs(bootNs: bigint | number): bigint {
   return BigInt(bootNs) + bootOffsetNs();
 }
 

@@ -34,8 +34,11 @@ export interface ContainersOptions {
   filters: readonly string[];
 }
 
-/** How long records of a namespace nobody knows are held while the runtimes are asked again. */
-const DECIDE_ATTEMPTS = 4;
+/**
+ * How long records of a namespace nobody knows are held while the runtimes are asked again: 3 s,
+ * as a loaded node's containerd can take over a second to list a container whose process runs already.
+ */
+const DECIDE_ATTEMPTS = 12;
 const DECIDE_INTERVAL_MS = 250;
 /** Records held per unknown namespace at most; beyond, they are counted as lost. */
 const HOLD_LIMIT = 65536;
@@ -117,6 +120,8 @@ class ContainersRun implements OperatorInstance {
   /** namespaces found to belong to no container: denied in the kernel from then on */
   private readonly notContainers = new Set<number>();
   private readonly held = new Map<number, Held[]>();
+  /** namespaces first seen during this run and decided (its records that still arrive are counted as late-dropped) */
+  private readonly decided = new Set<number>();
   /** container by namespace id, as the records carry it (a number); null = known to be none */
   private readonly byId = new Map<unknown, ContainerInfo | null>();
   /** whether the selection keeps a container's records (undefined key: the host's), decided once per container */
@@ -246,7 +251,11 @@ class ContainersRun implements OperatorInstance {
           (heldIds ??= []).push(Number(id));
           return false;
         }
-        if (!this.keeps(c, sel)) return false;
+        if (!this.keeps(c, sel)) {
+          // of a namespace first seen during this run, on its way before the kernel learnt to deny it
+          if (owner.by === 'mntns' && this.decided.has(Number(id))) this.ctx.stats.lateDropped++;
+          return false;
+        }
         col[r] = c;
         return true;
       });
@@ -296,6 +305,7 @@ class ContainersRun implements OperatorInstance {
     const held = this.held.get(ns);
     if (!held) return; // the run ended meanwhile (discarded and counted)
     this.held.delete(ns);
+    this.decided.add(ns);
     if (c && matches(c, this.sel!)) {
       for (const owner of new Set(held.map((h) => h.owner))) {
         const parts = held.filter((h) => h.owner === owner).map((h) => h.batch);

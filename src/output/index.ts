@@ -6,11 +6,12 @@ import { ColumnsSink } from './columns.js';
 import { JsonSink } from './json.js';
 import { Sink, type SinkOptions } from './sink.js';
 import { YamlSink } from './yaml.js';
+import { PcapNgSink } from './pcapng.js';
 
 export { Sink } from './sink.js';
 export { lostLine } from './json.js';
 
-export const OUTPUT_FORMATS = ['columns', 'json', 'jsonpretty', 'yaml', 'none'] as const;
+export const OUTPUT_FORMATS = ['columns', 'json', 'jsonpretty', 'yaml', 'pcap-ng', 'none'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** `-o none`: prints nothing (events still count, lost events are still reported by the LostCounter). */
@@ -37,6 +38,8 @@ export function createSink(format: string, ds: RunDataSource, opts: CreateSinkOp
       return new JsonSink(ds, { ...opts, pretty: true });
     case 'yaml':
       return new YamlSink(ds, opts);
+    case 'pcap-ng':
+      return new PcapNgSink(ds, opts);
     case 'none':
       return new NoneSink(ds, opts);
     default:

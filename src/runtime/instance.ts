@@ -17,6 +17,7 @@ import { TargetAttacher, HOST_TARGET, type AttachTarget } from './attach/targets
 import { attachNetwork } from './attach/network.js';
 import { fieldsOnlyWrittenBy } from './degrade.js';
 import { ensureBpffs } from './bpffs.js';
+import { applyPacketFilters } from './packet-filter/index.js';
 import { SocketEnricher, SOCKETS_MAP, socketEnricherBtf, usesSocketEnricher } from './socket-enricher/index.js';
 import type { Attachment } from '../../native/index.js';
 
@@ -131,7 +132,7 @@ export class GadgetInstance {
         }
       };
       const programs = obj.programs();
-      const spec = buildGadgetSpec({ maps: obj.maps(), programs, btf, sectionBytes, runtimeParams: runtimeParams(programs) }, metadata, wasm);
+      const spec = buildGadgetSpec({ maps: obj.maps(), programs, btf, sectionBytes, runtimeParams: runtimeParams(programs, btf) }, metadata, wasm);
       // The socket enricher's value struct must be a CO-RE target: libbpf reads targets at open.
       let btfPath: string | undefined;
       if (usesSocketEnricher(spec)) {
@@ -178,6 +179,8 @@ export class GadgetInstance {
       if (fix) this.obj.setProgramType(p.name, fix.type, fix.expectedAttachType);
       if (this.skipped.has(p.name)) this.obj.setProgramAutoload(p.name, false);
     }
+    const classifiers = this.spec.programs.filter((p) => sectionInfo(p).plan.kind === 'classifier' && !this.skipped.has(p.name));
+    applyPacketFilters(this.obj, classifiers.map((p) => p.name), this.spec.btf.types, (k) => this.param(k));
     applyMapSizing(this.obj, this.spec);
     // the map holds the enricher's values (IG: the value size of its enricher's struct)
     if (usesSocketEnricher(this.spec)) this.obj.setMapValueSize(SOCKETS_MAP, SocketEnricher.valueSize);

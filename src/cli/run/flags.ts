@@ -2,7 +2,7 @@ import type { Options } from 'yargs';
 
 /** Flags of `ig run` that do not depend on the gadget (its params are added once the image is read). */
 export const runOptions = {
-  output: { alias: 'o', type: 'string', choices: ['columns', 'json', 'jsonpretty', 'yaml', 'none'], default: 'columns', describe: 'output format' },
+  output: { alias: 'o', type: 'string', choices: ['columns', 'json', 'jsonpretty', 'yaml', 'pcap-ng', 'none'], default: 'columns', describe: 'output format' },
   timeout: { alias: 't', type: 'string', default: '0', describe: 'stop after this many seconds (0 = until Ctrl-C)' },
   fields: { type: 'string', describe: 'fields to show: "a,b,c" (exactly these) or "+x,-y" (change the default set)' },
   filter: { alias: 'F', type: 'string', array: true, describe: 'keep events matching field==v, !=, >=, >, <=, <, ~regex, !~regex; comma = AND' },
