@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FieldDesc } from '../../src/model/field.js';
 import { LostCounter } from '../../src/datasource/lost.js';
 import { compileSerializer, encodeValue, nestEvent } from '../../src/output/json.js';
+import { loadYamlWriter } from '../../src/output/yaml.js';
 import { Capture, eventSink } from './output-helpers.js';
+
+// the output operator loads the YAML library before a yaml run starts; these sinks are made directly
+beforeAll(() => loadYamlWriter());
 
 const fields: FieldDesc[] = [
   { name: 'pid', kind: 'number' },
