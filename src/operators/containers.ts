@@ -93,7 +93,7 @@ export function containersOperator(o: ContainersOptions): DataOperator {
         owner.slot = addEnrichment(owner.ds, node);
       }
       if (ctx.mode === 'describe') return {};
-      return new ContainersRun(ctx, o, sel, owners, node);
+      return new ContainersRun(ctx, o, sel, owners);
     },
   };
 }
@@ -133,7 +133,6 @@ class ContainersRun implements OperatorInstance {
     private readonly o: ContainersOptions,
     private readonly sel: ContainerSelector | null,
     private readonly owners: Owner[],
-    private readonly node: string,
   ) {
     this.hostMntnsNum = Number(this.hostMntns ?? -1);
   }

@@ -4,7 +4,6 @@ import type { PullPolicy } from '../../oci/image.js';
 import { collectionOptionsFromArgs } from '../container-options.js';
 import { ociOptionsFrom } from '../oci-args.js';
 import type { GlobalArgs } from '../options.js';
-import { splitCommaList } from '../../text/comma-list.js';
 import { otlpTarget } from './otel-targets.js';
 
 type Flags = Record<string, unknown>;
