@@ -49,7 +49,8 @@ async function overload(k: number, gapUs: number, burst: number, extra: string[]
   const trig = spawn(TRIGGER, [String(k), String(gapUs)], { stdio: ['pipe', 'ignore', 'ignore'] });
   const trigDone = new Promise((r) => trig.on('exit', r));
   // the gadget's own 4 KiB (ig's default is 1 MiB per CPU): small enough that bursts overflow it
-  const ig = spawnIg(['run', 'overload', '--pid', String(trig.pid), '--burst', String(burst), '-o', 'json', '-t', '4', '--buffer-size', '4k', ...extra], { env });
+  // -t counts from attach: a stalled reader's run gets more, so a loaded machine still triggers before it ends
+  const ig = spawnIg(['run', 'overload', '--pid', String(trig.pid), '--burst', String(burst), '-o', 'json', '-t', stallReader ? '8' : '4', '--buffer-size', '4k', ...extra], { env });
   let stdout = '';
   let stderr = '';
   ig.stderr!.on('data', (d) => (stderr += d));
