@@ -2,7 +2,7 @@
 // pull, a blob corrupted in place, a damaged index.json, a store path under /proc. Each ends in a
 // clear error or in recovery, never in a hang, a busy loop or a half-written store.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -194,7 +194,9 @@ describe('interrupted and concurrent pulls', () => {
     const child = spawnIg(['image', 'pull', `${reg.host}/x/base:${tag}`, ...S()]);
     const done = collect(child, 30_000);
     await stalled;
-    await waitFor(() => partialFiles().length === 1, 5000, 'the partial download');
+    // all the registry sent so far on disk (a loaded machine writes it a while after the first bytes)
+    const onDisk = () => partialFiles().reduce((n, f) => n + statSync(path.join(store, '.ingest', f)).size, 0);
+    await waitFor(() => partialFiles().length === 1 && onDisk() >= 512 << 10, 10_000, 'the partial download');
     child.kill('SIGKILL');
     await done;
   }

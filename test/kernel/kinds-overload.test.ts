@@ -80,7 +80,7 @@ async function overload(k: number, gapUs: number, burst: number, extra: string[]
 function checkExact(o: Outcome, emitted: number, trigPid?: number) {
   expect(o.code, o.stderr).toBe(0);
   const lostJson = o.lostRecords.reduce((s, l) => s + l.lost, 0);
-  expect(lostJson, 'a loss must be reported').toBeGreaterThan(0);
+  expect(lostJson, `a loss must be reported (${o.events.length} of ${emitted} shown)\n${o.stderr}`).toBeGreaterThan(0);
   expect(o.events.length, 'something must get through').toBeGreaterThan(0);
   // the identity a user relies on: what was shown + what was reported lost = what was sent
   expect(o.events.length + lostJson).toBe(emitted);
@@ -109,7 +109,14 @@ describe('lost events are counted exactly', () => {
 
   // more than ig holds while its reader stalls (its consumer's 8 MiB of batches and the pipe)
   it('perf buffer (--force-perf-buffer) with a stalled reader: 1000 calls x 256 records', async () => {
-    const o = await overload(1000, 0, 256, ['--force-perf-buffer'], true);
+    // Seen once in ~10 suite runs with the offline group beside it: every record arrived, none
+    // lost (the count was exact, 256000 of 256000). The loss is this case's subject, so a run the
+    // kernel dropped nothing in is made again (at most twice), its count checked each time.
+    let o = await overload(1000, 0, 256, ['--force-perf-buffer'], true);
+    for (let again = 0; again < 2 && o.lostRecords.length === 0; again++) {
+      expect(o.events.length, o.stderr).toBe(1000 * 256);
+      o = await overload(1000, 0, 256, ['--force-perf-buffer'], true);
+    }
     checkExact(o, 1000 * 256);
   });
 
