@@ -43,7 +43,7 @@ export class TailCallTarget {
 
   constructor(readonly progType: number, gadgetProgFd: number, name: string) {
     const n = native();
-    this.mapFd = n.mapCreate(MapType.PROG_ARRAY, 4, 4, 1, `ig_tc_${name}`.slice(0, 15));
+    this.mapFd = n.mapCreate(MapType.PROG_ARRAY, 4, 4, 1, `ig_tc_${name}`); // the addon cuts it to a kernel map name
     const v = Buffer.alloc(4);
     v.writeUInt32LE(gadgetProgFd);
     try {
