@@ -78,7 +78,7 @@ export class LostCounter {
       this.timer = undefined;
     }
     if (this._total === 0) return;
-    this._pending = 0;
+    this.report(stream, true); // the warnings then add up to the total, as the JSON lost records do
     stream.write(`warning: lost ${this._total} event${this._total === 1 ? '' : 's'} in total\n`);
   }
 

@@ -238,19 +238,23 @@ class GadgetRun extends RunHost {
       mark('loaded');
       this.loaded = true;
       for (const i of this.instances) await i.start?.();
+      const onBatch = (b: SourceBatch) => this.guard(() => this.onSource(b));
+      const startOpts = {
+        mapFetchIntervalMs: cfg.mapFetchIntervalMs,
+        mapFetchCount: cfg.mapFetchCount,
+        netnsPaths: this.netns,
+        warn: (t: string) => this.notice(`warning: ${t}\n`),
+      };
+      inst.startStreams(onBatch, startOpts); // consumers first: nothing a program sends is lost to a late reader
       inst.attach(this.kernelRequests.disabledPrograms);
       mark('attached');
       this.io.attached?.();
       if (cfg.timeoutMs > 0) timer = setTimeout(() => this.wake(), cfg.timeoutMs);
       if (stop.aborted) this.wake();
-      const done = inst.start((b) => this.guard(() => this.onSource(b)), {
-        mapFetchIntervalMs: cfg.mapFetchIntervalMs,
-        mapFetchCount: cfg.mapFetchCount,
-        netnsPaths: this.netns,
-        warn: (t) => this.notice(`warning: ${t}\n`),
-      });
+      const done = inst.start(onBatch, startOpts);
       // a gadget with only metrics maps has no source that ends: it serves until stopped
       await Promise.race([stopped, done.length ? Promise.all(done) : stopped]);
+      inst.detach(); // first, so the consumers drain a closed stream
       await inst.stop();
     } finally {
       clearTimeout(timer);

@@ -56,6 +56,7 @@ export class GadgetInstance {
   private loaded = false;
   private closed = false;
   private sources: RunningSource[] = [];
+  private streamsStarted = false;
   private links: number[] = [];
   private filter?: MntnsFilterMap;
   private readonly buffers = new Map<string, { kind: 'ringbuf' | 'perf'; perfPagesPerCpu: number }>();
@@ -344,14 +345,30 @@ export class GadgetInstance {
   }
 
   /**
-   * Start every datasource. Tracers and toppers run until stop(); a snapshotter
-   * emits its table and its promise resolves. `onBatch` is called with whole batches.
+   * Start every datasource, in two steps around attach(). `startStreams` opens the ring and perf
+   * buffer consumers before any program runs: a perf buffer's per-CPU slots are put in its map
+   * by the consumer, and bpf_perf_event_output on an empty slot fails, so a record sent between
+   * attach and a late consumer would be counted lost though nobody stalled. `start` then starts
+   * the rest once programs are attached: toppers' fetches, and snapshotters' reads (an iterator
+   * read at once would miss what attached programs collect). Tracers and toppers run until
+   * stop(); a snapshotter emits its table and its promise resolves. `onBatch` gets whole batches.
    */
+  startStreams(onBatch: SourceSink, opts: StartOptions): void {
+    if (!this.loaded) throw new IgError('internal', 'startStreams() before load()');
+    for (const ds of this.spec.datasources) if (ds.source.type === 'stream') this.sources.push(this.startOne(ds, onBatch, opts));
+    this.streamsStarted = true;
+  }
+
   start(onBatch: SourceSink, opts: StartOptions): Promise<void>[] {
     if (!this.loaded) throw new IgError('internal', 'start() before load()');
-    const buffer = (ds: DataSourceSpec) => this.buffers.get(ds.name) ?? { kind: ds.source.type === 'stream' ? ds.source.buffer : 'ringbuf', perfPagesPerCpu: 64 };
-    this.sources = this.spec.datasources.map((ds) => startSource(this.obj, this.spec, ds, onBatch, { ...opts, buffer }));
+    if (!this.streamsStarted) this.startStreams(onBatch, opts);
+    for (const ds of this.spec.datasources) if (ds.source.type !== 'stream') this.sources.push(this.startOne(ds, onBatch, opts));
     return this.sources.map((s) => s.done);
+  }
+
+  private startOne(ds: DataSourceSpec, onBatch: SourceSink, opts: StartOptions): RunningSource {
+    const buffer = (d: DataSourceSpec) => this.buffers.get(d.name) ?? { kind: d.source.type === 'stream' ? d.source.buffer : 'ringbuf', perfPagesPerCpu: 64 };
+    return startSource(this.obj, this.spec, ds, onBatch, { ...opts, buffer });
   }
 
   async stop(): Promise<void> {
@@ -365,13 +382,25 @@ export class GadgetInstance {
     return this.obj.mapFd(name);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.stop().catch(() => undefined);
-    this.enricher?.close();
+  /**
+   * Stop every program from running (links, per-target and per-interface attachments), keeping
+   * maps and buffers: called before stop() so the consumers drain what was sent and nothing
+   * sent after the end is counted lost (in perf mode a closed reader's empty slots make the
+   * kernel's output fail, and the gadget counts that as a loss).
+   */
+  detach(): void {
+    for (const l of this.links) {
+      try {
+        this.obj.detach(l);
+      } catch (err) {
+        this.warn(`detaching: ${(err as Error).message}`);
+      }
+    }
+    this.links = [];
     this.perTarget?.close();
+    this.perTarget = undefined;
     this.onIface?.close();
+    this.onIface = undefined;
     for (const a of this.attachments) {
       try {
         a.detach();
@@ -380,6 +409,14 @@ export class GadgetInstance {
       }
     }
     this.attachments = [];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.loaded) this.detach();
+    await this.stop().catch(() => undefined);
+    this.enricher?.close();
     this.obj.close();
   }
 }

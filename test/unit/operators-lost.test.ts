@@ -45,6 +45,18 @@ describe('LostCounter', () => {
     expect(out.lines).toEqual(['warning: lost 2 events\n', 'warning: lost 4 events\n']);
     c.close();
   });
+  it('at the end, flushes what was lost since the last warning, so the warnings add up to the total', () => {
+    let t = 1000;
+    const out = new Lines();
+    const c = new LostCounter({ now: () => t });
+    c.add(7);
+    c.report(out);
+    t += 100;
+    c.add(4);
+    expect(c.report(out)).toBe(false); // within the interval: held back
+    c.reportTotal(out);
+    expect(out.lines).toEqual(['warning: lost 7 events\n', 'warning: lost 4 events\n', 'warning: lost 11 events in total\n']);
+  });
   it('says nothing when nothing was lost', () => {
     const out = new Lines();
     new LostCounter().reportTotal(out);
