@@ -6,6 +6,7 @@ import { encodeParam } from '../gadget/params.js';
 import { MapType } from '../model/kernel.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
+import { coreBtfFor } from './core-btf-cache.js';
 import { setBootOffsetNs } from '../format/timestamp.js';
 import { startSource, type RunningSource, type SourceSink, type SourceOptions } from './sources/index.js';
 import { ensureTracefs, needsTracefs } from './tracefs.js';
@@ -105,9 +106,11 @@ export class GadgetInstance {
       });
     }
     const n = native();
+    // the small BTF the object's CO-RE relocations need on this kernel, when it can have one
+    const core = coreBtfFor(ebpf).btf;
     const openObj = (btfCustomPath?: string) => {
       try {
-        return new n.BpfObject(ebpf, objectName(name), btfCustomPath ? { btfCustomPath } : undefined);
+        return new n.BpfObject(ebpf, objectName(name), btfCustomPath ? { btfCustomPath } : core ? { btfCustom: core } : undefined);
       } catch (err) {
         throw new IgError('invalid-object', `libbpf cannot open the eBPF object of ${name}: ${(err as Error).message}`, { cause: err });
       }
