@@ -1,0 +1,92 @@
+// The minimal CO-RE BTF (src/runtime/core-btf-cache.ts, native/src/core_relo.c) against the real
+// kernel: for every gadget of the catalog, either the addon says why the object keeps the whole
+// kernel BTF, or the object loaded with the minimal BTF has exactly the instructions it has when
+// libbpf relocates it against /sys/kernel/btf/vmlinux (map fds aside). Needs root and the
+// built-in gadgets in the store (scripts/setup.sh --test).
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { native as loadAddon } from '../../src/runtime/native.js';
+import { getGadgetImage } from '../../src/oci/image.js';
+import { sectionInfo } from '../../src/runtime/sections.js';
+import { MapType } from '../../src/model/kernel.js';
+import { repoRoot } from '../helpers/ig.js';
+
+const native = loadAddon();
+const catalog = readdirSync(path.join(repoRoot, 'gadgets')).filter((n) => statSync(path.join(repoRoot, 'gadgets', n)).isDirectory());
+
+/** ld_imm64 of a map fd or map value: the fd differs per load, not per relocation */
+function maskMapFds(insns: Buffer): Buffer {
+  const c = Buffer.from(insns);
+  for (let i = 0; i + 16 <= c.length; i += 8) {
+    if (c[i] !== 0x18) continue;
+    const src = c[i + 1]! >> 4;
+    if (src === 1 || src === 2) c.writeInt32LE(0, i + 4);
+    i += 8;
+  }
+  return c;
+}
+
+/** Every program's instructions once libbpf has loaded the object (or the load error). */
+function loadedInsns(elf: Buffer, opts?: { btfCustom: Buffer }): Record<string, Buffer> | string {
+  const o = new native.BpfObject(elf, 'corebtf', opts);
+  try {
+    for (const p of o.programs()) {
+      const fix = sectionInfo(p).fixType;
+      if (fix) o.setProgramType(p.name, fix.type, fix.expectedAttachType);
+    }
+    for (const m of o.maps()) {
+      if (m.type === MapType.RINGBUF) {
+        o.setMapKeySize(m.name, 0);
+        o.setMapValueSize(m.name, 0);
+      } else if (m.type === MapType.PERF_EVENT_ARRAY) {
+        o.setMapKeySize(m.name, 4);
+        o.setMapValueSize(m.name, 4);
+      }
+    }
+    try {
+      o.load();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return Object.fromEntries(o.programs().map((p) => [p.name, maskMapFds(o.programInsns(p.name))]));
+  } finally {
+    o.close();
+  }
+}
+
+describe('minimal CO-RE BTF', () => {
+  it('relocates every catalog gadget exactly as the whole kernel BTF does, or says why it cannot be used', async () => {
+    const outcome: Record<string, string> = {};
+    for (const name of catalog) {
+      const elf = (await getGadgetImage(name, 'never')).ebpf;
+      if (!elf) continue;
+      const m = native.coreBtfMinimal(elf);
+      if (!m.btf) {
+        outcome[name] = `whole: ${m.reason}`;
+        continue;
+      }
+      // the check a cached copy gets: the same results, from the bytes alone
+      expect(native.coreBtfResults(elf, m.btf).results?.equals(m.results), name).toBe(true);
+      const full = loadedInsns(elf);
+      const small = loadedInsns(elf, { btfCustom: m.btf });
+      expect(small, name).toEqual(full);
+      outcome[name] = typeof full === 'string' ? `minimal, both loads failed alike: ${full}` : `minimal (${m.btf.length} B)`;
+    }
+    // the catalog's tracers relocate against a few types; iterators need the whole BTF anyway
+    expect(outcome.trace_open, JSON.stringify(outcome, null, 1)).toMatch(/^minimal \(\d+ B\)$/);
+    expect(outcome.trace_exec).toMatch(/^minimal \(\d+ B\)$/);
+    expect(outcome.snapshot_process).toMatch(/^whole: section iter\/task makes libbpf read the kernel's whole BTF anyway$/);
+  }, 120_000);
+
+  it('refuses a BTF that lacks a type the relocations need, and garbage', async () => {
+    const elf = (await getGadgetImage('trace_open', 'never')).ebpf!;
+    const sock = (await getGadgetImage('trace_dns', 'never')).ebpf!;
+    const other = native.coreBtfMinimal(sock);
+    // a minimal BTF made for another object: trace_open's types are not all in it
+    const r = other.btf ? native.coreBtfResults(elf, other.btf) : { reason: 'trace_dns has no minimal BTF' };
+    expect(r.results).toBeUndefined();
+    expect(r.reason).toMatch(/candidates|minimal BTF/);
+    expect(native.coreBtfResults(elf, Buffer.from('not BTF at all')).reason).toMatch(/cannot parse the BTF/);
+  });
+});
