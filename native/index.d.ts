@@ -217,9 +217,10 @@ export function writeVmlinuxBtfWith(outPath: string, struct: {
  * and every relocation computed again against it, kept only when all agree. `results`: the
  * relocations' results, packed (40 bytes each), to compare with coreBtfResults. `reason`: why
  * the object cannot use one (no relocations, a program that needs the whole BTF anyway, a type
- * with no or several candidates, …).
+ * with no or several candidates, …). `targetPath`: a raw BTF file to relocate against instead of
+ * this kernel's (what the object would get as btfCustomPath).
  */
-export function coreBtfMinimal(elf: Buffer):
+export function coreBtfMinimal(elf: Buffer, targetPath?: string):
   { btf: Buffer; results: Buffer; reason?: undefined } | { btf?: undefined; results?: undefined; reason: string };
 /** Every CO-RE relocation of the object computed against these BTF bytes (each needs exactly one candidate). */
 export function coreBtfResults(elf: Buffer, btf: Buffer): { results: Buffer; reason?: undefined } | { results?: undefined; reason: string };

@@ -6,6 +6,7 @@
 #include <bpf/btf.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace ig {
@@ -32,7 +33,8 @@ Napi::Buffer<uint8_t> ResultBytes(Napi::Env env, const std::vector<ig_core_resul
   return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(r.data()), r.size() * sizeof(ig_core_result));
 }
 
-// coreBtfMinimal(elf): { btf, results } | { reason }. Reads this kernel's BTF, computes every
+// coreBtfMinimal(elf, targetPath?): { btf, results } | { reason }. Reads this kernel's BTF (or
+// the BTF file given, as libbpf's btf_custom_path would), computes every
 // relocation against it and builds the minimal BTF, then computes them again against that
 // minimal BTF (parsed back from its bytes) and keeps it only when every result is the same.
 Napi::Value CoreBtfMinimal(const Napi::CallbackInfo& info) {
@@ -41,9 +43,11 @@ Napi::Value CoreBtfMinimal(const Napi::CallbackInfo& info) {
   char why[256] = "";
   CoreObj obj;
   if (ig_core_open(elf.Data(), elf.Length(), &obj.o, why, sizeof why) != 0) return Reason(env, why);
+  // the relocation target: this kernel's BTF, or a file standing for it (btf_custom_path)
+  std::string targetPath = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
   Btf kernel;
-  kernel.b = btf__load_vmlinux_btf();
-  if (kernel.b == nullptr) return Reason(env, "this kernel's BTF cannot be read");
+  kernel.b = targetPath.empty() ? btf__load_vmlinux_btf() : btf__parse(targetPath.c_str(), nullptr);
+  if (kernel.b == nullptr) return Reason(env, targetPath.empty() ? "this kernel's BTF cannot be read" : "the target BTF cannot be read");
   size_t n = ig_core_count(obj.o);
   std::vector<ig_core_result> full(n), small(n);
   Btf minimal;

@@ -61,6 +61,17 @@ export function kernelKey(): string | null {
   }
 }
 
+/** A BTF file standing for this kernel's (named per boot by its writer): the kernel, the file and its size and time. */
+function targetKey(file: string): string | null {
+  const kernel = kernelKey();
+  try {
+    const st = statSync(file);
+    return kernel && `${kernel} ${file} ${st.size} ${st.mtimeMs}`;
+  } catch {
+    return null;
+  }
+}
+
 /** The cache file of an object on this kernel (the key is also inside, and checked). */
 export function coreBtfEntryPath(objectDigest: string, kernel: string): string | undefined {
   const dir = cacheDir('core-btf');
@@ -68,33 +79,38 @@ export function coreBtfEntryPath(objectDigest: string, kernel: string): string |
   return dir && path.join(dir, `${packageVersion()}-${FORMAT}-${objectDigest}-${k}.bin`);
 }
 
-/** The BTF to load this object with; never throws (at worst: the whole BTF, as before). */
-export function coreBtfFor(elf: Buffer): CoreBtfChoice {
-  const choice = choose(elf);
+/**
+ * The BTF to load this object with; never throws (at worst: the whole BTF, as before).
+ * `target`: the BTF file libbpf would otherwise be given as btfCustomPath (this kernel's BTF plus
+ * the socket enricher's struct): the minimal BTF then stands for that file.
+ */
+export function coreBtfFor(elf: Buffer, target?: string): CoreBtfChoice {
+  const choice = choose(elf, target);
   mark(`CO-RE BTF: ${choice.note}`);
   if (process.env.IG_DEBUG) process.stderr.write(`debug: CO-RE BTF: ${choice.note}\n`);
   return choice;
 }
 
-function choose(elf: Buffer): CoreBtfChoice {
-  const kernel = kernelKey();
-  if (kernel === null) return { note: `whole kernel BTF (${KERNEL_BTF} cannot be read)` };
+function choose(elf: Buffer, target?: string): CoreBtfChoice {
+  const whole = target ? 'whole target BTF' : 'whole kernel BTF';
+  const kernel = target ? targetKey(target) : kernelKey();
+  if (kernel === null) return { note: `${whole} (${target ?? KERNEL_BTF} cannot be read)` };
   const object = createHash('sha256').update(elf).digest('hex');
   const file = coreBtfEntryPath(object, kernel);
-  if (!file) return { note: 'whole kernel BTF (IG_CACHE_DIR=off)' };
+  if (!file) return { note: `${whole} (IG_CACHE_DIR=off)` };
   let stale: string;
   try {
-    const got = readEntry(readFileSync(file), kernel, object, elf);
+    const got = readEntry(readFileSync(file), kernel, object, elf, whole);
     if (typeof got !== 'string') return got;
     stale = got;
   } catch {
     stale = 'not cached yet';
   }
-  return computeAndKeep(elf, kernel, object, file, stale);
+  return computeAndKeep(elf, target, kernel, object, file, stale, whole);
 }
 
 /** A cache entry's choice, or why it cannot be used (a string). */
-function readEntry(bytes: Buffer, kernel: string, object: string, elf: Buffer): CoreBtfChoice | string {
+function readEntry(bytes: Buffer, kernel: string, object: string, elf: Buffer, whole: string): CoreBtfChoice | string {
   const end = bytes.indexOf(0x0a, MAGIC.length);
   if (!bytes.subarray(0, MAGIC.length).equals(Buffer.from(MAGIC)) || end < 0) return 'cache entry unreadable';
   let h: EntryHeader;
@@ -105,7 +121,7 @@ function readEntry(bytes: Buffer, kernel: string, object: string, elf: Buffer): 
   }
   if (h.kernel !== kernel) return 'cache entry made on another kernel';
   if (h.object !== object) return 'cache entry made for another object';
-  if (h.reason !== undefined) return { note: `whole kernel BTF (${h.reason}; cached)` };
+  if (h.reason !== undefined) return { note: `${whole} (${h.reason}; cached)` };
   const btf = bytes.subarray(end + 1);
   if (typeof h.results !== 'string' || h.sha256 !== createHash('sha256').update(btf).digest('hex')) return 'cache entry damaged';
   const check = native().coreBtfResults(elf, btf);
@@ -116,18 +132,18 @@ function readEntry(bytes: Buffer, kernel: string, object: string, elf: Buffer): 
 
 const RESULT_SIZE = 40; // struct ig_core_result (native/src/core_relo.h)
 
-function computeAndKeep(elf: Buffer, kernel: string, object: string, file: string, why: string): CoreBtfChoice {
+function computeAndKeep(elf: Buffer, target: string | undefined, kernel: string, object: string, file: string, why: string, whole: string): CoreBtfChoice {
   let m: ReturnType<typeof coreBtfMinimal>;
   try {
-    m = native().coreBtfMinimal(elf);
+    m = native().coreBtfMinimal(elf, target);
   } catch (err) {
-    return { note: `whole kernel BTF (computing the minimal BTF failed: ${(err as Error).message})` };
+    return { note: `${whole} (computing the minimal BTF failed: ${(err as Error).message})` };
   }
   const header: EntryHeader = { kernel, object };
   if (!m.btf) header.reason = m.reason;
   else Object.assign(header, { sha256: createHash('sha256').update(m.btf).digest('hex'), results: m.results.toString('base64') });
   const kept = writeCacheEntry(file, Buffer.concat([Buffer.from(MAGIC + JSON.stringify(header) + '\n'), m.btf ?? Buffer.alloc(0)]));
   const how = `${why}; ${kept ? 'now cached' : 'cache folder not writable'}`;
-  if (!m.btf) return { note: `whole kernel BTF (${m.reason}; ${how})` };
+  if (!m.btf) return { note: `${whole} (${m.reason}; ${how})` };
   return { btf: m.btf, note: `minimal BTF computed (${m.btf.length} bytes, ${m.results.length / RESULT_SIZE} relocations checked; ${how})` };
 }

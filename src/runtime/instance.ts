@@ -107,10 +107,10 @@ export class GadgetInstance {
     }
     const n = native();
     // the small BTF the object's CO-RE relocations need on this kernel, when it can have one
-    const core = coreBtfFor(ebpf).btf;
+    let core = coreBtfFor(ebpf).btf;
     const openObj = (btfCustomPath?: string) => {
       try {
-        return new n.BpfObject(ebpf, objectName(name), btfCustomPath ? { btfCustomPath } : core ? { btfCustom: core } : undefined);
+        return new n.BpfObject(ebpf, objectName(name), core ? { btfCustom: core } : btfCustomPath ? { btfCustomPath } : undefined);
       } catch (err) {
         throw new IgError('invalid-object', `libbpf cannot open the eBPF object of ${name}: ${(err as Error).message}`, { cause: err });
       }
@@ -140,6 +140,7 @@ export class GadgetInstance {
       let btfPath: string | undefined;
       if (usesSocketEnricher(spec)) {
         btfPath = socketEnricherBtf();
+        core = coreBtfFor(ebpf, btfPath).btf;
         obj.close();
         obj = openObj(btfPath);
       }
