@@ -131,7 +131,8 @@ size_t ig_core_count(const struct ig_core_obj *o) { return o->nrelo; }
 
 struct marks {
   const struct btf *targ;
-  // per target type id: 0 not needed, 1 needed; for composites a member bitmap beside it
+  // per target type id: 0 not needed, 1 needed (a pointer: to void), 2 a pointer with its pointee,
+  // 3 a struct/union with all members; for composites a member bitmap beside it
   unsigned char *need;
   unsigned char **members;
   const char *bad;  // a kind this file does not copy
@@ -156,10 +157,56 @@ static void mark_type(struct marks *m, __u32 id) {
       case BTF_KIND_TYPE_TAG:
         id = t->type;
         break;
+      case BTF_KIND_FUNC_PROTO:  // only reached behind a pointer kept by a type-matches relocation
+        for (int i = 0; i < btf_vlen(t); i++) mark_type(m, btf_params(t)[i].type);
+        id = t->type;
+        break;
       default:
         m->bad = kind_name(t);
         return;
     }
+  }
+}
+
+// What a type-matches relocation compares (libbpf's __bpf_core_types_match): structs and unions
+// with all their members, recursively, and behind a pointer only the pointee's kind and name.
+static void mark_match(struct marks *m, __u32 id, bool behind_ptr, int depth) {
+  while (id != 0 && m->bad == NULL) {
+    if (depth > 32) {
+      m->bad = "too deeply nested";
+      return;
+    }
+    const struct btf_type *t = btf__type_by_id(m->targ, id);
+    mark_type(m, id);
+    switch (btf_kind(t)) {
+      case BTF_KIND_PTR:
+        m->need[id] = 2;  // copied with its pointee
+        behind_ptr = true;
+        id = t->type;
+        break;
+      case BTF_KIND_TYPEDEF: case BTF_KIND_CONST: case BTF_KIND_VOLATILE: case BTF_KIND_RESTRICT:
+      case BTF_KIND_TYPE_TAG:
+        id = t->type;
+        break;
+      case BTF_KIND_ARRAY:
+        id = btf_array(t)->type;
+        break;
+      case BTF_KIND_FUNC_PROTO:
+        for (int i = 0; i < btf_vlen(t); i++) mark_match(m, btf_params(t)[i].type, behind_ptr, depth + 1);
+        id = t->type;
+        break;
+      case BTF_KIND_STRUCT: case BTF_KIND_UNION:
+        if (behind_ptr || m->need[id] == 3) return;
+        m->need[id] = 3;  // every member
+        for (int i = 0; i < btf_vlen(t); i++) {
+          m->members[id][i] = 1;
+          mark_match(m, btf_members(t)[i].type, false, depth + 1);
+        }
+        return;
+      default:
+        return;
+    }
+    depth++;
   }
 }
 
@@ -205,7 +252,7 @@ static int emit(struct marks *m, struct btf **out, char *why, size_t whylen) {
                                btf_member_bit_offset(t, i), btf_member_bitfield_size(t, i));
         if (e < 0) got = e;
       }
-    } else if (btf_is_ptr(t)) {
+    } else if (btf_is_ptr(t) && m->need[id] == 1) {
       got = btf__add_ptr(b, 0);
     } else {
       got = btf__add_type(b, m->targ, t);
@@ -214,8 +261,11 @@ static int emit(struct marks *m, struct btf **out, char *why, size_t whylen) {
         if (btf_is_array(c)) {
           btf_array(c)->type = newid[btf_array(c)->type];
           btf_array(c)->index_type = newid[btf_array(c)->index_type];
-        } else if (btf_is_mod(c) || btf_is_typedef(c) || btf_is_type_tag(c)) {
+        } else if (btf_is_mod(c) || btf_is_typedef(c) || btf_is_type_tag(c) || btf_is_ptr(c)) {
           c->type = newid[c->type];
+        } else if (btf_is_func_proto(c)) {
+          c->type = newid[c->type];
+          for (int i = 0; i < btf_vlen(c); i++) btf_params(c)[i].type = newid[btf_params(c)[i].type];
         }
       }
     }
@@ -274,10 +324,9 @@ int ig_core_resolve(const struct ig_core_obj *o, const struct btf *targ, struct 
         rc = say(why, whylen, "relocation #%zu names local type %u, which the object's BTF lacks", k, rec->type_id);
         break;
       }
-      if (rec->kind == BPF_CORE_TYPE_ID_TARGET || rec->kind == BPF_CORE_TYPE_MATCHES) {
-        // a kernel type id differs in any other BTF; type matching compares whole type graphs
-        rc = say(why, whylen, "relocation #%zu is a %s relocation", k,
-                 rec->kind == BPF_CORE_TYPE_ID_TARGET ? "target type id" : "type-matches");
+      if (rec->kind == BPF_CORE_TYPE_ID_TARGET) {
+        // a kernel type id differs in any other BTF
+        rc = say(why, whylen, "relocation #%zu is a target type id relocation", k);
         break;
       }
       if (rec->kind != BPF_CORE_TYPE_ID_LOCAL) {
@@ -313,6 +362,7 @@ int ig_core_resolve(const struct ig_core_obj *o, const struct btf *targ, struct 
       if (minimal != NULL && cands != NULL) {
         mark_type(&m, cands->cands[0].id);  // the candidate itself, also when no field of it matched
         if (specs[2].btf != NULL && rec->kind <= BPF_CORE_FIELD_RSHIFT_U64) mark_spec(&m, &specs[2]);
+        else if (specs[2].btf != NULL && rec->kind == BPF_CORE_TYPE_MATCHES) mark_match(&m, specs[2].root_type_id, false, 0);
         else if (specs[2].btf != NULL) mark_type(&m, specs[2].root_type_id);
         if (m.bad != NULL) rc = say(why, whylen, "relocation #%zu reaches a %s type", k, m.bad);
       }

@@ -82,6 +82,8 @@ describe('minimal CO-RE BTF', () => {
     if (process.env.IG_DEBUG) console.log(outcome);
     expect(outcome.trace_open, JSON.stringify(outcome, null, 1)).toMatch(/^minimal \(\d+ B\)$/);
     expect(outcome.trace_exec).toMatch(/^minimal \(\d+ B\)$/);
+    // a type-matches relocation (bpf_core_type_matches): whole types are copied
+    expect(outcome.profile_blockio).toMatch(/^minimal \(\d+ B\)$/);
     expect(outcome.trace_tcpdrop).toMatch(/^minimal \(\d+ B\) of the enricher target$/);
     expect(outcome.snapshot_process).toMatch(/^whole: section iter\/task makes libbpf read the kernel's whole BTF anyway$/);
   }, 120_000);
