@@ -7,8 +7,8 @@
  * the same against it. Later runs load with the small BTF (~5 ms) after checking it again.
  *
  * Safe by construction and by check:
- * - an entry stands for one object (SHA-256 of its ELF) on one kernel (boot id, the BTF file's
- *   size and time, release and version, libbpf's version): anything else is a miss;
+ * - an entry stands for one object (SHA-256 of its ELF) on one kernel boot (boot id, release and
+ *   version, libbpf's version): anything else is a miss;
  * - it is used only when every relocation has exactly one candidate type in the kernel's BTF (so
  *   libbpf never needs modules' BTF, which a custom BTF would hide, and relocates the same
  *   whatever programs are loaded), and none asks for a kernel type id or whole-type matching;
@@ -31,7 +31,6 @@ import type { coreBtfMinimal } from '../../native/index.js';
 /** Bump when what an entry holds, or how relocation results are packed, changes. */
 const FORMAT = 1;
 const MAGIC = 'ig-core-btf\n';
-const KERNEL_BTF = '/sys/kernel/btf/vmlinux';
 
 export interface CoreBtfChoice {
   /** the small BTF to relocate against; absent: this kernel's whole BTF, as libbpf does by default */
@@ -50,12 +49,15 @@ interface EntryHeader {
   results?: string;
 }
 
-/** This kernel's identity as far as its BTF goes. Null: no kernel BTF (libbpf will say so at load). */
+/**
+ * This kernel's identity as far as its BTF goes: the running kernel's BTF cannot change within a
+ * boot, so the boot id names it (release and version are there for people reading an entry).
+ * Null: no boot id (then nothing is cached).
+ */
 export function kernelKey(): string | null {
   try {
-    const st = statSync(KERNEL_BTF);
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    return [boot, st.size, st.mtimeMs, os.release(), os.version(), native().libbpfVersion()].join(' ');
+    return [boot, os.release(), os.version(), native().libbpfVersion()].join(' ');
   } catch {
     return null;
   }
@@ -94,7 +96,7 @@ export function coreBtfFor(elf: Buffer, target?: string): CoreBtfChoice {
 function choose(elf: Buffer, target?: string): CoreBtfChoice {
   const whole = target ? 'whole target BTF' : 'whole kernel BTF';
   const kernel = target ? targetKey(target) : kernelKey();
-  if (kernel === null) return { note: `${whole} (${target ?? KERNEL_BTF} cannot be read)` };
+  if (kernel === null) return { note: `${whole} (${target ?? 'the boot id'} cannot be read)` };
   const object = createHash('sha256').update(elf).digest('hex');
   const file = coreBtfEntryPath(object, kernel);
   if (!file) return { note: `${whole} (IG_CACHE_DIR=off)` };
