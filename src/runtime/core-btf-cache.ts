@@ -54,7 +54,7 @@ interface EntryHeader {
  * boot, so the boot id names it (release and version are there for people reading an entry).
  * Null: no boot id (then nothing is cached).
  */
-export function kernelKey(): string | null {
+function kernelKey(): string | null {
   try {
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     return [boot, os.release(), os.version(), native().libbpfVersion()].join(' ');
@@ -75,7 +75,7 @@ function targetKey(file: string): string | null {
 }
 
 /** The cache file of an object on this kernel (the key is also inside, and checked). */
-export function coreBtfEntryPath(objectDigest: string, kernel: string): string | undefined {
+function coreBtfEntryPath(objectDigest: string, kernel: string): string | undefined {
   const dir = cacheDir('core-btf');
   const k = createHash('sha256').update(kernel).digest('hex').slice(0, 16);
   return dir && path.join(dir, `${packageVersion()}-${FORMAT}-${objectDigest}-${k}.bin`);
