@@ -19,7 +19,7 @@
  * IG_DEBUG (and IG_TIMINGS) say which BTF a run used and why.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cacheDir, writeCacheEntry } from '../gadget/cache-dir.js';
@@ -145,7 +145,24 @@ function computeAndKeep(elf: Buffer, target: string | undefined, kernel: string,
   if (!m.btf) header.reason = m.reason;
   else Object.assign(header, { sha256: createHash('sha256').update(m.btf).digest('hex'), results: m.results.toString('base64') });
   const kept = writeCacheEntry(file, Buffer.concat([Buffer.from(MAGIC + JSON.stringify(header) + '\n'), m.btf ?? Buffer.alloc(0)]));
+  if (kept) pruneEarlierBoots(path.dirname(file));
   const how = `${why}; ${kept ? 'now cached' : 'cache folder not writable'}`;
   if (!m.btf) return { note: `${whole} (${m.reason}; ${how})` };
   return { btf: m.btf, note: `minimal BTF computed (${m.btf.length} bytes, ${m.results.length / RESULT_SIZE} relocations checked; ${how})` };
+}
+
+/**
+ * Entries written before this boot can never match again (the boot id is in their key): remove
+ * them when writing a new one, so the folder holds one boot's entries, not one per boot forever.
+ */
+function pruneEarlierBoots(dir: string): void {
+  const bootedAt = Date.now() - os.uptime() * 1000;
+  try {
+    for (const name of readdirSync(dir)) {
+      const f = path.join(dir, name);
+      if (name.endsWith('.bin') && statSync(f).mtimeMs < bootedAt) rmSync(f, { force: true });
+    }
+  } catch {
+    // another run pruning at the same time, or a folder we cannot change: next time
+  }
 }

@@ -4,8 +4,8 @@
 // the kernel's BTF cannot cover loads against the whole BTF. IG_DEBUG says which BTF a run used.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir, uptime } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIg, jsonLines } from '../helpers/ig.js';
@@ -100,7 +100,7 @@ describe('the minimal CO-RE BTF cache', () => {
     }, 60_000);
   }
 
-  it('loads an object whose relocations the kernel BTF cannot cover against the whole BTF, and remembers that', async () => {
+  it('loads an object whose relocations the kernel BTF cannot cover against the whole BTF, remembers that, and drops entries of earlier boots', async () => {
     const run = async () => {
       const trigger = setInterval(() => spawn('/bin/pwd', ['-P'], { stdio: 'ignore' }), 100);
       try {
@@ -109,8 +109,18 @@ describe('the minimal CO-RE BTF cache', () => {
         clearInterval(trigger);
       }
     };
+    // an entry of an earlier boot (written before this one started) and one of this boot
+    const dir = path.join(cache, 'core-btf');
+    const earlier = path.join(dir, 'earlier-boot.bin'), thisBoot = path.join(dir, 'this-boot.bin');
+    writeFileSync(earlier, 'x');
+    writeFileSync(thisBoot, 'x');
+    const bootedAt = (Date.now() - uptime() * 1000) / 1000;
+    utimesSync(earlier, bootedAt - 3600, bootedAt - 3600);
     const first = await run();
     expect(first.code, first.stderr).toBe(0);
+    // writing the new entry removed the one no run of this boot can use
+    expect(existsSync(earlier)).toBe(false);
+    expect(existsSync(thisBoot)).toBe(true);
     expect(first.stderr).toMatch(/^debug: CO-RE BTF: whole kernel BTF \(relocation #\d+: 0 candidates for struct ig_absent_type in the target; not cached yet; now cached\)$/m);
     const events = jsonLines(first.stdout).filter((e) => e.comm === 'pwd');
     expect(events.length).toBeGreaterThan(0);
