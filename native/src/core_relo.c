@@ -61,7 +61,7 @@ static int elf_section(Elf *elf, const char *want, const void **data, size_t *si
 // target (attach BTF ids of iterators, tracing, LSM and struct_ops programs).
 static const char *const kNeedsKernelBtf[] = {
   "iter/", "iter.s/", "tp_btf/", "fentry/", "fentry.s/", "fexit/", "fexit.s/", "fmod_ret/",
-  "fmod_ret.s/", "lsm/", "lsm.s/", "lsm_cgroup/", "struct_ops", "freplace/", ".ksyms",
+  "fmod_ret.s/", "lsm/", "lsm.s/", "lsm_cgroup/", "struct_ops", "freplace/",
 };
 
 static const char *needs_kernel_btf(Elf *elf) {
@@ -103,10 +103,14 @@ int ig_core_open(const void *elf_bytes, size_t len, struct ig_core_obj **out, ch
       rc = say(why, whylen, "libbpf cannot parse the object's %s", o->btf ? ".BTF.ext" : ".BTF");
     } else {
       btf__set_pointer_size(o->btf, 8);  // as libbpf does for BPF-targeted BTF
+      // kernel symbols and kfuncs (externs in .ksyms) are resolved against the whole BTF too
+      if (btf__find_by_name_kind(o->btf, ".ksyms", BTF_KIND_DATASEC) > 0) {
+        rc = say(why, whylen, "its .ksyms externs make libbpf read the kernel's whole BTF anyway");
+      }
       const struct btf_ext_info *seg = &o->ext->core_relo_info;
       const struct btf_ext_info_sec *s;
       for_each_btf_ext_sec(seg, s) o->nrelo += s->num_info;
-      if (o->nrelo == 0) rc = say(why, whylen, "no CO-RE relocations");
+      if (rc == 0 && o->nrelo == 0) rc = say(why, whylen, "no CO-RE relocations");
     }
   }
   elf_end(elf);

@@ -12,6 +12,7 @@ import { sectionInfo } from '../../src/runtime/sections.js';
 import { MapType } from '../../src/model/kernel.js';
 import { SOCKETS_MAP, SocketEnricher, socketEnricherBtf } from '../../src/runtime/socket-enricher/index.js';
 import { repoRoot } from '../helpers/ig.js';
+import { compileBpf } from '../helpers/bpf-compile.js';
 
 const native = loadAddon();
 const catalog = readdirSync(path.join(repoRoot, 'gadgets')).filter((n) => statSync(path.join(repoRoot, 'gadgets', n)).isDirectory());
@@ -87,6 +88,24 @@ describe('minimal CO-RE BTF', () => {
     expect(outcome.trace_tcpdrop).toMatch(/^minimal \(\d+ B\) of the enricher target$/);
     expect(outcome.snapshot_process).toMatch(/^whole: section iter\/task makes libbpf read the kernel's whole BTF anyway$/);
   }, 120_000);
+
+  it('leaves objects with kernel symbols (.ksyms) to the whole BTF, which libbpf reads for them anyway', async () => {
+    const { bytes } = await compileBpf(String.raw`
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+extern const struct rq runqueues __ksym;
+SEC("tracepoint/syscalls/sys_enter_getcwd")
+int with_ksym(void *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	bpf_printk("%d %p", BPF_CORE_READ(t, tgid), &runqueues);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`);
+    expect(native.coreBtfMinimal(bytes).reason).toBe("its .ksyms externs make libbpf read the kernel's whole BTF anyway");
+  });
 
   it('refuses a BTF that lacks a type the relocations need, and garbage', async () => {
     const elf = (await getGadgetImage('trace_open', 'never')).ebpf!;
