@@ -89,8 +89,11 @@ export interface ProgramInfo {
  * close() was never called.
  */
 export class BpfObject {
-  /** `btfCustomPath`: a raw BTF file to resolve CO-RE relocations against instead of this kernel's */
-  constructor(elf: Buffer, name: string, opts?: { btfCustomPath?: string });
+  /**
+   * `btfCustomPath`: a raw BTF file to resolve CO-RE relocations against instead of this kernel's;
+   * `btfCustom`: the same as bytes (kept in a memfd until the object is closed).
+   */
+  constructor(elf: Buffer, name: string, opts?: { btfCustomPath?: string; btfCustom?: Buffer });
   maps(): MapInfo[];
   programs(): ProgramInfo[];
   /** The whole object BTF; throws (op "btf") when the object has none. */
@@ -208,6 +211,19 @@ export function mapCreate(type: number, keySize: number, valueSize: number, maxE
 export function writeVmlinuxBtfWith(outPath: string, struct: {
   name: string; size: number; members: { name: string; offset: number; size: number; nelems?: number }[];
 }): void;
+/**
+ * The minimal CO-RE BTF of an object (src/runtime/core-btf-cache.ts): every CO-RE relocation
+ * computed against this kernel's BTF, the small BTF holding just the types and members they read,
+ * and every relocation computed again against it, kept only when all agree. `results`: the
+ * relocations' results, packed (40 bytes each), to compare with coreBtfResults. `reason`: why
+ * the object cannot use one (no relocations, a program that needs the whole BTF anyway, a type
+ * with no or several candidates, …). `targetPath`: a raw BTF file to relocate against instead of
+ * this kernel's (what the object would get as btfCustomPath).
+ */
+export function coreBtfMinimal(elf: Buffer, targetPath?: string):
+  { btf: Buffer; results: Buffer; reason?: undefined } | { btf?: undefined; results?: undefined; reason: string };
+/** Every CO-RE relocation of the object computed against these BTF bytes (each needs exactly one candidate). */
+export function coreBtfResults(elf: Buffer, btf: Buffer): { results: Buffer; reason?: undefined } | { results?: undefined; reason: string };
 
 /** Result of one wakeup: many records in one Buffer. */
 export interface RecordBatch {

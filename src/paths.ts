@@ -24,7 +24,10 @@ declare global {
 
 export const packageRoot = globalThis.__igPackageRoot ?? findRoot();
 
-/** ig's version, from its package.json. */
+let version: string | undefined;
+
+/** ig's version, from its package.json (read once: the caches name their entries by it on every run). */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  version ??= (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
 }

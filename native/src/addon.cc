@@ -92,6 +92,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ig::InitMaps(env, exports);
   ig::InitLinks(env, exports);
   ig::InitBtf(env, exports);
+  ig::InitCoreBtf(env, exports);
   ig::InitEmbedded(env, exports);
   ig::InitWasmHost(env, exports);
   ig::InitPcap(env, exports);

@@ -41,6 +41,7 @@ Napi::Object InitConsumer(Napi::Env env, Napi::Object exports);
 Napi::Object InitMaps(Napi::Env env, Napi::Object exports);
 Napi::Object InitLinks(Napi::Env env, Napi::Object exports);
 Napi::Object InitBtf(Napi::Env env, Napi::Object exports);
+Napi::Object InitCoreBtf(Napi::Env env, Napi::Object exports);
 Napi::Object InitEmbedded(Napi::Env env, Napi::Object exports);
 Napi::Object InitWasmHost(Napi::Env env, Napi::Object exports);
 void InitPcap(Napi::Env env, Napi::Object exports);

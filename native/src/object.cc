@@ -15,6 +15,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <linux/perf_event.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -75,10 +76,25 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     name_ = ArgString(info, 1, "name");
     // libbpf keeps pointing into the buffer until load; own a copy.
     elf_.assign(elf.Data(), elf.Data() + elf.Length());
-    // a third argument { btfCustomPath }: CO-RE relocation targets other than this kernel's BTF
+    // a third argument { btfCustomPath } or { btfCustom: bytes }: CO-RE relocation targets other
+    // than this kernel's BTF. libbpf reads them at load, from a path: bytes go into a memfd, so
+    // what it reads is exactly what the caller checked.
     if (info.Length() > 2 && info[2].IsObject()) {
-      Napi::Value p = info[2].As<Napi::Object>().Get("btfCustomPath");
+      Napi::Object o = info[2].As<Napi::Object>();
+      Napi::Value p = o.Get("btfCustomPath");
+      Napi::Value b = o.Get("btfCustom");
       if (p.IsString()) btfPath_ = p.As<Napi::String>().Utf8Value();
+      if (b.IsBuffer()) {
+        Napi::Buffer<uint8_t> bytes = b.As<Napi::Buffer<uint8_t>>();
+        btfFd_ = static_cast<int>(syscall(SYS_memfd_create, "ig-core-btf", MFD_CLOEXEC));
+        if (btfFd_ < 0 || write(btfFd_, bytes.Data(), bytes.Length()) != static_cast<ssize_t>(bytes.Length())) {
+          int err = errno;
+          if (btfFd_ >= 0) close(btfFd_);
+          btfFd_ = -1;
+          ThrowError(env, "open", "keeping the CO-RE BTF in memory", err);
+        }
+        btfPath_ = "/proc/self/fd/" + std::to_string(btfFd_);
+      }
     }
     LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name_.c_str(),
                 .btf_custom_path = btfPath_.empty() ? nullptr : btfPath_.c_str());
@@ -86,6 +102,8 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     obj_ = bpf_object__open_mem(elf_.data(), elf_.size(), &opts);
     if (obj_ == nullptr) {
       int err = errno;
+      if (btfFd_ >= 0) close(btfFd_);
+      btfFd_ = -1;
       ThrowError(env, "open", "opening eBPF object " + name_, err, &cap.text());
     }
   }
@@ -97,6 +115,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   std::vector<uint8_t> elf_;
   std::string name_;
   std::string btfPath_;
+  int btfFd_ = -1;
   bool loaded_ = false;
   std::vector<Link> links_;
 
@@ -114,6 +133,8 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     if (obj_ != nullptr) ig::ClearPacketFilters(obj_);
     if (obj_ != nullptr) bpf_object__close(obj_);
     obj_ = nullptr;
+    if (btfFd_ >= 0) close(btfFd_);
+    btfFd_ = -1;
     std::vector<uint8_t>().swap(elf_);
   }
 

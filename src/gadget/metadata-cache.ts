@@ -10,28 +10,20 @@
  * single executable unpacks too, sea/unpack.ts); IG_CACHE_DIR=off turns this cache off.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageVersion } from '../paths.js';
+import { cacheDir, writeCacheEntry } from './cache-dir.js';
 import type { GadgetMetadata } from './metadata.js';
 
 /** Bump when what parseMetadata returns for the same text changes. */
 const FORMAT = 1;
 
-function cacheDir(): string | undefined {
-  const env = process.env.IG_CACHE_DIR;
-  if (env === 'off') return undefined;
-  if (env) return env;
-  if (process.env.XDG_CACHE_HOME) return path.join(process.env.XDG_CACHE_HOME, 'ig');
-  return path.join(process.env.HOME || os.homedir(), '.cache', 'ig');
-}
-
 /** gadget.yaml's bytes → its document (null: none), from the cache when these bytes were parsed before. */
 export async function readMetadata(bytes: Buffer | null): Promise<GadgetMetadata | null> {
   if (bytes === null) return null;
-  const dir = cacheDir();
-  const file = dir && path.join(dir, 'metadata', `${packageVersion()}-${FORMAT}-${createHash('sha256').update(bytes).digest('hex')}.json`);
+  const dir = cacheDir('metadata');
+  const file = dir && path.join(dir, `${packageVersion()}-${FORMAT}-${createHash('sha256').update(bytes).digest('hex')}.json`);
   if (file) {
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as GadgetMetadata | null;
@@ -41,16 +33,8 @@ export async function readMetadata(bytes: Buffer | null): Promise<GadgetMetadata
   }
   const { parseMetadata } = await import('./metadata-parse.js');
   const doc = parseMetadata(bytes); // throws on bad YAML: nothing is cached then
-  if (file && plainData(doc)) {
-    try {
-      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(doc), { mode: 0o600 });
-      renameSync(tmp, file); // whole or absent, also with runs writing at once
-    } catch {
-      // a read-only or full disk: parse next time too
-    }
-  }
+  // a read-only or full disk: parse next time too
+  if (file && plainData(doc)) writeCacheEntry(file, JSON.stringify(doc));
   return doc;
 }
 

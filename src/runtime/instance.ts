@@ -6,6 +6,7 @@ import { encodeParam } from '../gadget/params.js';
 import { MapType } from '../model/kernel.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
+import { coreBtfFor } from './core-btf-cache.js';
 import { setBootOffsetNs } from '../format/timestamp.js';
 import { startSource, type RunningSource, type SourceSink, type SourceOptions } from './sources/index.js';
 import { ensureTracefs, needsTracefs } from './tracefs.js';
@@ -106,9 +107,11 @@ export class GadgetInstance {
       });
     }
     const n = native();
+    // the small BTF the object's CO-RE relocations need on this kernel, when it can have one
+    let core = coreBtfFor(ebpf).btf;
     const openObj = (btfCustomPath?: string) => {
       try {
-        return new n.BpfObject(ebpf, objectName(name), btfCustomPath ? { btfCustomPath } : undefined);
+        return new n.BpfObject(ebpf, objectName(name), core ? { btfCustom: core } : btfCustomPath ? { btfCustomPath } : undefined);
       } catch (err) {
         throw new IgError('invalid-object', `libbpf cannot open the eBPF object of ${name}: ${(err as Error).message}`, { cause: err });
       }
@@ -138,6 +141,7 @@ export class GadgetInstance {
       let btfPath: string | undefined;
       if (usesSocketEnricher(spec)) {
         btfPath = socketEnricherBtf();
+        core = coreBtfFor(ebpf, btfPath).btf;
         obj.close();
         obj = openObj(btfPath);
       }

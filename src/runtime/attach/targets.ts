@@ -11,7 +11,7 @@ import { native } from '../native.js';
 import { ProgType } from '../../model/kernel.js';
 import { TailCallTarget } from './dispatcher.js';
 import { guardTcFilter } from './tc-guard.js';
-import { attachUprobe, type UprobePlan } from './uprobe.js';
+import { attachUprobe, UprobeLookups, type UprobePlan } from './uprobe.js';
 import type { AttachPlan } from '../sections.js';
 import type { AttachTarget } from './types.js';
 
@@ -72,9 +72,10 @@ export class TargetAttacher {
   }
 
   private attachTarget(t: AttachTarget): void {
+    const lookups = new UprobeLookups();
     for (const p of this.progs) {
       try {
-        for (const [key, make] of this.plan(p, t)) {
+        for (const [key, make] of this.plan(p, t, lookups)) {
           const have = p.by.get(key);
           if (have) {
             have.users.add(t.id);
@@ -89,7 +90,7 @@ export class TargetAttacher {
   }
 
   /** The attachments a program needs for one target: key → how to make it. */
-  private plan(p: PerTarget, t: AttachTarget): [string, () => Attached][] {
+  private plan(p: PerTarget, t: AttachTarget, lookups: UprobeLookups): [string, () => Attached][] {
     const plan = p.plan;
     const nsPath = t.host ? undefined : `/proc/${t.pid}/ns/net`;
     if (plan.kind === 'socket') {
@@ -101,7 +102,7 @@ export class TargetAttacher {
       const ifaces = t.host ? this.hostIfaces : interfacesOf(t.pid);
       return ifaces.map((ifname) => [`${ns}/${ifname}`, () => this.viaDispatcher(p.tail!, ns, { kind: 'tc', ifname, direction: plan.direction, netnsPath: nsPath })]);
     }
-    if (plan.kind === 'uprobe') return attachUprobe(this.obj, p.prog, plan as UprobePlan, t);
+    if (plan.kind === 'uprobe') return attachUprobe(this.obj, p.prog, plan as UprobePlan, t, lookups);
     return [];
   }
 

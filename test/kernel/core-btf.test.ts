@@ -1,0 +1,120 @@
+// The minimal CO-RE BTF (src/runtime/core-btf-cache.ts, native/src/core_relo.c) against the real
+// kernel: for every gadget of the catalog, either the addon says why the object keeps the whole
+// kernel BTF, or the object loaded with the minimal BTF has exactly the instructions it has when
+// libbpf relocates it against /sys/kernel/btf/vmlinux (map fds aside). Needs root and the
+// built-in gadgets in the store (scripts/setup.sh --test).
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { native as loadAddon } from '../../src/runtime/native.js';
+import { getGadgetImage } from '../../src/oci/image.js';
+import { sectionInfo } from '../../src/runtime/sections.js';
+import { MapType } from '../../src/model/kernel.js';
+import { SOCKETS_MAP, SocketEnricher, socketEnricherBtf } from '../../src/runtime/socket-enricher/index.js';
+import { repoRoot } from '../helpers/ig.js';
+import { compileBpf } from '../helpers/bpf-compile.js';
+
+const native = loadAddon();
+const catalog = readdirSync(path.join(repoRoot, 'gadgets')).filter((n) => statSync(path.join(repoRoot, 'gadgets', n)).isDirectory());
+
+/** ld_imm64 of a map fd or map value: the fd differs per load, not per relocation */
+function maskMapFds(insns: Buffer): Buffer {
+  const c = Buffer.from(insns);
+  for (let i = 0; i + 16 <= c.length; i += 8) {
+    if (c[i] !== 0x18) continue;
+    const src = c[i + 1]! >> 4;
+    if (src === 1 || src === 2) c.writeInt32LE(0, i + 4);
+    i += 8;
+  }
+  return c;
+}
+
+/** Every program's instructions once libbpf has loaded the object (or the load error). */
+function loadedInsns(elf: Buffer, opts?: { btfCustom?: Buffer; btfCustomPath?: string }): Record<string, Buffer> | string {
+  const o = new native.BpfObject(elf, 'corebtf', opts);
+  try {
+    for (const p of o.programs()) {
+      const fix = sectionInfo(p).fixType;
+      if (fix) o.setProgramType(p.name, fix.type, fix.expectedAttachType);
+    }
+    for (const m of o.maps()) {
+      if (m.name === SOCKETS_MAP) o.setMapValueSize(m.name, SocketEnricher.valueSize);
+      if (m.type === MapType.RINGBUF) {
+        o.setMapKeySize(m.name, 0);
+        o.setMapValueSize(m.name, 0);
+      } else if (m.type === MapType.PERF_EVENT_ARRAY) {
+        o.setMapKeySize(m.name, 4);
+        o.setMapValueSize(m.name, 4);
+      }
+    }
+    try {
+      o.load();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return Object.fromEntries(o.programs().map((p) => [p.name, maskMapFds(o.programInsns(p.name))]));
+  } finally {
+    o.close();
+  }
+}
+
+describe('minimal CO-RE BTF', () => {
+  it('relocates every catalog gadget exactly as the whole kernel BTF does, or says why it cannot be used', async () => {
+    const outcome: Record<string, string> = {};
+    for (const name of catalog) {
+      const elf = (await getGadgetImage(name, 'never')).ebpf;
+      if (!elf) continue;
+      let m = native.coreBtfMinimal(elf);
+      // gadgets reading the socket enricher's struct relocate against the kernel's BTF plus that struct
+      const target = m.reason?.includes('gadget_socket_value') ? socketEnricherBtf() : undefined;
+      if (target) m = native.coreBtfMinimal(elf, target);
+      if (!m.btf) {
+        outcome[name] = `whole: ${m.reason}`;
+        continue;
+      }
+      // the check a cached copy gets: the same results, from the bytes alone
+      expect(native.coreBtfResults(elf, m.btf).results?.equals(m.results), name).toBe(true);
+      const full = loadedInsns(elf, target ? { btfCustomPath: target } : undefined);
+      const small = loadedInsns(elf, { btfCustom: m.btf });
+      expect(small, name).toEqual(full);
+      outcome[name] = `${typeof full === 'string' ? `minimal, both loads failed alike: ${full}` : `minimal (${m.btf.length} B)`}${target ? ' of the enricher target' : ''}`;
+    }
+    // the catalog's tracers relocate against a few types; iterators need the whole BTF anyway
+    if (process.env.IG_DEBUG) console.log(outcome);
+    expect(outcome.trace_open, JSON.stringify(outcome, null, 1)).toMatch(/^minimal \(\d+ B\)$/);
+    expect(outcome.trace_exec).toMatch(/^minimal \(\d+ B\)$/);
+    // a type-matches relocation (bpf_core_type_matches): whole types are copied
+    expect(outcome.profile_blockio).toMatch(/^minimal \(\d+ B\)$/);
+    expect(outcome.trace_tcpdrop).toMatch(/^minimal \(\d+ B\) of the enricher target$/);
+    expect(outcome.snapshot_process).toMatch(/^whole: section iter\/task makes libbpf read the kernel's whole BTF anyway$/);
+  }, 120_000);
+
+  it('leaves objects with kernel symbols (.ksyms) to the whole BTF, which libbpf reads for them anyway', async () => {
+    const { bytes } = await compileBpf(String.raw`
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+extern const struct rq runqueues __ksym;
+SEC("tracepoint/syscalls/sys_enter_getcwd")
+int with_ksym(void *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	bpf_printk("%d %p", BPF_CORE_READ(t, tgid), &runqueues);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`);
+    expect(native.coreBtfMinimal(bytes).reason).toBe("its .ksyms externs make libbpf read the kernel's whole BTF anyway");
+  });
+
+  it('refuses a BTF that lacks a type the relocations need, and garbage', async () => {
+    const elf = (await getGadgetImage('trace_open', 'never')).ebpf!;
+    const sock = (await getGadgetImage('trace_dns', 'never')).ebpf!;
+    const other = native.coreBtfMinimal(sock);
+    // a minimal BTF made for another object: trace_open's types are not all in it
+    const r = other.btf ? native.coreBtfResults(elf, other.btf) : { reason: 'trace_dns has no minimal BTF' };
+    expect(r.results).toBeUndefined();
+    expect(r.reason).toMatch(/candidates|minimal BTF/);
+    expect(native.coreBtfResults(elf, Buffer.from('not BTF at all')).reason).toMatch(/cannot parse the BTF/);
+  });
+});
