@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// The start-up snapshot of `ig run` (src/snapshot/entry.ts): dist/cli.snapshot/ig.blob, which bin/ig runs
+// with `node --snapshot-blob`. Called by scripts/bundle.mjs after each CLI bundle, with that bundle's
+// id, so the blob and dist/cli.bundle/ always come from the same sources; `node scripts/build-snapshot.mjs`
+// alone rebuilds it for the bundle in place (after a node upgrade: a blob only runs on the node that built it).
+//
+// The script is one CommonJS file (a snapshot's entry cannot load ES modules or files) holding ig's
+// own code and the npm packages the run path evaluates at build time (BUNDLED); any other package
+// is left to require() from node_modules when a run needs it, which keeps the blob (and the time to
+// read and deserialize it) small: with every package in it, it was 43 MB and the start ~300 ms slower.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist', 'cli.snapshot');
+const script = path.join(outdir, 'ig.cjs');
+const blob = path.join(outdir, 'ig.blob');
+
+/** npm packages evaluated while the snapshot is built (the banner's require refuses any other). */
+const BUNDLED = ['@opentelemetry/api-logs', 'get-east-asian-width'];
+/** ig's modules that only other commands, cluster and remote runs use: entry.ts runs those from the ES module bundle. */
+const NOT_IN_SNAPSHOT = ['cli/commands/index', 'cli/completion', 'cli/parser', 'cli/run/k8s', 'cli/run/remote'];
+
+export async function buildSnapshot(buildId) {
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  await build({
+    entryPoints: [path.join(root, 'src', 'snapshot', 'entry.ts')],
+    outfile: script,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['*.node'],
+    define: { 'import.meta.url': '__igSnapshotUrl', __IG_BUILD_ID: JSON.stringify(buildId) },
+    banner: { js: banner() },
+    plugins: [leaveOut()],
+    keepNames: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  // Functions from a snapshot have no import() (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING): the
+  // packages imported lazily (ESM-only ones among them) go through a script compiled at run time.
+  const code = readFileSync(script, 'utf8');
+  writeFileSync(script, code.replace(/\bimport\((?=["'][^."'])/g, '__igImport('));
+  writeFileSync(path.join(outdir, 'import.cjs'), 'module.exports = (url) => import(url);\n');
+  const tmp = `${blob}.tmp-${process.pid}`;
+  try {
+    execFileSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', script], { cwd: outdir, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const why = String(e.stderr || e.message).split('\n').filter((l) => l && !/^\(node:\d+\) Warning|^It may still work|^To request support|^\(Use `node/.test(l)).join('\n');
+    throw new Error(`node --build-snapshot failed: ${why}`);
+  }
+  renameSync(tmp, blob);
+  // the node it runs on: scripts/setup.sh rebuilds the blob when `node --version` says otherwise
+  writeFileSync(path.join(outdir, 'node-version'), `${process.version}\n`);
+  return { blob, bytes: statSync(blob).size };
+}
+
+/**
+ * `require` in the bundle: Node's own modules (all a snapshot builder may load), and after
+ * deserialization ig's node_modules (entry.ts sets __igSnapshotRequire; __igSnapshotImport is
+ * import() for the rewritten import() calls). import.meta.url of the
+ * bundled modules is the script's own URL, inside the package like dist/cli.bundle/.
+ */
+function banner() {
+  return `var __igSnapshotUrl = ${JSON.stringify(pathToFileURL(script).href)};
+var __igBuiltinRequire = require;
+require = function (id) {
+  if (id.startsWith('node:') || require('node:module').isBuiltin(id)) return __igBuiltinRequire(id);
+  if (globalThis.__igSnapshotRequire) return globalThis.__igSnapshotRequire(id);
+  throw new Error('the start-up snapshot loads ' + id + ' while it is built: add it to BUNDLED in scripts/build-snapshot.mjs');
+};
+function __igImport(id) {
+  return globalThis.__igSnapshotImport(id);
+}`;
+}
+
+function leaveOut() {
+  return {
+    name: 'ig-snapshot-scope',
+    setup(b) {
+      // npm packages: external (required at run time) unless the run path needs them at build time
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:') || args.kind === 'entry-point') return undefined;
+        const pkg = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+        return BUNDLED.includes(pkg) ? undefined : { path: args.path, external: true };
+      });
+      // the other commands: a stub, since entry.ts never runs them from the snapshot
+      b.onResolve({ filter: /^\./ }, (args) => {
+        const target = path.relative(path.join(root, 'src'), path.resolve(args.resolveDir, args.path)).replace(/\.[jt]s$/, '');
+        return NOT_IN_SNAPSHOT.includes(target) ? { path: target, namespace: 'ig-not-in-snapshot' } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'ig-not-in-snapshot' }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`internal: ${args.path} is not in the start-up snapshot (src/snapshot/entry.ts sends this command line to the ES module bundle)`)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const id = readFileSync(path.join(root, 'dist', 'cli.bundle', 'build-id'), 'utf8').trim();
+  const { bytes } = await buildSnapshot(id);
+  process.stdout.write(`built ${path.relative(root, blob)}: ${(bytes / 1e6).toFixed(1)} MB\n`);
+}
