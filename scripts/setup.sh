@@ -64,9 +64,9 @@ for dir in gadgets/*/; do
   name=$(basename "$dir")
   [ -f "$dir/program.bpf.c" ] || continue
   sum=$(cat "$dir"/*.c "$dir"/*.yaml bpf/include/gadget/*.h 2>/dev/null | sha256sum | cut -d' ' -f1)
-  if [ "$(cat ".cache/gadgets/$name" 2>/dev/null)" != "$sum" ] || ! node bin/ig.js image inspect "$name" >/dev/null 2>&1; then
+  if [ "$(cat ".cache/gadgets/$name" 2>/dev/null)" != "$sum" ] || ! bin/ig image inspect "$name" >/dev/null 2>&1; then
     say "building gadget $name"
-    node bin/ig.js image build "$dir" -t "$name" >/dev/null
+    bin/ig image build "$dir" -t "$name" >/dev/null
     echo "$sum" > ".cache/gadgets/$name"
   fi
 done
