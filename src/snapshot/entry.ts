@@ -22,6 +22,7 @@ import { joinDashValues } from '../cli/run/flags.js';
 import { fastRunFlags } from '../cli/run/fast-flags.js';
 import { packageRoot } from '../paths.js';
 import { warmUp } from './warm-up.js';
+import { applyDeferredExtraCaCerts } from './extra-ca.js';
 // evaluated at build time (main.ts imports it lazily): the run path is what the snapshot is for
 import '../cli/run/run-main.js';
 
@@ -41,6 +42,7 @@ warmUp();
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   const argv = process.argv.slice(1); // no script path: node's argv[1] is ig's first argument
   try {
+    applyDeferredExtraCaCerts();
     const root = blobRoot() ?? packageRoot;
     const stale = staleness(root);
     if (stale === undefined && root === packageRoot) {

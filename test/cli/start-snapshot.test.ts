@@ -3,6 +3,8 @@
 // snapshot that does not belong to the CLI bundle beside it is not used, and ig says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -87,6 +89,34 @@ describe('ig from the start-up snapshot', () => {
     const bad = await run(igCommand, ['run', 'trace_open', '--no-such-flag']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^error: unknown flag --no-such-flag$/m);
+  }, 60_000);
+});
+
+describe('NODE_EXTRA_CA_CERTS (bin/ig applies it at the first TLS connection, not at node start)', () => {
+  it('trusts a registry whose certificate is in the extra file, as node bin/ig.js does, and no other', async () => {
+    const key = path.join(work, 'registry.key');
+    const cert = path.join(work, 'registry.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    // a registry that knows no image: reaching its answer means TLS was accepted
+    const registry = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      res.writeHead(req.url === '/v2/' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(req.url === '/v2/' ? '{}' : '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
+    try {
+      const args = ['run', `${host}/nothing:latest`, '-o', 'json'];
+      const trusted = await run(igCommand, args, { NODE_EXTRA_CA_CERTS: cert });
+      const plain = await run(process.execPath, [path.join(repoRoot, 'bin', 'ig.js'), ...args], { NODE_EXTRA_CA_CERTS: cert });
+      const untrusted = await run(igCommand, args, { NODE_EXTRA_CA_CERTS: '' });
+      expect(trusted.stderr).toMatch(new RegExp(`^error: image ${host}/nothing:latest not found in registry ${host} \\(MANIFEST_UNKNOWN`, 'm'));
+      expect(trusted.stderr).toBe(plain.stderr);
+      expect(trusted.code).toBe(plain.code);
+      expect(untrusted.code).not.toBe(0);
+      expect(untrusted.stderr).toMatch(new RegExp(`^error: cannot talk HTTPS to registry ${host} .*self-signed certificate`, 'm'));
+    } finally {
+      registry.close();
+    }
   }, 60_000);
 });
 
