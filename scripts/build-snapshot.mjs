@@ -66,18 +66,22 @@ export async function buildSnapshot(buildId, outdir = path.join(root, 'dist', 'c
 /**
  * `require` in the bundle: Node's own modules (all a snapshot builder may load), and after
  * deserialization ig's node_modules (entry.ts sets __igSnapshotRequire; __igSnapshotImport is
- * import() for the rewritten import() calls). import.meta.url of the
+ * import() for the rewritten import() calls); either may open TLS connections, so a deferred
+ * NODE_EXTRA_CA_CERTS is applied first (src/snapshot/extra-ca.ts). import.meta.url of the
  * bundled modules is the script's own URL, inside the package like dist/cli.bundle/.
  */
 function banner(script) {
   return `var __igSnapshotUrl = ${JSON.stringify(pathToFileURL(script).href)};
 var __igBuiltinRequire = require;
 require = function (id) {
-  if (id.startsWith('node:') || require('node:module').isBuiltin(id)) return __igBuiltinRequire(id);
+  const builtin = id.startsWith('node:') || __igBuiltinRequire('node:module').isBuiltin(id);
+  if (!builtin || /^(node:)?(tls|https|http2)$/.test(id)) globalThis.__igBeforeTls?.();
+  if (builtin) return __igBuiltinRequire(id);
   if (globalThis.__igSnapshotRequire) return globalThis.__igSnapshotRequire(id);
   throw new Error('the start-up snapshot loads ' + id + ' while it is built: add it to BUNDLED in scripts/build-snapshot.mjs');
 };
 function __igImport(id) {
+  globalThis.__igBeforeTls?.();
   return globalThis.__igSnapshotImport(id);
 }`;
 }

@@ -22,7 +22,7 @@ import { joinDashValues } from '../cli/run/flags.js';
 import { fastRunFlags } from '../cli/run/fast-flags.js';
 import { packageRoot } from '../paths.js';
 import { warmUp } from './warm-up.js';
-import { applyDeferredExtraCaCerts } from './extra-ca.js';
+import { deferExtraCaCerts } from './extra-ca.js';
 // evaluated at build time (main.ts imports it lazily): the run path is what the snapshot is for
 import '../cli/run/run-main.js';
 
@@ -42,7 +42,7 @@ warmUp();
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   const argv = process.argv.slice(1); // no script path: node's argv[1] is ig's first argument
   try {
-    applyDeferredExtraCaCerts();
+    deferExtraCaCerts();
     const root = blobRoot() ?? packageRoot;
     const stale = staleness(root);
     if (stale === undefined && root === packageRoot) {
@@ -85,6 +85,7 @@ function staleness(root: string): string | undefined {
 
 /** `node bin/ig.js ARGS`: the ES module bundle. */
 function plainStart(root: string, argv: string[]): void {
+  globalThis.__igBeforeTls?.(); // the bundle's modules use TLS without asking
   const load = runtimeImport(root) as (url: string) => Promise<{ main(argv: string[]): Promise<void> }>;
   void load(pathToFileURL(path.join(root, 'dist', 'cli.bundle', 'main.js')).href).then((m) => m.main(argv));
 }
