@@ -12,7 +12,7 @@
  * older than the CLI bundle beside it, starts the ES module bundle as `node bin/ig.js` does.
  */
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
@@ -67,7 +67,8 @@ function blobRoot(): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const blob = a === '--snapshot-blob' ? args[i + 1] : a.startsWith('--snapshot-blob=') ? a.slice('--snapshot-blob='.length) : undefined;
-    if (blob) return path.resolve(path.dirname(blob), '..', '..');
+    // the real path: bin/ig may be reached through a linked folder (packageRoot has none)
+    if (blob) return realpathSync.native(path.resolve(path.dirname(blob), '..', '..'));
   }
   return undefined;
 }
