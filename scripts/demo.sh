@@ -4,4 +4,4 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
-exec node "$root/bin/ig.js" run trace_open "$@"
+exec "$root/bin/ig" run trace_open "$@"

@@ -46,11 +46,15 @@ bpf/gen-vmlinux.sh
 # the tests build arm64 images too (ig image build --platform linux/arm64): arm64's vmlinux.h, cached
 case "${1:-}" in --test|--bench) bpf/gen-vmlinux-arm64.sh ;; esac
 
-if [ ! -f dist/.stamp ] || [ -n "$(find src tsconfig.json package.json scripts/bundle.mjs -newer dist/.stamp -print -quit)" ]; then
+if [ ! -f dist/.stamp ] || [ -n "$(find src tsconfig.json package.json scripts/bundle.mjs scripts/build-snapshot.mjs -newer dist/.stamp -print -quit)" ]; then
   say "tsc + esbuild: building dist/ and the CLI bundle"
   npx tsc -p tsconfig.json
   node scripts/bundle.mjs
   touch dist/.stamp
+elif [ "$(cat dist/cli.snapshot/node-version 2>/dev/null)" != "$(node --version)" ]; then
+  # bin/ig's start-up snapshot runs only on the node that built it (node refuses any other)
+  say "node --build-snapshot: the start-up snapshot of ig run"
+  node scripts/build-snapshot.mjs >/dev/null || true
 fi
 
 # Built-in gadgets go into the default store under their official names, rebuilt when
@@ -60,9 +64,9 @@ for dir in gadgets/*/; do
   name=$(basename "$dir")
   [ -f "$dir/program.bpf.c" ] || continue
   sum=$(cat "$dir"/*.c "$dir"/*.yaml bpf/include/gadget/*.h 2>/dev/null | sha256sum | cut -d' ' -f1)
-  if [ "$(cat ".cache/gadgets/$name" 2>/dev/null)" != "$sum" ] || ! node bin/ig.js image inspect "$name" >/dev/null 2>&1; then
+  if [ "$(cat ".cache/gadgets/$name" 2>/dev/null)" != "$sum" ] || ! bin/ig image inspect "$name" >/dev/null 2>&1; then
     say "building gadget $name"
-    node bin/ig.js image build "$dir" -t "$name" >/dev/null
+    bin/ig image build "$dir" -t "$name" >/dev/null
     echo "$sum" > ".cache/gadgets/$name"
   fi
 done

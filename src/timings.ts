@@ -3,10 +3,12 @@
  * (start-up is a feature here: this is how its parts are seen without a profiler, whose signals
  * the verifier dislikes).
  */
-const on = !!process.env.IG_TIMINGS;
+// read at the first mark, not at load: a start-up snapshot (src/snapshot/) loads modules at build time
+let on: boolean | undefined;
 
 /** Wall-clock ms since the process started, and CPU ms (user + system) it used so far, at a step. */
 export function mark(step: string): void {
+  on ??= !!process.env.IG_TIMINGS;
   if (!on) return;
   // the global `performance` loads perf_hooks on first use: only when timings are on
   const cpu = process.cpuUsage();

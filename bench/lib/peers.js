@@ -6,7 +6,7 @@
 //    share of its events delivered, events/s, peak RSS;
 //  - paced ladder (ig): 50k/100k/200k/400k opens/s, events lost at each rung.
 import { existsSync } from 'node:fs';
-import { igArgs } from './setup.js';
+import { igCommand } from './setup.js';
 import { startPiped } from './pipe.js';
 import { lineReader, median, run, sleep, start, stop } from './procs.js';
 
@@ -18,8 +18,8 @@ const bpftraceProgram = (pid) =>
 
 /** Each tool's command for one traced pid (line-buffered where the tool uses stdio, as a user piping it would get). */
 const TOOLS = {
-  'ig json': (ctx, pid) => ['node', igArgs('run', 'trace_open', '-o', 'json', '--pid', String(pid))],
-  'ig columns': (ctx, pid) => ['node', igArgs('run', 'trace_open', '--pid', String(pid))],
+  'ig json': (ctx, pid) => igCommand('run', 'trace_open', '-o', 'json', '--pid', String(pid)),
+  'ig columns': (ctx, pid) => igCommand('run', 'trace_open', '--pid', String(pid)),
   opensnoop: (ctx, pid) => ['stdbuf', ['-oL', '/usr/sbin/opensnoop', '-p', String(pid)]],
   bpftrace: (ctx, pid) => ['bpftrace', ['-e', bpftraceProgram(pid)]],
 };

@@ -14,6 +14,15 @@ const NODE_ARGS = (process.env.IG_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boo
 export function igArgs(...args) {
   return [...NODE_ARGS, IG, ...args];
 }
+/**
+ * [command, argv] of the `ig` a user runs, for the start-up figures: bin/ig (`ig run` starts
+ * from the V8 start-up snapshot). IG_BENCH_CMD=/abs/bin/ig measures another build's; with
+ * IG_BENCH_BIN or IG_BENCH_NODE_ARGS set (a launcher or node flags to A/B) it is `node LAUNCHER`.
+ */
+export function igCommand(...args) {
+  if (process.env.IG_BENCH_BIN || NODE_ARGS.length) return ['node', igArgs(...args)];
+  return [process.env.IG_BENCH_CMD ?? path.join(ROOT, 'bin', 'ig'), args];
+}
 
 export async function setup(log) {
   if (!existsSync(path.join(ROOT, 'dist', 'cli.bundle', 'main.js'))) {

@@ -2,14 +2,14 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { IG, igArgs } from './setup.js';
+import { IG, igCommand } from './setup.js';
 import { median, run, start, stop, tempDir } from './procs.js';
 import { startRegistry } from './registry.js';
 
 /** ms from spawn to the first complete JSON line, opens running in the background. */
 async function firstEvent(ctx, image, env, extra = []) {
   const t0 = performance.now();
-  const ig = start('node', igArgs('run', image, '-o', 'json', ...extra), { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: ctx.root });
+  const ig = start(...igCommand('run', image, '-o', 'json', ...extra), { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: ctx.root });
   let ms;
   try {
     ms = await new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@
 //    alternating, after one warm-up run of each.
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { igArgs } from './setup.js';
+import { igCommand } from './setup.js';
 import { lineReader, median, run, start, stop, tempDir } from './procs.js';
 
 const ROWS = 2000;
@@ -34,7 +34,7 @@ const bpftraceProgram = (pid) =>
   `interval:ms:${INTERVAL_MS} { print(@reads); clear(@reads); printf("igbench-fetch\\n"); }`;
 
 const TOOLS = {
-  'ig top_file': (ctx, pid) => ['node', igArgs('run', 'top_file', '-o', 'json', '--pid', String(pid), '--map-fetch-interval', `${INTERVAL_MS}ms`)],
+  'ig top_file': (ctx, pid) => igCommand('run', 'top_file', '-o', 'json', '--pid', String(pid), '--map-fetch-interval', `${INTERVAL_MS}ms`),
   bpftrace: (ctx, pid) => ['bpftrace', ['-e', bpftraceProgram(pid)]],
 };
 /** a line that ends one fetch's output */
@@ -104,7 +104,7 @@ export async function tables(ctx, opts, log) {
     await stop(files, 'SIGTERM');
   }
   const trials = opts.quick ? 3 : 7;
-  const ig = () => wholeRun('node', igArgs('run', 'snapshot_process', '-o', 'json'), ctx.env, ctx.root);
+  const ig = () => wholeRun(...igCommand('run', 'snapshot_process', '-o', 'json'), ctx.env, ctx.root);
   const ps = () => wholeRun('ps', ['-e'], ctx.env, ctx.root);
   await ig();
   await ps();

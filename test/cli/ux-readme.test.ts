@@ -43,7 +43,7 @@ const bounded = (args: string[]) => [...args, '-t', '1'];
 
 /** How each README command is exercised. The keys are the commands exactly as README shows them. */
 function table(): Record<string, How> {
-  const ig = 'node bin/ig.js ';
+  const ig = 'bin/ig ';
   return {
     'sudo scripts/demo.sh': { shell: 'bash scripts/demo.sh -t 1', check: { stdout: /^RUNTIME\.CONTAINERNAME +MNTNS_ID +PID/ } },
     'sudo scripts/test.sh': { testedBy: '.ci/run', contains: 'scripts/test.sh' },

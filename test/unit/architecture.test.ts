@@ -20,7 +20,7 @@ const LAYERS: string[][] = [
   ['engine'],
   ['service'],
   ['cli'],
-  ['index.ts', 'sea'],
+  ['index.ts', 'sea', 'snapshot'],
 ];
 
 const src = path.join(repoRoot, 'src');

@@ -17,7 +17,8 @@ import type { AttachTarget } from './types.js';
 
 export type { AttachTarget } from './types.js';
 
-export const HOST_TARGET: AttachTarget = { id: 'host', pid: process.pid, host: true, name: 'the host' };
+// pid read when used: module-level values are fixed at build time in the start-up snapshot (src/snapshot/)
+export const HOST_TARGET: AttachTarget = { id: 'host', get pid() { return process.pid; }, host: true, name: 'the host' };
 
 interface Attached { detach(): void }
 
