@@ -21,6 +21,19 @@ export function gadgetService(): { GadgetService: grpc.ServiceClientConstructor 
 }
 
 /**
+ * GadgetService as the daemon serves it: a streamed message that is already protobuf bytes (the
+ * hand-encoded batches of batch-frames.ts) is sent as it is; any other goes through protobufjs.
+ */
+export function servedGadgetService(): grpc.ServiceDefinition {
+  const svc = gadgetService().GadgetService.service;
+  const raw = (m: grpc.MethodDefinition<unknown, unknown>): grpc.MethodDefinition<unknown, unknown> => ({
+    ...m,
+    responseSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : m.responseSerialize(v)),
+  });
+  return { ...svc, RunGadget: raw(svc.RunGadget!), AttachInstance: raw(svc.AttachInstance!) };
+}
+
+/**
  * `unix:///run/ig.sock`, `tcp://10.0.0.1:7000` or `host:port` → a grpc-js target.
  * Other schemes are refused with the forms we take.
  */
