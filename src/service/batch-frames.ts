@@ -1,8 +1,8 @@
 /**
  * A RunGadget/AttachInstance stream's batch messages, encoded by hand: GadgetMessage{batch:
  * EventBatch{datasource, json, lost, snapshot}, node} as the protobuf bytes spec/ig.proto defines
- * (the same bytes protobufjs writes, field by field), with the JSON copied once into a reused
- * buffer. Encoding each batch through protobufjs built a message object, a Writer and a new Buffer
+ * (what protobufjs writes, field by field, without its default-valued fields), behind gRPC's
+ * 5-byte message prefix, with the JSON copied once into a reused buffer. Encoding each batch through protobufjs built a message object, a Writer and a new Buffer
  * per batch, and the allocations alone kept V8's collector marking the whole heap several times a
  * second (bench/README.md, remote streaming).
  *
@@ -15,6 +15,8 @@
 
 /** A message is sent once it holds this many bytes of JSON (and at the end of the loop turn in any case). */
 export const FRAME_BYTES = 1 << 20;
+
+import { putPrefix } from './grpc-framed.js';
 
 const WIRE_LEN = 2;
 const WIRE_VARINT = 0;
@@ -100,7 +102,7 @@ class Frame {
     const jsonHead = jsonLen ? 1 + varintSize(jsonLen) : 0;
     const batchLen = dsLen + jsonHead + jsonLen + tail;
     let h = this.start - (1 + varintSize(batchLen) + dsLen + jsonHead);
-    const first = h;
+    const first = h - 5;
     b[h++] = T_BATCH;
     h = putVarint(b, h, batchLen);
     if (this.datasource.length) h = putBytes(b, h, T_DATASOURCE, this.datasource);
@@ -109,6 +111,7 @@ class Frame {
       h = putVarint(b, h, jsonLen);
     }
     if (node.length) p = putBytes(b, p, T_NODE, node);
+    putPrefix(b, first, p - first - 5);
     return b.subarray(first, p);
   }
 }
@@ -123,16 +126,22 @@ export interface BatchMsg {
 
 /** Size of a slab: a message is sent at FRAME_BYTES, so a slab holds at least three. */
 const SLAB_BYTES = 4 * FRAME_BYTES;
+/**
+ * Slabs kept for reuse: as many as the messages a slow client may have queued fill (server.ts
+ * drops batches past 8 MiB), so a busy stream allocates none; a new one is garbage that lives
+ * until HTTP/2 has written it, which is what made V8 collect the old generation (see above).
+ */
+const SPARE_SLABS = 3;
 
 /**
- * Encodes and groups one stream's batches. `send` gets each finished message (bytes for the
- * stream's raw serializer) and calls `done` once the stream has taken it, which lets its slab be
- * reused.
+ * Encodes and groups one stream's batches. `send` gets each finished message (framed for gRPC:
+ * grpc-framed.ts) and calls `done` once the stream has written it, which lets its slab be reused.
  */
 export class BatchFrames {
   private frame?: Frame;
   private slab?: Slab;
-  private spare?: Slab;
+  /** slabs whose messages were all written, kept for the next ones */
+  private readonly spares: Slab[] = [];
   private scheduled = false;
   private readonly node: Buffer;
   private readonly trailer: number;
@@ -193,9 +202,9 @@ export class BatchFrames {
       if (--slab.refs > 0) return;
       if (slab === this.slab) {
         if (!this.frame) slab.used = 0;
-      } else if (slab.buf.length === SLAB_BYTES) {
+      } else if (slab.buf.length === SLAB_BYTES && this.spares.length < SPARE_SLABS) {
         slab.used = 0;
-        this.spare = slab;
+        this.spares.push(slab);
       }
     });
   }
@@ -204,15 +213,12 @@ export class BatchFrames {
   private open(datasource: string, json: Buffer): Frame {
     let name = this.names.get(datasource);
     if (!name) this.names.set(datasource, (name = Buffer.from(datasource, 'utf8')));
-    const room = 3 + 3 * 5 + name.length; // two tags with 5-byte lengths, the datasource's tag, length and name
+    const room = 5 + 3 + 3 * 5 + name.length; // gRPC's prefix, two tags with 5-byte lengths, the datasource's tag, length and name
     const need = room + json.length + this.trailer;
     let slab = this.slab;
     if (!slab || slab.used + need > slab.buf.length) {
       if (need > SLAB_BYTES) slab = new Slab(Buffer.allocUnsafe(need));
-      else if (this.spare) {
-        slab = this.spare;
-        this.spare = undefined;
-      } else slab = new Slab(Buffer.allocUnsafe(SLAB_BYTES));
+      else slab = this.spares.pop() ?? new Slab(Buffer.allocUnsafe(SLAB_BYTES));
       if (slab.buf.length === SLAB_BYTES) this.slab = slab;
     }
     const f = new Frame(slab, name, datasource, slab.used + room, this.trailer);

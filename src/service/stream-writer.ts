@@ -1,12 +1,12 @@
 /**
- * Writes a RunGadget or AttachInstance call's messages: batches hand-encoded and grouped
- * (batch-frames.ts) and sent as bytes (the served service's serializer passes them through,
- * proto.ts), every other message through protobufjs, in the order they come. It counts the bytes
+ * Writes a RunGadget or AttachInstance call's messages: batches hand-encoded, framed and grouped
+ * (batch-frames.ts) and sent as those bytes (grpc-framed.ts), every other message through protobufjs, in the order they come. It counts the bytes
  * still queued: gRPC's stream is in object mode (its writableLength counts messages, not bytes),
  * and HTTP/2 flow control holds a message until the client has read the ones before it.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { BatchFrames, type BatchMsg } from './batch-frames.js';
+import { FramedMessage } from './grpc-framed.js';
 
 /** Bytes queued towards one client above which whole batches are dropped (and counted as lost). */
 const HIGH_WATER = 8 * 1024 * 1024;
@@ -24,7 +24,7 @@ export function streamWriter(call: grpc.ServerWritableStream<unknown, unknown>, 
     if (call.cancelled) return done();
     const n = bytes.length;
     queued += n;
-    call.write(bytes, () => {
+    call.write(new FramedMessage(bytes), () => {
       queued -= n;
       done();
     });

@@ -6,7 +6,12 @@ import { gadgetService } from '../../src/service/proto.js';
 // decoded here with protobufjs from the .proto itself, as a third-party client would.
 const method = gadgetService().GadgetService.service.RunGadget!;
 interface Decoded { node: string; batch: { datasource: string; json: Buffer; lost: number; snapshot: boolean } }
-const decode = (b: Buffer) => method.responseDeserialize(b) as Decoded;
+/** A framed message: gRPC's prefix (not compressed, the length) checked, the protobuf decoded. */
+function decode(b: Buffer): Decoded {
+  expect(b[0]).toBe(0);
+  expect(b.readUInt32BE(1)).toBe(b.length - 5);
+  return method.responseDeserialize(b.subarray(5)) as Decoded;
+}
 const json = (s: string) => Buffer.from(s);
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
@@ -27,7 +32,7 @@ describe('the daemon\'s hand-encoded batch messages', () => {
     await turn();
     expect(sent).toHaveLength(3);
     const reference = method.responseSerialize({ batch: msg, node: 'node-é' });
-    expect(decode(sent[0]!.bytes)).toEqual(decode(reference));
+    expect(decode(sent[0]!.bytes)).toEqual(method.responseDeserialize(reference));
     expect(decode(sent[1]!.bytes)).toMatchObject({ node: 'node-é', batch: { datasource: 'procs', snapshot: true, lost: 0 } });
     expect(decode(sent[1]!.bytes).batch.json.toString()).toBe('[{"pid":1},{"pid":2}]\n');
     expect(decode(sent[2]!.bytes)).toMatchObject({ batch: { datasource: 'open', lost: 2 ** 40, snapshot: false } });
