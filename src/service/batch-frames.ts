@@ -2,9 +2,10 @@
  * A RunGadget/AttachInstance stream's batch messages, encoded by hand: GadgetMessage{batch:
  * EventBatch{datasource, json, lost, snapshot}, node} as the protobuf bytes spec/ig.proto defines
  * (what protobufjs writes, field by field, without its default-valued fields), behind gRPC's
- * 5-byte message prefix, with the JSON copied once into a reused buffer. Encoding each batch through protobufjs built a message object, a Writer and a new Buffer
- * per batch, and the allocations alone kept V8's collector marking the whole heap several times a
- * second (bench/README.md, remote streaming).
+ * 5-byte message prefix, with the JSON copied once into a reused buffer. Through protobufjs each
+ * batch cost a message object, a Writer and two new Buffers (the encoding and grpc-js's framed
+ * copy), and the daemon spent ~35 % of its CPU samples collecting garbage (bench/README.md,
+ * remote streaming).
  *
  * Consecutive tracer batches of one datasource that arrive in one event-loop turn go out as one
  * message (their lines concatenated): a daemon that falls behind then sends fewer, larger
@@ -12,11 +13,10 @@
  * that reports lost events ends its message, so the client writes the lost line where a local
  * run would (after that batch's lines); snapshots are always a message of their own.
  */
+import { putPrefix } from './grpc-framed.js';
 
 /** A message is sent once it holds this many bytes of JSON (and at the end of the loop turn in any case). */
 export const FRAME_BYTES = 1 << 20;
-
-import { putPrefix } from './grpc-framed.js';
 
 const WIRE_LEN = 2;
 const WIRE_VARINT = 0;
@@ -127,9 +127,10 @@ export interface BatchMsg {
 /** Size of a slab: a message is sent at FRAME_BYTES, so a slab holds at least three. */
 const SLAB_BYTES = 4 * FRAME_BYTES;
 /**
- * Slabs kept for reuse: as many as the messages a slow client may have queued fill (server.ts
- * drops batches past 8 MiB), so a busy stream allocates none; a new one is garbage that lives
- * until HTTP/2 has written it, which is what made V8 collect the old generation (see above).
+ * Slabs kept for reuse: about what the messages a slow client may have queued fill (batches are
+ * dropped past 8 MiB queued, stream-writer.ts), so a busy stream allocates none. A buffer
+ * allocated per message lives until HTTP/2 has written it, and V8 counts such external memory
+ * towards starting a full collection.
  */
 const SPARE_SLABS = 3;
 
