@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BatchFrames, FRAME_BYTES } from '../../src/service/batch-frames.js';
-import { gadgetService } from '../../src/service/proto.js';
+import { gadgetService, servedGadgetService } from '../../src/service/proto.js';
+import { FramedMessage } from '../../src/service/grpc-framed.js';
+import { BaseServerInterceptingCall } from '@grpc/grpc-js/build/src/server-interceptors.js';
 
 // What any gRPC client of spec/ig.proto decodes from the daemon's hand-encoded batch messages:
 // decoded here with protobufjs from the .proto itself, as a third-party client would.
@@ -94,5 +96,24 @@ describe('the daemon\'s hand-encoded batch messages', () => {
       for (let o = 0; o < body.length; o += line.length) expect(body.readUInt32BE(o)).toBe(next++);
     }
     expect(next).toBe(written);
+  });
+
+  it('reach HTTP/2 as they are (grpc-js frames nothing again); other messages are framed by grpc-js as before', () => {
+    const served = servedGadgetService(); // wraps grpc-js's serializeMessage
+    const frameOf = (BaseServerInterceptingCall.prototype as unknown as { serializeMessage: (this: unknown, v: unknown) => Buffer }).serializeMessage;
+    const { frames, sent } = heldStream();
+    frames.batch({ datasource: 'open', json: json('{"pid":1}\n'), lost: 0, snapshot: false });
+    frames.flush();
+    const framed = new FramedMessage(sent[0]!.bytes);
+    // a call of this grpc-js version, as the server makes one for RunGadget
+    const call = { handler: { serialize: served.RunGadget!.responseSerialize } };
+    const out = frameOf.call(call, framed);
+    expect(out.buffer).toBe(sent[0]!.bytes.buffer); // the slab itself: no copy
+    expect(out.byteOffset).toBe(sent[0]!.bytes.byteOffset);
+    const done = frameOf.call(call, { done: { exit_code: 0, error: '', hint: '' }, node: 'n' });
+    expect(done.readUInt32BE(1)).toBe(done.length - 5);
+    expect(method.responseDeserialize(done.subarray(5))).toMatchObject({ done: { exit_code: 0 }, node: 'n' });
+    // and a grpc-js that frames everything itself still gets the same protobuf bytes
+    expect(served.RunGadget!.responseSerialize(framed).equals(sent[0]!.bytes.subarray(5))).toBe(true);
   });
 });
