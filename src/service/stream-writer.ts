@@ -1,8 +1,9 @@
 /**
- * Writes a RunGadget or AttachInstance call's messages: batches hand-encoded, framed and grouped
- * (batch-frames.ts) and sent as those bytes (grpc-framed.ts), every other message through protobufjs, in the order they come. It counts the bytes
- * still queued: gRPC's stream is in object mode (its writableLength counts messages, not bytes),
- * and HTTP/2 flow control holds a message until the client has read the ones before it.
+ * Writes a RunGadget or AttachInstance call's messages, in the order they come: batches
+ * hand-encoded, framed and grouped (batch-frames.ts) and sent as those bytes (grpc-framed.ts),
+ * every other message through protobufjs. It counts the bytes still queued: gRPC's stream is in
+ * object mode (its writableLength counts messages, not bytes), and HTTP/2 flow control holds a
+ * message until the client has read the ones before it.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { BatchFrames, type BatchMsg } from './batch-frames.js';
