@@ -88,10 +88,14 @@ export function streamTarget(stream: OutStream, highWaterMark = DEFAULT_HIGH_WAT
   };
 }
 
-/** A function taking each chunk (the daemon sends them to its client); `full` says when the client lags. */
+/**
+ * A function taking each chunk (the daemon sends them to its client); `full` says when the client
+ * lags. The chunk is the sink's reused buffer, readable during the call only: the function copies
+ * what it keeps (the daemon copies it once, into the message it sends).
+ */
 export function callbackTarget(send: (bytes: Buffer) => void, full: () => boolean): OutputTarget {
   return {
-    write: (bytes) => send(Buffer.from(bytes)),
+    write: (bytes) => send(bytes),
     get full() {
       return full();
     },

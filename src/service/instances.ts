@@ -67,10 +67,14 @@ class Instance {
   readonly sink: RunSink = {
     full: () => false,
     send: (m: Msg) => {
-      const msg = { ...m, node: this.node };
+      const msg: Msg = { ...m, node: this.node };
       if (m.datasource) this.datasources.set((m.datasource as { name: string }).name, msg);
-      else if (m.batch) return this.keepBatch(msg, m.batch as { datasource: string; json: Buffer; lost: number; snapshot: boolean });
-      else if (m.done) {
+      else if (m.batch) {
+        // kept for replay: a copy of the writer's reused buffer
+        const b = m.batch as { datasource: string; json: Buffer; lost: number; snapshot: boolean };
+        msg.batch = { ...b, json: Buffer.from(b.json) };
+        return this.keepBatch(msg, msg.batch as typeof b);
+      } else if (m.done) {
         const d = m.done as { exit_code: number; error: string };
         if (this.status !== 'stopped') {
           this.status = d.exit_code === 0 ? 'stopped' : 'error';

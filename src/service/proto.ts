@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { IgError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { FramedMessage, sendFramedAsIs } from './grpc-framed.js';
 
 /** spec/ig.proto, the API we promise, loaded as is (no generated code to keep in step). */
 const PROTO = path.join(packageRoot, 'spec', 'ig.proto');
@@ -18,6 +19,20 @@ export function gadgetService(): { GadgetService: grpc.ServiceClientConstructor 
     pkg = (grpc.loadPackageDefinition(def) as unknown as { ig: { v1: { GadgetService: grpc.ServiceClientConstructor } } }).ig.v1;
   }
   return pkg;
+}
+
+/**
+ * GadgetService as the daemon serves it: a streamed message it framed itself (the hand-encoded
+ * batches of batch-frames.ts) is sent as it is; any other goes through protobufjs.
+ */
+export function servedGadgetService(): grpc.ServiceDefinition {
+  sendFramedAsIs();
+  const svc = gadgetService().GadgetService.service;
+  const raw = (m: grpc.MethodDefinition<unknown, unknown>): grpc.MethodDefinition<unknown, unknown> => ({
+    ...m,
+    responseSerialize: (v: unknown) => (v instanceof FramedMessage ? v.message : m.responseSerialize(v)),
+  });
+  return { ...svc, RunGadget: raw(svc.RunGadget!), AttachInstance: raw(svc.AttachInstance!) };
 }
 
 /**

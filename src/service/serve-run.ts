@@ -14,6 +14,7 @@ import type { ClientIdentity } from './identity.js';
 
 /** Where a run's messages go (each gets the node's name added by the sender). */
 export interface RunSink {
+  /** a `batch` message's `json` is readable during the call only: a sink that keeps it copies it */
   send(m: Record<string, unknown>): void;
   /** the reader is behind: whole batches are dropped (and counted as lost) */
   full(): boolean;

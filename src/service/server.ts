@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import os from 'node:os';
-import { gadgetService, type TlsFiles } from './proto.js';
+import { servedGadgetService, type TlsFiles } from './proto.js';
+import { streamWriter } from './stream-writer.js';
 import { nodeName } from '../containers/index.js';
 import { runConfig } from '../engine/config.js';
 import { prepareGadget, describeGadget } from '../engine/run.js';
@@ -12,27 +13,6 @@ import { identify, type ClientIdentity } from './identity.js';
 import { listenAll } from './listen.js';
 import { runForClient, asIgError, type NodeRuns } from './serve-run.js';
 import { InstanceManager } from './instances.js';
-
-/** Bytes queued towards one client above which whole batches are dropped (and counted as lost). */
-const HIGH_WATER = 8 * 1024 * 1024;
-
-/**
- * Writes to a client's stream with the bytes still queued counted: gRPC's stream is in object
- * mode (its writableLength counts messages, not bytes), and HTTP/2 flow control holds a message
- * until the client has read the ones before it.
- */
-function queuedWriter(call: grpc.ServerWritableStream<unknown, unknown>) {
-  let queued = 0;
-  return {
-    write(m: Record<string, unknown>): void {
-      if (call.cancelled) return;
-      const n = (m.batch as { json?: Buffer } | undefined)?.json?.length ?? 0;
-      queued += n;
-      call.write(m, () => (queued -= n));
-    },
-    full: () => queued > HIGH_WATER,
-  };
-}
 
 export interface Daemon { addresses: string[]; address: string; close(): Promise<void> }
 
@@ -73,7 +53,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     (call: Unary<Req>, cb: grpc.sendUnaryData<unknown>) => {
       Promise.resolve().then(() => fn(identify(call), call.request)).then((v) => cb(null, v), (err) => cb(toStatus(err)));
     };
-  server.addService(gadgetService().GadgetService.service, {
+  server.addService(servedGadgetService(), {
     GetInfo: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
       cb(null, { node, version: process.env.npm_package_version ?? '', kernel: os.release(), libbpf: '' });
     },
@@ -81,9 +61,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     RunGadget: (call: Stream<RunRequestMsg>) => {
       const stop = new AbortController();
       call.on('cancelled', () => stop.abort());
-      const out = queuedWriter(call);
-      const sink = { send: (m: Record<string, unknown>) => out.write({ ...m, node }), full: out.full };
-      const run = runForClient(runs, identify(call), call.request, sink, stop.signal)
+      const out = streamWriter(call, node);
+      const run = runForClient(runs, identify(call), call.request, { send: out.write, full: out.full }, stop.signal)
         .finally(() => {
           calls.delete(run);
           if (!call.cancelled) call.end();
@@ -95,7 +74,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     DeleteInstance: unary<{ instance: string }>((client, req) => instances.delete(client, req.instance)),
     AttachInstance: (call: Stream<{ instance: string; replay: boolean }>) => {
       try {
-        const out = queuedWriter(call);
+        const out = streamWriter(call, node);
         const detach = instances.attach(identify(call), call.request.instance, call.request.replay, {
           write: out.write,
           full: out.full,

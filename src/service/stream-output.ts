@@ -11,6 +11,7 @@ import { callbackTarget } from '../output/target.js';
 
 export interface StreamMessages {
   datasource(m: { name: string; kind: string; fields_json: string }): void;
+  /** `json` is the JSON writer's reused buffer: readable during the call only (copy what is kept) */
   batch(m: { datasource: string; json: Buffer; lost: number; snapshot: boolean }): void;
   /** the client is behind: stop sending until it catches up */
   full(): boolean;
