@@ -70,7 +70,6 @@ async function runFromArgv(argv: string[], stop: AbortSignal): Promise<void> {
 
 /** Run the gadget on this machine: `first` holds the flags as read before the image's params are known. */
 async function runHere(image: string, argv: string[], first: Record<string, unknown>, operators: Record<string, Record<string, unknown>>, stop: AbortSignal, fast?: FastRun): Promise<void> {
-  releaseStartupMemory();
   const prepared = await prepareGadget(runConfigFromFlags(image, first, {}, operators), stop);
   try {
     const fastParsed = fast && fastParams(fast, prepared.spec.params);
