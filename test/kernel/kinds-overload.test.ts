@@ -107,7 +107,7 @@ describe('lost events are counted exactly', () => {
     expect(o.events.every((e) => e.seq >= 0 && e.seq < 200)).toBe(true);
   });
 
-  // more than ig holds while its reader stalls (its consumer's 4 MiB of batches and the pipe)
+  // more than ig holds while its reader stalls (its consumer's 8 MiB of batches and the pipe)
   it('perf buffer (--force-perf-buffer) with a stalled reader: 1000 calls x 256 records', async () => {
     // Seen once in ~10 suite runs with the offline group beside it: every record arrived, none
     // lost (the count was exact, 256000 of 256000). The loss is this case's subject, so a run the
