@@ -37,11 +37,9 @@ namespace ig {
 
 namespace {
 
-// 16 slots of 256 KiB: ~13k trace_open records waiting for JS (a GC, a blocking write) on top of the
-// kernel ring (1 MiB per CPU by default); at most 4 MiB, touched only as far as it is used. In a
-// tight loop every slot fills while the JS writer warms up (measured: all 32 of 32 in use, 4-8 MiB
-// resident), so the count is the memory bound; 16 lost nothing in the bench's ladder up to 400k/s.
-constexpr size_t kSlots = 16;
+// 32 slots of 256 KiB: ~25k trace_open records waiting for JS (a GC, a blocking write) on top of the
+// kernel ring; at most 8 MiB, touched only as far as it is used.
+constexpr size_t kSlots = 32;
 
 struct Batch {
   std::vector<uint8_t> data;  // capacity kept between uses: the slot's memory
