@@ -17,7 +17,11 @@ import { native } from './native.js';
 
 export function releaseStartupMemory(): void {
   if (process.platform !== 'linux' || process.env.IG_KEEP_STARTUP_PAGES) return;
-  native().releaseUnusedMemory();
+  try {
+    native().releaseUnusedMemory();
+  } catch {
+    // an optimisation only: a run that needs the addon says so itself where it loads it
+  }
 }
 
 export function keepYoungGenerationSmall(): void {
