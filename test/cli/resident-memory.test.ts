@@ -1,8 +1,8 @@
 // ig run gives back what start-up touched once (issue 16's memory target): Node's binary and the
 // libraries' file pages are unmapped from the process (the page cache keeps them), the malloc
 // arenas trimmed. A user sees a smaller RSS in top/ps for the same run, and the run goes on.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -111,4 +111,34 @@ describe('resident memory of ig run', () => {
       });
     });
   });
+
+  it("keepYoungGenerationSmall keeps V8's young generation at its start size while objects survive (it grows without)", () => {
+    // What `ig run` calls as it starts: V8 must still read the growth factor after start-up.
+    const dir = mkdtempSync(path.join(tmpdir(), 'ig-young-'));
+    const script = path.join(dir, 'young.ts');
+    writeFileSync(script, `
+      import { getHeapSpaceStatistics } from 'node:v8';
+      import { keepYoungGenerationSmall } from ${JSON.stringify(path.join(repoRoot, 'src/runtime/resident-memory.ts'))};
+      if (process.argv.includes('small')) keepYoungGenerationSmall();
+      const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
+      const start = newSpace();
+      let most = start;
+      const kept: object[] = [];
+      for (let i = 0; i < 400_000; i++) {
+        kept.push({ i, s: 'x' + i }); // every object survives: the case that makes V8 grow
+        if (i % 1000 === 0) most = Math.max(most, newSpace());
+      }
+      console.log(JSON.stringify({ start, most, kept: kept.length }));
+    `);
+    try {
+      const run = (arg: string) => JSON.parse(execFileSync(path.join(repoRoot, 'node_modules/.bin/vite-node'), [script, arg], { encoding: 'utf8' }).trim().split('\n').pop()!);
+      const grown = run('default');
+      const small = run('small');
+      expect(grown.most, 'without it V8 grows the young generation').toBeGreaterThan(grown.start);
+      expect(small.most).toBe(small.start);
+      expect(small.kept).toBe(400_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
