@@ -322,5 +322,5 @@ export function pcapCompile(expr: string, snaplen: number, linktype: number): Bu
  * a page used again comes back by a minor fault. Returns the bytes unmapped.
  */
 export function dropCleanFilePages(): number;
-/** dropCleanFilePages() and malloc_trim(0), on a native thread of their own (returns at once). */
-export function releaseUnusedMemory(): void;
+/** dropCleanFilePages() and, unless `trim` is false, malloc_trim(0), on a native thread of their own (returns at once). */
+export function releaseUnusedMemory(trim?: boolean): void;

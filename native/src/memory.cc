@@ -13,7 +13,7 @@
 // Then malloc_trim(0): glibc keeps freed memory in its arenas (libbpf's parse of the kernel BTF,
 // V8's compiler zones) and this gives the free pages of every arena back.
 //
-// releaseUnusedMemory() does both on a thread of its own, so the JS thread is not held for the
+// releaseUnusedMemory(trim = true) does both (the trim only when asked) on a thread of its own, so the JS thread is not held for the
 // few milliseconds it takes; dropCleanFilePages() is the synchronous first half (tests).
 #include "common.h"
 
@@ -84,10 +84,11 @@ void InitMemory(Napi::Env env, Napi::Object exports) {
     return Napi::Number::New(info.Env(), static_cast<double>(DropCleanFilePages()));
   }, "dropCleanFilePages"));
   exports.Set("releaseUnusedMemory", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    bool trim = !(info.Length() > 0 && info[0].IsBoolean() && !info[0].As<Napi::Boolean>().Value());
     try {
-      std::thread([] {
+      std::thread([trim] {
         DropCleanFilePages();
-        malloc_trim(0);
+        if (trim) malloc_trim(0);
       }).detach();
     } catch (const std::system_error&) {
       // no thread to spare: memory stays as it is, nothing else depends on it

@@ -14,7 +14,7 @@ export async function main(argv: string[]): Promise<void> {
     if (argv[0] === 'run') {
       // memory a long run does not need: see runtime/resident-memory.ts
       keepYoungGenerationSmall();
-      releaseStartupMemory(); // Node's own start-up pages, before the run's modules load
+      releaseStartupMemory('starting'); // Node's own start-up pages, before the run's modules load
       const { runMain } = await import('./run/run-main.js');
       await runMain(argv);
       return;

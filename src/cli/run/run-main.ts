@@ -78,7 +78,7 @@ async function runHere(image: string, argv: string[], first: Record<string, unkn
     if (stop.aborted) return;
     const cfg = runConfigFromFlags(image, parsed.args, parsed.params, operators);
     const output = outputOperator({ format: cfg.output, fields: cfg.fields, target: stdoutTarget() });
-    await runPrepared(prepared, cfg, { output, notice: (t) => process.stderr.write(t), attached: releaseStartupMemory }, stop);
+    await runPrepared(prepared, cfg, { output, notice: (t) => process.stderr.write(t), attached: () => releaseStartupMemory('attached') }, stop);
   } finally {
     await prepared.close();
   }
