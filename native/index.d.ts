@@ -331,3 +331,12 @@ export class PerfReader {
  * message (code "EPCAPSYNTAX"); a missing libpcap throws code "ENOLIBPCAP".
  */
 export function pcapCompile(expr: string, snaplen: number, linktype: number): Buffer;
+
+/**
+ * Unmaps from this process the resident pages of its private, read-only file mappings that are
+ * still the file's own (node's binary, shared libraries): RSS drops, the page cache keeps them,
+ * a page used again comes back by a minor fault. Returns the bytes unmapped.
+ */
+export function dropCleanFilePages(): number;
+/** dropCleanFilePages() and, unless `trim` is false, malloc_trim(0), on a native thread of their own (returns at once). */
+export function releaseUnusedMemory(trim?: boolean): void;

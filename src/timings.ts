@@ -1,10 +1,24 @@
+import { readFileSync } from 'node:fs';
+
 /**
- * `IG_TIMINGS=1`: when each step of a run happened, in ms since the process started, on stderr
+ * `IG_TIMINGS=1`: when each step of a run happened, in ms since the process started, and the memory
+ * resident then, on stderr
  * (start-up is a feature here: this is how its parts are seen without a profiler, whose signals
  * the verifier dislikes).
  */
 // read at the first mark, not at load: a start-up snapshot (src/snapshot/) loads modules at build time
 let on: boolean | undefined;
+
+/** Resident memory now (VmRSS) and its peak so far (VmHWM), in MB; Linux only. */
+function residentMb(): string {
+  try {
+    const status = readFileSync('/proc/self/status', 'latin1');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+    return `, rss ${kb('VmRSS').toFixed(1)} MB, peak ${kb('VmHWM').toFixed(1)} MB`;
+  } catch {
+    return '';
+  }
+}
 
 /** Wall-clock ms since the process started, and CPU ms (user + system) it used so far, at a step. */
 export function mark(step: string): void {
@@ -12,5 +26,5 @@ export function mark(step: string): void {
   if (!on) return;
   // the global `performance` loads perf_hooks on first use: only when timings are on
   const cpu = process.cpuUsage();
-  process.stderr.write(`ig-timing: ${performance.now().toFixed(1)} ms (cpu ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms) ${step}\n`);
+  process.stderr.write(`ig-timing: ${performance.now().toFixed(1)} ms (cpu ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms${residentMb()}) ${step}\n`);
 }

@@ -96,6 +96,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ig::InitEmbedded(env, exports);
   ig::InitWasmHost(env, exports);
   ig::InitPcap(env, exports);
+  ig::InitMemory(env, exports);
   ig::RegisterPacketFilterHandler();
   exports.Set("libbpfVersion", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::String::New(info.Env(), libbpf_version_string());

@@ -45,6 +45,7 @@ Napi::Object InitCoreBtf(Napi::Env env, Napi::Object exports);
 Napi::Object InitEmbedded(Napi::Env env, Napi::Object exports);
 Napi::Object InitWasmHost(Napi::Env env, Napi::Object exports);
 void InitPcap(Napi::Env env, Napi::Object exports);
+void InitMemory(Napi::Env env, Napi::Object exports);
 // packet_filter.cc: pcap filters spliced into classifiers' gadget_pf_<name> subprograms at load
 void RegisterPacketFilterHandler();
 int SetPacketFilter(const bpf_object* obj, const bpf_program* prog, const std::string& func, const uint8_t* code, size_t len);

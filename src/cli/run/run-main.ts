@@ -7,6 +7,7 @@
 import { joinDashValues } from './flags.js';
 import { IgError } from '../../errors.js';
 import { prepareGadget, describeGadget, runPrepared } from '../../engine/run.js';
+import { releaseStartupMemory } from '../../runtime/resident-memory.js';
 import { outputOperator } from '../../output/operator.js';
 import { stdoutTarget } from '../../output/target.js';
 import { runConfigFromFlags } from './config-from-flags.js';
@@ -77,7 +78,7 @@ async function runHere(image: string, argv: string[], first: Record<string, unkn
     if (stop.aborted) return;
     const cfg = runConfigFromFlags(image, parsed.args, parsed.params, operators);
     const output = outputOperator({ format: cfg.output, fields: cfg.fields, target: stdoutTarget() });
-    await runPrepared(prepared, cfg, { output, notice: (t) => process.stderr.write(t) }, stop);
+    await runPrepared(prepared, cfg, { output, notice: (t) => process.stderr.write(t), attached: () => releaseStartupMemory('attached') }, stop);
   } finally {
     await prepared.close();
   }

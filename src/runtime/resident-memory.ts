@@ -1,0 +1,31 @@
+/**
+ * What `ig run` keeps resident, in one place (issue 16's memory target; figures in bench/README.md).
+ *
+ * - releaseStartupMemory(): what start-up touched once (Node's own start-up code and snapshot,
+ *   the module loader, the compiler's scratch memory, libbpf's parse of the kernel BTF) stays
+ *   mapped and counted in RSS until given back. Called as `ig run` starts (src/cli/main.ts) and
+ *   again once the gadget is attached (cli/run/run-main.ts); the pages still in use come back on
+ *   their own (minor faults from the page cache). See native/src/memory.cc. Its cost to the first
+ *   event is within the noise of 8 alternating runs (bench/README.md, "Memory, round two").
+ * - keepYoungGenerationSmall(): V8 doubles its young generation (semi-spaces of 1 MiB up to
+ *   16 MiB) while many objects survive a scavenge, as they do at a run's start; at a few hundred
+ *   thousand events/s it reached 2 x 2 MiB, kept for the whole run. V8 reads this growth factor
+ *   each time it would grow, so setting it here (after start-up) works, unlike
+ *   --max-semi-space-size, which only a node command line (the launcher) can set.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { native } from './native.js';
+
+export function releaseStartupMemory(when: 'starting' | 'attached'): void {
+  if (process.platform !== 'linux' || process.env.IG_KEEP_STARTUP_PAGES) return;
+  try {
+    // as ig starts, the heap holds little to trim (malloc_trim walks every arena: ~6 ms of CPU)
+    native().releaseUnusedMemory(when === 'attached');
+  } catch {
+    // an optimisation only: a run that needs the addon says so itself where it loads it
+  }
+}
+
+export function keepYoungGenerationSmall(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+}

@@ -1,0 +1,144 @@
+// ig run gives back what start-up touched once (issue 16's memory target): Node's binary and the
+// libraries' file pages are unmapped from the process (the page cache keeps them), the malloc
+// arenas trimmed. A user sees a smaller RSS in top/ps for the same run, and the run goes on.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { spawnIg, repoRoot } from '../helpers/ig.js';
+import { waitFor } from '../helpers/kernel.js';
+
+/** VmRSS and RssFile of a live process, in MB. */
+function resident(pid: number): { rss: number; file: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)![1]) / 1024;
+  return { rss: kb('VmRSS'), file: kb('RssFile') };
+}
+
+/** A process opening `file` every 20 ms, for ig to trace by --pid. */
+function opener(file: string): ChildProcess {
+  return spawn(process.execPath, ['-e', `const fs = require('fs'); setInterval(() => fs.closeSync(fs.openSync(${JSON.stringify(file)}, 'r')), 20);`], { stdio: 'ignore' });
+}
+
+/** `ig run trace_open -o json --pid P` until events flow, then its memory a second later and the events after that. */
+async function idleRun(pid: number, file: string, env: NodeJS.ProcessEnv): Promise<{ rss: number; file: number; eventsAfter: number }> {
+  const ig = spawnIg(['run', 'trace_open', '-o', 'json', '--pid', String(pid)], { env });
+  let out = '';
+  let err = '';
+  ig.stdout!.on('data', (d) => (out += d));
+  ig.stderr!.on('data', (d) => (err += d));
+  try {
+    await waitFor(() => out.includes(file) || ig.exitCode !== null, 30_000, 'the first event');
+    expect(ig.exitCode, err).toBeNull();
+    await new Promise((r) => setTimeout(r, 1000));
+    const mem = resident(ig.pid!);
+    const seen = out.length;
+    await new Promise((r) => setTimeout(r, 500));
+    const after = out.slice(seen).split('\n').filter((l) => l.includes(file));
+    for (const l of after) expect(JSON.parse(l).pid).toBe(pid);
+    return { ...mem, eventsAfter: after.length };
+  } finally {
+    ig.kill('SIGINT');
+    await new Promise((r) => ig.once('close', r));
+  }
+}
+
+describe('resident memory of ig run', () => {
+  it('an idle trace_open keeps >= 10 MB less resident than with its start-up pages kept, and goes on reporting the opens it traces', async () => {
+    const file = path.join(tmpdir(), `ig-rss-${randomBytes(6).toString('hex')}`);
+    writeFileSync(file, 'x');
+    const child = opener(file);
+    try {
+      // alternating, so the machine's drift falls on both
+      const given: number[] = [];
+      const kept: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const a = await idleRun(child.pid!, file, { ...process.env, IG_KEEP_STARTUP_PAGES: '' });
+        const b = await idleRun(child.pid!, file, { ...process.env, IG_KEEP_STARTUP_PAGES: '1' });
+        expect(a.eventsAfter, 'events after the pages were given back').toBeGreaterThan(5);
+        expect(b.eventsAfter).toBeGreaterThan(5);
+        given.push(a.rss);
+        kept.push(b.rss);
+      }
+      expect(Math.max(...given) + 10, `RSS given back ${given} MB, kept ${kept} MB`).toBeLessThan(Math.min(...kept));
+    } finally {
+      child.kill();
+      rmSync(file, { force: true });
+    }
+  }, 120_000);
+
+  it('dropCleanFilePages unmaps clean file pages only: relocated data, code and JS heap keep working', () => {
+    // A process that drops its file pages, then uses code and data of every kind: Node's
+    // builtins and OpenSSL (file pages fault back in), the addon's GOT (RELRO: copied on write,
+    // must be kept), its heap. It prints its RssFile before and after, then the results.
+    const addon = path.join(repoRoot, 'native', 'build', 'ig_native.node');
+    const script = `
+      const n = require(${JSON.stringify(addon)});
+      const fs = require('fs');
+      const file = () => Number(/RssFile:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
+      const big = Array.from({ length: 100000 }, (_, i) => ({ i, s: 'x' + i }));
+      const before = file();
+      const dropped = n.dropCleanFilePages();
+      const after = file();
+      const hash = require('crypto').createHash('sha256').update('abc').digest('hex');
+      const sum = big.reduce((a, o) => a + o.i + o.s.length, 0);
+      console.log(JSON.stringify({ before, after, dropped, hash, sum, libbpf: n.libbpfVersion(), cpus: n.numPossibleCpus() }));
+    `;
+    const child = spawn(process.execPath, ['-e', script]);
+    return new Promise<void>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (code, signal) => {
+        try {
+          expect({ code, signal }, err).toEqual({ code: 0, signal: null });
+          const r = JSON.parse(out);
+          expect(r.dropped).toBeGreaterThan(10 * 1048576);
+          expect(r.after, `RssFile ${r.before} → ${r.after} kB`).toBeLessThan(r.before - 10 * 1024);
+          expect(r.hash).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+          let sum = 0;
+          for (let i = 0; i < 100000; i++) sum += i + `x${i}`.length;
+          expect(r.sum).toBe(sum);
+          expect(r.libbpf).toMatch(/^v?1\.\d+/);
+          expect(r.cpus).toBeGreaterThan(0);
+          resolve();
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  });
+
+  it("keepYoungGenerationSmall keeps V8's young generation at its start size while objects survive (it grows without)", () => {
+    // What `ig run` calls as it starts: V8 must still read the growth factor after start-up.
+    const dir = mkdtempSync(path.join(tmpdir(), 'ig-young-'));
+    const script = path.join(dir, 'young.ts');
+    writeFileSync(script, `
+      import { getHeapSpaceStatistics } from 'node:v8';
+      import { keepYoungGenerationSmall } from ${JSON.stringify(path.join(repoRoot, 'src/runtime/resident-memory.ts'))};
+      if (process.argv.includes('small')) keepYoungGenerationSmall();
+      const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
+      const start = newSpace();
+      let most = start;
+      const kept: object[] = [];
+      for (let i = 0; i < 400_000; i++) {
+        kept.push({ i, s: 'x' + i }); // every object survives: the case that makes V8 grow
+        if (i % 1000 === 0) most = Math.max(most, newSpace());
+      }
+      console.log(JSON.stringify({ start, most, kept: kept.length }));
+    `);
+    try {
+      const run = (arg: string) => JSON.parse(execFileSync(path.join(repoRoot, 'node_modules/.bin/vite-node'), [script, arg], { encoding: 'utf8' }).trim().split('\n').pop()!);
+      const grown = run('default');
+      const small = run('small');
+      expect(grown.most, 'without it V8 grows the young generation').toBeGreaterThan(grown.start);
+      expect(small.most).toBe(small.start);
+      expect(small.kept).toBe(400_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
