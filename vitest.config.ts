@@ -11,7 +11,7 @@ import { defineConfig } from 'vitest/config';
 const offline = [
   'test/unit/**/*.test.ts',
   'test/registry/{oci-auth,oci-roundtrip,oci-faults,hostile-registry,signing,ux-cosign,run-from-registry}.test.ts',
-  'test/cli/{build-metadata,build-sandbox,fuzz,single-executable,ux-inspect,ux-setup,store-faults,admission,deploy-manifests,ux-help,ux-otel,daemon-policy,build-recipe,catalog-tables,ux-readme,daemon-health,daemon,daemon-instances,examples}.test.ts',
+  'test/cli/{build-metadata,build-sandbox,fuzz,single-executable,ux-inspect,ux-setup,store-faults,admission,deploy-manifests,ux-help,ux-otel,daemon-policy,build-recipe,catalog-tables,ux-readme,daemon-health,daemon,daemon-instances,examples,start-snapshot,resident-memory}.test.ts',
 ];
 
 export default defineConfig({
