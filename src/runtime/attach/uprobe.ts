@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import type { BpfObject } from '../../../native/index.js';
 import { IgError } from '../../errors.js';
-import { ElfFile } from '../symbols/elf.js';
+import { ElfFile, type SdtProbe } from '../symbols/elf.js';
 import { resolveLibrary } from '../symbols/libraries.js';
 import type { AttachTarget } from './types.js';
 
@@ -16,13 +16,14 @@ export interface UprobePlan { kind: 'uprobe'; probe: 'uprobe' | 'uretprobe' | 'u
 interface Attached { detach(): void }
 
 /**
- * What one attach pass looks up, each once: a gadget with twenty uprobes on libc resolved libc
- * (reading ld.so.cache) and decoded its symbol tables twenty times, ~190 ms of trace_malloc's
- * start-up. A pass is short (one target's attach), so files changing meanwhile do not matter.
+ * What one attach pass looks up, each once (libraries, symbol tables, USDT notes): a gadget with
+ * twenty uprobes on libc resolved libc (reading ld.so.cache) and decoded its symbol tables twenty
+ * times, ~190 ms of trace_malloc's start-up. A pass is short (one target's attach), so files changing meanwhile do not matter.
  */
 export class UprobeLookups {
   private readonly libraries = new Map<string, string[]>();
   private readonly files = new Map<string, ElfFile>();
+  private readonly probes = new Map<string, SdtProbe[]>();
 
   /** resolveLibrary, once per name, root and pid */
   library(target: string, root: string, pid: number): string[] {
@@ -49,7 +50,9 @@ export class UprobeLookups {
       return { offset };
     }
     const [provider, name] = plan.symbol.split(':');
-    const p = ElfFile.with(file, (f) => f.sdtProbes()).find((x) => x.provider === provider && x.name === name);
+    let probes = this.probes.get(file);
+    if (!probes) this.probes.set(file, (probes = ElfFile.with(file, (f) => f.sdtProbes())));
+    const p = probes.find((x) => x.provider === provider && x.name === name);
     if (!p) throw new IgError('usage', `${file} has no USDT probe ${provider}:${name}`);
     const offset = elf.fileOffset(p.pc);
     if (offset === undefined) throw new IgError('invalid-object', `USDT probe ${provider}:${name} of ${file} is outside its loadable segments`);
