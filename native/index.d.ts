@@ -92,8 +92,10 @@ export class BpfObject {
   /**
    * `btfCustomPath`: a raw BTF file to resolve CO-RE relocations against instead of this kernel's;
    * `btfCustom`: the same as bytes (kept in a memfd until the object is closed).
+   * `attachBtfIds`: iterator sections' attach BTF ids in this kernel's BTF (coreBtfMinimal's
+   * `iterators`), so that load() need not read the kernel's whole BTF to find them.
    */
-  constructor(elf: Buffer, name: string, opts?: { btfCustomPath?: string; btfCustom?: Buffer });
+  constructor(elf: Buffer, name: string, opts?: { btfCustomPath?: string; btfCustom?: Buffer; attachBtfIds?: Record<string, number> });
   maps(): MapInfo[];
   programs(): ProgramInfo[];
   /** The whole object BTF; throws (op "btf") when the object has none. */
@@ -121,8 +123,11 @@ export class BpfObject {
    * sections only). A program that does not call `func` loads unchanged.
    */
   setPacketFilter(prog: string, func: string, insns: Buffer): void;
-  /** Load everything into the kernel. On failure throws with `.log` (verifier output). */
-  load(): void;
+  /**
+   * Load everything into the kernel. On failure throws with `.log` (verifier output). Returns
+   * true when the attachBtfIds given were used (libbpf did not read the kernel's whole BTF).
+   */
+  load(): boolean;
 
   // ---- after load ----
   mapFd(map: string): number;
@@ -218,10 +223,11 @@ export function writeVmlinuxBtfWith(outPath: string, struct: {
  * relocations' results, packed (40 bytes each), to compare with coreBtfResults. `reason`: why
  * the object cannot use one (no relocations, a program that needs the whole BTF anyway, a type
  * with no or several candidates, …). `targetPath`: a raw BTF file to relocate against instead of
- * this kernel's (what the object would get as btfCustomPath).
+ * this kernel's (what the object would get as btfCustomPath). `iterators`: each iterator section's
+ * attach BTF id in this kernel's own BTF (refused with a targetPath, or when one is a module's).
  */
 export function coreBtfMinimal(elf: Buffer, targetPath?: string):
-  { btf: Buffer; results: Buffer; reason?: undefined } | { btf?: undefined; results?: undefined; reason: string };
+  { btf: Buffer; results: Buffer; iterators: Record<string, number>; reason?: undefined } | { btf?: undefined; results?: undefined; iterators?: undefined; reason: string };
 /** Every CO-RE relocation of the object computed against these BTF bytes (each needs exactly one candidate). */
 export function coreBtfResults(elf: Buffer, btf: Buffer): { results: Buffer; reason?: undefined } | { results?: undefined; reason: string };
 
@@ -295,8 +301,11 @@ export function closeFd(fd: number): void;
 export function bootToWallOffsetNs(): bigint;
 /** The peer of a connected unix socket (SO_PEERCRED): its pid, uid and gid at connect time. */
 export function peerCredentials(fd: number): { pid: number; uid: number; gid: number };
-/** Every eBPF program in the kernel, with its run time and count (kept while stats are on). */
-export function bpfPrograms(): { id: number; name: string; type: number; runTimeNs: bigint; runCount: bigint; mapIds: number[] }[];
+/**
+ * Every eBPF program in the kernel, with its run time and count (kept while stats are on), and
+ * what it is attached to by BTF (tracing programs: a type id of the BTF object attachBtfObjId).
+ */
+export function bpfPrograms(): { id: number; name: string; type: number; attachBtfId: number; attachBtfObjId: number; runTimeNs: bigint; runCount: bigint; mapIds: number[] }[];
 /** Turn BPF run-time statistics on while the returned fd is open (close it with closeFd). */
 export function enableBpfStats(): number;
 /** The runtime's socket enricher (native/bpf/socket_enricher.bpf.c), an eBPF ELF object. */

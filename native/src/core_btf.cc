@@ -33,7 +33,7 @@ Napi::Buffer<uint8_t> ResultBytes(Napi::Env env, const std::vector<ig_core_resul
   return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(r.data()), r.size() * sizeof(ig_core_result));
 }
 
-// coreBtfMinimal(elf, targetPath?): { btf, results } | { reason }. Reads this kernel's BTF (or
+// coreBtfMinimal(elf, targetPath?): { btf, results, iterators } | { reason }. Reads this kernel's BTF (or
 // the BTF file given, as libbpf's btf_custom_path would), computes every
 // relocation against it and builds the minimal BTF, then computes them again against that
 // minimal BTF (parsed back from its bytes) and keeps it only when every result is the same.
@@ -48,6 +48,15 @@ Napi::Value CoreBtfMinimal(const Napi::CallbackInfo& info) {
   Btf kernel;
   kernel.b = targetPath.empty() ? btf__load_vmlinux_btf() : btf__parse(targetPath.c_str(), nullptr);
   if (kernel.b == nullptr) return Reason(env, targetPath.empty() ? "this kernel's BTF cannot be read" : "the target BTF cannot be read");
+  // iterators' attach BTF ids, found in this kernel's own BTF as libbpf would (preset_attach.c
+  // gives them to libbpf at load); libbpf looks them up in the kernel's BTF, not a target file
+  Napi::Object iterators = Napi::Object::New(env);
+  for (size_t i = 0; i < ig_core_iter_count(obj.o); i++) {
+    if (!targetPath.empty()) return Reason(env, "iterators with a CO-RE target other than the kernel's BTF");
+    uint32_t id = 0;
+    if (ig_core_iter_attach_id(obj.o, kernel.b, i, &id, why, sizeof why) != 0) return Reason(env, why);
+    iterators.Set(ig_core_iter_section(obj.o, i), static_cast<double>(id));
+  }
   size_t n = ig_core_count(obj.o);
   std::vector<ig_core_result> full(n), small(n);
   Btf minimal;
@@ -69,6 +78,7 @@ Napi::Value CoreBtfMinimal(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("btf", bytes);
   out.Set("results", ResultBytes(env, full));
+  out.Set("iterators", iterators);
   return out;
 }
 

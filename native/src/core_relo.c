@@ -16,10 +16,15 @@
 #include "libbpf_internal.h"
 #include "relo_core.h"
 
+#define MAX_ITERS 16
+
 struct ig_core_obj {
   struct btf *btf;
   struct btf_ext *ext;
   size_t nrelo;
+  // iterator programs' sections ("iter/task"): their attach BTF ids are found once, on a miss
+  size_t niters;
+  char *iters[MAX_ITERS];
 };
 
 static const char *kind_name(const struct btf_type *t) {
@@ -58,13 +63,22 @@ static int elf_section(Elf *elf, const char *want, const void **data, size_t *si
 }
 
 // Program sections whose load makes libbpf read this kernel's whole BTF whatever the CO-RE
-// target (attach BTF ids of iterators, tracing, LSM and struct_ops programs).
+// target (attach BTF ids of tracing, LSM and struct_ops programs). Iterators too, but the runtime
+// gives libbpf their ids (preset_attach.c): those are collected instead.
 static const char *const kNeedsKernelBtf[] = {
-  "iter/", "iter.s/", "tp_btf/", "fentry/", "fentry.s/", "fexit/", "fexit.s/", "fmod_ret/",
+  "tp_btf/", "fentry/", "fentry.s/", "fexit/", "fexit.s/", "fmod_ret/",
   "fmod_ret.s/", "lsm/", "lsm.s/", "lsm_cgroup/", "struct_ops", "freplace/",
 };
+static const char *const kIterators[] = { "iter/", "iter.s/" };
 
-static const char *needs_kernel_btf(Elf *elf) {
+static int has_prefix(const char *name, const char *const *prefixes, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) return 1;
+  return 0;
+}
+
+// The first section that needs the whole BTF (NULL: none); iterator sections into iters.
+static const char *needs_kernel_btf(Elf *elf, struct ig_core_obj *o) {
   size_t shstrndx;
   if (elf_getshdrstrndx(elf, &shstrndx) != 0) return NULL;
   Elf_Scn *scn = NULL;
@@ -73,8 +87,11 @@ static const char *needs_kernel_btf(Elf *elf) {
     if (gelf_getshdr(scn, &sh) == NULL) continue;
     const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
     if (name == NULL) continue;
-    for (size_t i = 0; i < sizeof kNeedsKernelBtf / sizeof *kNeedsKernelBtf; i++)
-      if (strncmp(name, kNeedsKernelBtf[i], strlen(kNeedsKernelBtf[i])) == 0) return name;
+    if (has_prefix(name, kNeedsKernelBtf, sizeof kNeedsKernelBtf / sizeof *kNeedsKernelBtf)) return name;
+    if (!has_prefix(name, kIterators, sizeof kIterators / sizeof *kIterators) || sh.sh_type != SHT_PROGBITS) continue;
+    // "iter/vmlinux:task" names the BTF object to look in, more than MAX_ITERS is not worth it
+    if (strchr(name, ':') != NULL || o->niters == MAX_ITERS) return name;
+    o->iters[o->niters++] = strdup(name);
   }
   return NULL;
 }
@@ -88,15 +105,14 @@ int ig_core_open(const void *elf_bytes, size_t len, struct ig_core_obj **out, ch
   const void *btf_data, *ext_data;
   size_t btf_size, ext_size;
   const char *sec;
-  struct ig_core_obj *o = NULL;
-  if ((sec = needs_kernel_btf(elf)) != NULL) {
+  struct ig_core_obj *o = calloc(1, sizeof *o);
+  if ((sec = needs_kernel_btf(elf, o)) != NULL) {
     rc = say(why, whylen, "section %s makes libbpf read the kernel's whole BTF anyway", sec);
   } else if (elf_section(elf, ".BTF", &btf_data, &btf_size) != 0) {
     rc = say(why, whylen, "no .BTF section");
   } else if (elf_section(elf, ".BTF.ext", &ext_data, &ext_size) != 0) {
     rc = say(why, whylen, "no CO-RE relocations (no .BTF.ext section)");
   } else {
-    o = calloc(1, sizeof *o);
     o->btf = btf__new(btf_data, btf_size);
     o->ext = o->btf ? btf_ext__new(ext_data, ext_size) : NULL;
     if (o->btf == NULL || o->ext == NULL) {
@@ -124,12 +140,28 @@ int ig_core_open(const void *elf_bytes, size_t len, struct ig_core_obj **out, ch
 
 void ig_core_close(struct ig_core_obj *o) {
   if (o == NULL) return;
+  for (size_t i = 0; i < o->niters; i++) free(o->iters[i]);
   btf_ext__free(o->ext);
   btf__free(o->btf);
   free(o);
 }
 
 size_t ig_core_count(const struct ig_core_obj *o) { return o->nrelo; }
+
+size_t ig_core_iter_count(const struct ig_core_obj *o) { return o->niters; }
+const char *ig_core_iter_section(const struct ig_core_obj *o, size_t i) { return o->iters[i]; }
+
+int ig_core_iter_attach_id(const struct ig_core_obj *o, const struct btf *kernel, size_t i, uint32_t *id, char *why,
+                           size_t whylen) {
+  // libbpf's find_attach_btf_id for BPF_TRACE_ITER: the FUNC "bpf_iter_<target>"
+  char func[128];
+  snprintf(func, sizeof func, "bpf_iter_%s", strchr(o->iters[i], '/') + 1);
+  int got = btf__find_by_name_kind(kernel, func, BTF_KIND_FUNC);
+  if (got <= 0)
+    return say(why, whylen, "iterator %s: %s is not in the kernel's own BTF (a module's iterator?)", o->iters[i], func);
+  *id = (uint32_t)got;
+  return 0;
+}
 
 // ---- the minimal BTF: which target types (and which members of structs/unions) relocations use
 

@@ -30,9 +30,15 @@ struct ig_core_result {
 // there is no other outcome (errors are reasons too).
 
 // The object's BTF and CO-RE relocations, from its ELF bytes. Reasons: no relocations, or a
-// program libbpf loads with the kernel's whole BTF anyway (iterators, tracing, ksyms).
+// program libbpf loads with the kernel's whole BTF anyway (tracing, LSM, ksyms).
 int ig_core_open(const void* elf, size_t len, struct ig_core_obj** out, char* why, size_t whylen);
 size_t ig_core_count(const struct ig_core_obj* o);
+// The object's iterator program sections ("iter/task"), and the attach BTF id libbpf would find
+// for one in `kernel` (this kernel's own BTF); reason: it is not there (a module's iterator).
+size_t ig_core_iter_count(const struct ig_core_obj* o);
+const char* ig_core_iter_section(const struct ig_core_obj* o, size_t i);
+int ig_core_iter_attach_id(const struct ig_core_obj* o, const struct btf* kernel, size_t i, uint32_t* id, char* why,
+                           size_t whylen);
 void ig_core_close(struct ig_core_obj* o);
 
 // Every relocation against `targ` into results[ig_core_count()]. Each must find exactly one

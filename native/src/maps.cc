@@ -214,6 +214,8 @@ Napi::Value BpfPrograms(const Napi::CallbackInfo& info) {
     o.Set("id", pi.id);
     o.Set("name", std::string(pi.name));
     o.Set("type", pi.type);
+    o.Set("attachBtfId", pi.attach_btf_id);
+    o.Set("attachBtfObjId", pi.attach_btf_obj_id);
     o.Set("runTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_time_ns)));
     o.Set("runCount", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_cnt)));
     Napi::Array m = Napi::Array::New(env);

@@ -1,6 +1,7 @@
 // BpfObject: one eBPF ELF object opened with libbpf. Open/inspect, tweak before load,
 // load (capturing libbpf + verifier output), attach, read iterators, close.
 #include "common.h"
+#include "preset_attach.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -95,6 +96,17 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
         }
         btfPath_ = "/proc/self/fd/" + std::to_string(btfFd_);
       }
+      // { attachBtfIds: { "iter/task": id } }: iterators' attach BTF ids, given to libbpf at load
+      Napi::Value ids = o.Get("attachBtfIds");
+      if (ids.IsObject()) {
+        Napi::Object m = ids.As<Napi::Object>();
+        Napi::Array keys = m.GetPropertyNames();
+        for (uint32_t i = 0; i < keys.Length(); i++) {
+          std::string sec = keys.Get(i).As<Napi::String>().Utf8Value();
+          Napi::Value v = m.Get(sec);
+          if (v.IsNumber()) attachIds_.emplace_back(sec, v.As<Napi::Number>().Uint32Value());
+        }
+      }
     }
     LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name_.c_str(),
                 .btf_custom_path = btfPath_.empty() ? nullptr : btfPath_.c_str());
@@ -116,6 +128,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   std::string name_;
   std::string btfPath_;
   int btfFd_ = -1;
+  std::vector<std::pair<std::string, uint32_t>> attachIds_;
   bool loaded_ = false;
   std::vector<Link> links_;
 
@@ -315,9 +328,21 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     if (err != 0) ThrowError(env, "packet filter", "no function " + func + " in the object's BTF", err);
   }
 
-  void Load(const Napi::CallbackInfo& info) {
+  // load(): true when the iterators' attach BTF ids given at open were used, so libbpf did not
+  // read the kernel's whole BTF (see preset_attach.h).
+  Napi::Value Load(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     NeedLoaded(env, false);
+    bool preset = false;
+    if (!attachIds_.empty()) {
+      std::vector<const char*> secs;
+      std::vector<uint32_t> ids;
+      for (auto& [sec, id] : attachIds_) {
+        secs.push_back(sec.c_str());
+        ids.push_back(id);
+      }
+      preset = ig_preset_iter_attach(obj_, secs.data(), ids.data(), secs.size()) == 1;
+    }
     LogCapture cap;
     // The verifier gives up (EAGAIN) when a signal is pending on the loading thread: a CPU
     // profiler's SIGPROF (every millisecond), or Ctrl-C arriving mid-load. Block them on this
@@ -341,6 +366,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     loaded_ = true;
     // The ELF copy is no longer needed by libbpf once loaded.
     std::vector<uint8_t>().swap(elf_);
+    return Napi::Boolean::New(env, preset);
   }
 
   Napi::Value MapFd(const Napi::CallbackInfo& info) {

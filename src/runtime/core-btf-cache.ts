@@ -16,6 +16,10 @@
  *   and must give what was recorded; the bytes go to libbpf from memory, not by path;
  * - anything unreadable, from another kernel or object, or not matching is replaced by a fresh
  *   computation; an object that cannot use a small BTF is recorded as such and loads as before.
+ * - iterators (iter/ programs) need an attach BTF id, a type id in the kernel's own BTF, which
+ *   libbpf would find by reading the whole BTF at each load: it is found on the miss (which reads
+ *   it anyway) and kept in the entry; the boot id in the key stands for that BTF's ids. The addon
+ *   gives it to libbpf at load (native/src/preset_attach.c); a module's iterator is refused.
  * IG_DEBUG (and IG_TIMINGS) say which BTF a run used and why.
  */
 import { createHash } from 'node:crypto';
@@ -29,12 +33,17 @@ import { native } from './native.js';
 import type { coreBtfMinimal } from '../../native/index.js';
 
 /** Bump when what an entry holds, or how relocation results are packed, changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 const MAGIC = 'ig-core-btf\n';
 
 export interface CoreBtfChoice {
   /** the small BTF to relocate against; absent: this kernel's whole BTF, as libbpf does by default */
   btf?: Buffer;
+  /**
+   * with `btf`: each iterator section's attach BTF id in this kernel's BTF (BpfObject's
+   * attachBtfIds), so that libbpf need not read the whole BTF to find them either
+   */
+  attachBtfIds?: Record<string, number>;
   /** what was chosen and why, for IG_DEBUG */
   note: string;
 }
@@ -47,6 +56,8 @@ interface EntryHeader {
   sha256?: string;
   /** every relocation's result against the whole BTF (packed by the addon), base64 */
   results?: string;
+  /** iterator section → its attach BTF id in this boot's kernel BTF */
+  iterators?: Record<string, number>;
 }
 
 /**
@@ -129,7 +140,9 @@ function readEntry(bytes: Buffer, kernel: string, object: string, elf: Buffer, w
   const check = native().coreBtfResults(elf, btf);
   if (!check.results) return `cached BTF no longer relocates the object (${check.reason})`;
   if (!check.results.equals(Buffer.from(h.results, 'base64'))) return 'cached BTF relocates the object differently';
-  return { btf, note: `minimal BTF from the cache (${btf.length} bytes, ${check.results.length / RESULT_SIZE} relocations checked)` };
+  const iterators = h.iterators ?? {};
+  if (!Object.values(iterators).every((id) => Number.isInteger(id) && id > 0)) return 'cache entry damaged';
+  return { btf, attachBtfIds: iterators, note: `minimal BTF from the cache (${btf.length} bytes, ${check.results.length / RESULT_SIZE} relocations checked${iteratorNote(iterators)})` };
 }
 
 const RESULT_SIZE = 40; // struct ig_core_result (native/src/core_relo.h)
@@ -143,12 +156,17 @@ function computeAndKeep(elf: Buffer, target: string | undefined, kernel: string,
   }
   const header: EntryHeader = { kernel, object };
   if (!m.btf) header.reason = m.reason;
-  else Object.assign(header, { sha256: createHash('sha256').update(m.btf).digest('hex'), results: m.results.toString('base64') });
+  else Object.assign(header, { sha256: createHash('sha256').update(m.btf).digest('hex'), results: m.results.toString('base64'), iterators: m.iterators });
   const kept = writeCacheEntry(file, Buffer.concat([Buffer.from(MAGIC + JSON.stringify(header) + '\n'), m.btf ?? Buffer.alloc(0)]));
   if (kept) pruneEarlierBoots(path.dirname(file));
   const how = `${why}; ${kept ? 'now cached' : 'cache folder not writable'}`;
   if (!m.btf) return { note: `${whole} (${m.reason}; ${how})` };
-  return { btf: m.btf, note: `minimal BTF computed (${m.btf.length} bytes, ${m.results.length / RESULT_SIZE} relocations checked; ${how})` };
+  return { btf: m.btf, attachBtfIds: m.iterators, note: `minimal BTF computed (${m.btf.length} bytes, ${m.results.length / RESULT_SIZE} relocations checked${iteratorNote(m.iterators)}; ${how})` };
+}
+
+function iteratorNote(ids: Record<string, number>): string {
+  const n = Object.keys(ids).length;
+  return n === 0 ? '' : `, ${n} iterator attach id${n === 1 ? '' : 's'}`;
 }
 
 /**

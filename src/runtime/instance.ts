@@ -108,10 +108,11 @@ export class GadgetInstance {
     }
     const n = native();
     // the small BTF the object's CO-RE relocations need on this kernel, when it can have one
-    let core = coreBtfFor(ebpf).btf;
+    let core = coreBtfFor(ebpf);
     const openObj = (btfCustomPath?: string) => {
       try {
-        return new n.BpfObject(ebpf, objectName(name), core ? { btfCustom: core } : btfCustomPath ? { btfCustomPath } : undefined);
+        const opts = core.btf ? { btfCustom: core.btf, attachBtfIds: core.attachBtfIds } : btfCustomPath ? { btfCustomPath } : undefined;
+        return new n.BpfObject(ebpf, objectName(name), opts);
       } catch (err) {
         throw new IgError('invalid-object', `libbpf cannot open the eBPF object of ${name}: ${(err as Error).message}`, { cause: err });
       }
@@ -141,7 +142,7 @@ export class GadgetInstance {
       let btfPath: string | undefined;
       if (usesSocketEnricher(spec)) {
         btfPath = socketEnricherBtf();
-        core = coreBtfFor(ebpf, btfPath).btf;
+        core = coreBtfFor(ebpf, btfPath);
         obj.close();
         obj = openObj(btfPath);
       }

@@ -1,9 +1,13 @@
 // The minimal CO-RE BTF (src/runtime/core-btf-cache.ts, native/src/core_relo.c) against the real
 // kernel: for every gadget of the catalog, either the addon says why the object keeps the whole
 // kernel BTF, or the object loaded with the minimal BTF has exactly the instructions it has when
-// libbpf relocates it against /sys/kernel/btf/vmlinux (map fds aside). Needs root and the
-// built-in gadgets in the store (scripts/setup.sh --test).
-import { readdirSync, statSync } from 'node:fs';
+// libbpf relocates it against /sys/kernel/btf/vmlinux (map fds aside), and iterators attach to
+// the same kernel types without libbpf reading that BTF. Needs root and the built-in gadgets in
+// the store (scripts/setup.sh --test).
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native as loadAddon } from '../../src/runtime/native.js';
@@ -11,7 +15,7 @@ import { getGadgetImage } from '../../src/oci/image.js';
 import { sectionInfo } from '../../src/runtime/sections.js';
 import { MapType } from '../../src/model/kernel.js';
 import { SOCKETS_MAP, SocketEnricher, socketEnricherBtf } from '../../src/runtime/socket-enricher/index.js';
-import { repoRoot } from '../helpers/ig.js';
+import { repoRoot, runIg } from '../helpers/ig.js';
 import { compileBpf } from '../helpers/bpf-compile.js';
 
 const native = loadAddon();
@@ -29,8 +33,17 @@ function maskMapFds(insns: Buffer): Buffer {
   return c;
 }
 
-/** Every program's instructions once libbpf has loaded the object (or the load error). */
-function loadedInsns(elf: Buffer, opts?: { btfCustom?: Buffer; btfCustomPath?: string }): Record<string, Buffer> | string {
+interface Loaded {
+  /** each program's instructions, map fds masked */
+  insns: Record<string, Buffer>;
+  /** each program's attach BTF id (tracing programs) and the BTF object's id (vmlinux's for iterators) */
+  attach: Record<string, [number, number]>;
+  /** libbpf used the attach ids given instead of reading the kernel's whole BTF */
+  preset: boolean;
+}
+
+/** Every program once libbpf has loaded the object (or the load error). */
+function loadedInsns(elf: Buffer, opts?: { btfCustom?: Buffer; btfCustomPath?: string; attachBtfIds?: Record<string, number> }): Loaded | string {
   const o = new native.BpfObject(elf, 'corebtf', opts);
   try {
     for (const p of o.programs()) {
@@ -47,12 +60,18 @@ function loadedInsns(elf: Buffer, opts?: { btfCustom?: Buffer; btfCustomPath?: s
         o.setMapValueSize(m.name, 4);
       }
     }
+    let preset: boolean;
     try {
-      o.load();
+      preset = o.load();
     } catch (err) {
       return (err as Error).message;
     }
-    return Object.fromEntries(o.programs().map((p) => [p.name, maskMapFds(o.programInsns(p.name))]));
+    const kernel = new Map(native.bpfPrograms().map((p) => [p.id, p]));
+    const attach = Object.fromEntries(o.programs().map((p) => {
+      const k = kernel.get(o.programId(p.name))!;
+      return [p.name, [k.attachBtfId, k.attachBtfObjId] as [number, number]];
+    }));
+    return { insns: Object.fromEntries(o.programs().map((p) => [p.name, maskMapFds(o.programInsns(p.name))])), attach, preset };
   } finally {
     o.close();
   }
@@ -75,18 +94,30 @@ describe('minimal CO-RE BTF', () => {
       // the check a cached copy gets: the same results, from the bytes alone
       expect(native.coreBtfResults(elf, m.btf).results?.equals(m.results), name).toBe(true);
       const full = loadedInsns(elf, target ? { btfCustomPath: target } : undefined);
-      const small = loadedInsns(elf, { btfCustom: m.btf });
-      expect(small, name).toEqual(full);
-      outcome[name] = `${typeof full === 'string' ? `minimal, both loads failed alike: ${full}` : `minimal (${m.btf.length} B)`}${target ? ' of the enricher target' : ''}`;
+      const small = loadedInsns(elf, { btfCustom: m.btf, attachBtfIds: m.iterators });
+      const iterators = Object.keys(m.iterators).length;
+      if (typeof full !== 'string' && typeof small !== 'string') {
+        expect(small.insns, name).toEqual(full.insns);
+        expect(small.attach, name).toEqual(full.attach);
+        expect(full.preset).toBe(false);
+        // the attach ids given replaced libbpf's search of the whole BTF
+        expect(small.preset, name).toBe(iterators > 0);
+      } else {
+        expect(small, name).toEqual(full);
+      }
+      outcome[name] = `${typeof full === 'string' ? `minimal, both loads failed alike: ${full}` : `minimal (${m.btf.length} B)`}${target ? ' of the enricher target' : ''}${iterators ? `, ${iterators} iterators` : ''}`;
     }
-    // the catalog's tracers relocate against a few types; iterators need the whole BTF anyway
+    // the catalog's tracers relocate against a few types; iterators too, with their attach ids
     if (process.env.IG_DEBUG) console.log(outcome);
     expect(outcome.trace_open, JSON.stringify(outcome, null, 1)).toMatch(/^minimal \(\d+ B\)$/);
     expect(outcome.trace_exec).toMatch(/^minimal \(\d+ B\)$/);
     // a type-matches relocation (bpf_core_type_matches): whole types are copied
     expect(outcome.profile_blockio).toMatch(/^minimal \(\d+ B\)$/);
     expect(outcome.trace_tcpdrop).toMatch(/^minimal \(\d+ B\) of the enricher target$/);
-    expect(outcome.snapshot_process).toMatch(/^whole: section iter\/task makes libbpf read the kernel's whole BTF anyway$/);
+    expect(outcome.snapshot_process).toMatch(/^minimal \(\d+ B\), 1 iterators$/);
+    expect(outcome.snapshot_socket).toMatch(/^minimal \(\d+ B\), 2 iterators$/);
+    // a typed kernel symbol (bpf_map_fops) is still looked up in the whole BTF by libbpf
+    expect(outcome.snapshot_file).toBe("whole: its .ksyms externs make libbpf read the kernel's whole BTF anyway");
   }, 120_000);
 
   it('leaves objects with kernel symbols (.ksyms) to the whole BTF, which libbpf reads for them anyway', async () => {
@@ -117,4 +148,39 @@ char LICENSE[] SEC("license") = "GPL";
     expect(r.reason).toMatch(/candidates|minimal BTF/);
     expect(native.coreBtfResults(elf, Buffer.from('not BTF at all')).reason).toMatch(/cannot parse the BTF/);
   });
+});
+
+describe('snapshotters with the minimal BTF and cached iterator attach ids', () => {
+  /** `ig run` with its own cache folder ('off': the kernel's whole BTF, as libbpf does by default) */
+  const run = (cache: string, args: string[]) => runIg(['run', ...args, '-o', 'json'], { env: { ...process.env, IG_CACHE_DIR: cache, IG_DEBUG: '1' } });
+  const rows = (stdout: string) => stdout.split('\n').filter((l) => l !== '').flatMap((l) => JSON.parse(l) as Record<string, unknown>[]);
+
+  it('print the same rows as with the whole BTF, from the cache too', async () => {
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'ig-corebtf-'));
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const server = net.createServer();
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const src = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    try {
+      const proc = ['snapshot_process'];
+      const sock = ['snapshot_socket', '--fields', 'proto,src,dst,state,uid'];
+      for (const args of [proc, sock]) {
+        const whole = await run('off', args);
+        const computed = await run(cache, args);
+        const cached = await run(cache, args);
+        for (const r of [whole, computed, cached]) expect(r.code, r.stderr).toBe(0);
+        expect(whole.stderr).toMatch(/CO-RE BTF: whole kernel BTF/);
+        expect(computed.stderr).toMatch(/CO-RE BTF: minimal BTF computed \(.*iterator attach ids?;/);
+        expect(cached.stderr).toMatch(/CO-RE BTF: minimal BTF from the cache \(.*iterator attach ids?\)/);
+        const mine = (r: { stdout: string }) => rows(r.stdout).filter((x) => x.pid === sleeper.pid || x.src === src);
+        expect(mine(whole), whole.stdout.slice(0, 2000)).toHaveLength(1);
+        expect(mine(computed)).toEqual(mine(whole));
+        expect(mine(cached)).toEqual(mine(whole));
+      }
+    } finally {
+      sleeper.kill();
+      server.close();
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
