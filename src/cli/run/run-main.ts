@@ -78,10 +78,18 @@ async function runHere(image: string, argv: string[], first: Record<string, unkn
     if (stop.aborted) return;
     const cfg = runConfigFromFlags(image, parsed.args, parsed.params, operators);
     const output = outputOperator({ format: cfg.output, fields: cfg.fields, target: stdoutTarget() });
-    await runPrepared(prepared, cfg, { output, notice: (t) => process.stderr.write(t), attached: () => releaseStartupMemory('attached') }, stop);
+    const snapshot = isSnapshot(prepared);
+    // a snapshot is read and printed as soon as it is attached: giving start-up memory back then is work for nothing
+    const attached = snapshot ? undefined : () => releaseStartupMemory('attached');
+    await runPrepared(prepared, cfg, { output, notice: (t) => process.stderr.write(t), attached }, stop);
   } finally {
     await prepared.close();
   }
+}
+
+/** A gadget whose every datasource is a snapshot: its run ends once each was read. */
+function isSnapshot(prepared: PreparedGadget): boolean {
+  return prepared.spec.datasources.length > 0 && prepared.spec.datasources.every((d) => d.kind === 'snapshotter');
 }
 
 /** yargs' strict parse with the gadget's params as flags (and --help with its fields). */

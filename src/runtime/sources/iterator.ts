@@ -2,6 +2,7 @@ import type { BpfObject } from '../../../native/index.js';
 import type { DataSourceSpec, GadgetSpec, SourceSpec } from '../../gadget/spec.js';
 import { parseTextRecords, mergeTextRecords, type TextRecords } from '../text-records.js';
 import { IgError } from '../../errors.js';
+import { mark } from '../../timings.js';
 import type { RunningSource, SourceSink } from './types.js';
 
 type IterSpec = Extract<SourceSpec, { type: 'iter-text' | 'iter-typed' }>;
@@ -59,9 +60,11 @@ export function startIterator(
         chunks.push(out.subarray(0, out.length - (out.length % size)));
       }
     }
+    mark('snapshot read');
     const w = warnings.length ? warnings : undefined;
     if (s.type === 'iter-text') {
       onBatch({ datasource: ds.name, text: mergeTextRecords(texts), lost: 0, snapshot: true, warnings: w });
+      mark('snapshot shown');
       return;
     }
     const data = Buffer.concat(chunks);
@@ -70,6 +73,7 @@ export function startIterator(
     const offsets = new Uint32Array(count);
     for (let i = 0; i < count; i++) offsets[i] = i * size;
     onBatch({ datasource: ds.name, records: { data, offsets, sizes: new Uint32Array(count).fill(size), lost: 0 }, lost: 0, snapshot: true, warnings: w });
+    mark('snapshot shown');
   };
   const done = run();
   return { done, stop: async () => { await done.catch(() => undefined); } };
