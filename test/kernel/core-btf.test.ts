@@ -138,6 +138,32 @@ char LICENSE[] SEC("license") = "GPL";
     expect(native.coreBtfMinimal(bytes).reason).toBe("its .ksyms externs make libbpf read the kernel's whole BTF anyway");
   });
 
+  it('leaves iterators libbpf cannot be given an id for, and BTF-attached tracing, to the whole BTF', async () => {
+    const src = (sections: string[]) => String.raw`
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+` + sections.map((sec, i) => String.raw`
+SEC("${sec}")
+int prog${i}(void *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	bpf_printk("%d", BPF_CORE_READ(t, tgid));
+	return 0;
+}
+`).join('') + 'char LICENSE[] SEC("license") = "GPL";\n';
+    // an iterator target this kernel's own BTF does not have (a module's, or none at all)
+    const unknown = await compileBpf(src(['iter/task', 'iter/no_such_target']));
+    expect(native.coreBtfMinimal(unknown.bytes).reason).toBe("iterator iter/no_such_target: bpf_iter_no_such_target is not in the kernel's own BTF (a module's iterator?)");
+    // a tracing program beside an iterator: libbpf reads the whole BTF for it anyway
+    const traced = await compileBpf(src(['iter/task', 'tp_btf/sched_switch']));
+    expect(native.coreBtfMinimal(traced.bytes).reason).toBe("section tp_btf/sched_switch makes libbpf read the kernel's whole BTF anyway");
+    // and the iterator alone gets its id
+    const alone = await compileBpf(src(['iter/task']));
+    expect(Object.keys(native.coreBtfMinimal(alone.bytes).iterators ?? {})).toEqual(['iter/task']);
+  });
+
   it('refuses a BTF that lacks a type the relocations need, and garbage', async () => {
     const elf = (await getGadgetImage('trace_open', 'never')).ebpf!;
     const sock = (await getGadgetImage('trace_dns', 'never')).ebpf!;
