@@ -6,7 +6,6 @@
  */
 import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { mark } from '../timings.js';
 
 export interface OutputTarget {
   /** take these bytes (the buffer is reused after the call: a target that keeps them copies) */
@@ -37,13 +36,8 @@ export function stdoutTarget(): OutputTarget {
   if (s._type === 'pipe') s._handle?.setBlocking?.(true);
   let fd = s._type === 'fs' || s._type === 'tty' || s._type === 'pipe' ? 1 : undefined;
   const stream = streamTarget(process.stdout);
-  let first = true;
   return {
     write(bytes) {
-      if (first) {
-        first = false;
-        mark('first output'); // IG_TIMINGS: the end of start-up as the reader sees it
-      }
       let off = 0;
       while (fd !== undefined && off < bytes.length) {
         try {
@@ -67,16 +61,13 @@ export function stdoutTarget(): OutputTarget {
   };
 }
 
-/** `target`, calling `fn` once, right after the first bytes were written to it. */
-export function afterFirstWrite(target: OutputTarget, fn: () => void): OutputTarget {
-  let pending = true;
+/** `target`, calling `done` after each write until it returns true. */
+export function watchWrites(target: OutputTarget, done: () => boolean): OutputTarget {
+  let watching = true;
   return {
     write(bytes) {
       target.write(bytes);
-      if (pending) {
-        pending = false;
-        fn();
-      }
+      if (watching) watching = !done();
     },
     get full() {
       return target.full;

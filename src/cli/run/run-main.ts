@@ -9,7 +9,8 @@ import { IgError } from '../../errors.js';
 import { prepareGadget, describeGadget, runPrepared } from '../../engine/run.js';
 import { releaseStartupMemory } from '../../runtime/resident-memory.js';
 import { outputOperator } from '../../output/operator.js';
-import { afterFirstWrite, stdoutTarget } from '../../output/target.js';
+import { stdoutTarget, watchWrites } from '../../output/target.js';
+import { mark } from '../../timings.js';
 import { runConfigFromFlags } from './config-from-flags.js';
 import { fastParams, fastRunFlags, type FastRun } from './fast-flags.js';
 import type { PreparedGadget } from '../../engine/run.js';
@@ -80,6 +81,7 @@ async function runHere(image: string, argv: string[], first: Record<string, unkn
     // Start-up's pages are given back once the first events are out, not as soon as the gadget is
     // attached: the first batch would fault back the code it runs (~10 ms to the first line, and
     // the CPU to refault it; bench/README.md "Start-up, round four"). A quiet gadget: a second on.
+    let attachedYet = false;
     let released = false;
     let quiet: NodeJS.Timeout | undefined;
     const release = () => {
@@ -88,9 +90,17 @@ async function runHere(image: string, argv: string[], first: Record<string, unkn
       clearTimeout(quiet);
       releaseStartupMemory('attached');
     };
-    const target = afterFirstWrite(stdoutTarget(), () => setImmediate(release));
+    const target = watchWrites(stdoutTarget(), () => {
+      if (!attachedYet) return false; // a table's header
+      mark('first events written');
+      setImmediate(release);
+      return true;
+    });
     const output = outputOperator({ format: cfg.output, fields: cfg.fields, target });
-    const attached = () => void (quiet = setTimeout(release, 1000).unref());
+    const attached = () => {
+      attachedYet = true;
+      quiet = setTimeout(release, 1000).unref();
+    };
     await runPrepared(prepared, cfg, { output, notice: (t) => process.stderr.write(t), attached }, stop);
   } finally {
     await prepared.close();
