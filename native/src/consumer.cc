@@ -4,7 +4,10 @@
 //
 // Thread loop: poll(ring epoll fd + a stop eventfd, pollTimeoutMs), then always
 // consume (the eBPF side may submit with BPF_RB_NO_WAKEUP, so data can be pending
-// without a wakeup), then hand the batch over.
+// without a wakeup), then hand the batch over. Until the first record (for at most
+// kEagerWindow) the poll times out every kEagerPollMs instead: a run's first event is
+// its start-up as the user sees it, and without a wakeup it would wait up to a whole
+// pollTimeoutMs (bench/README.md, "Start-up, round four").
 //
 // Memory: a fixed pool of kSlots batch buffers (maxBatchBytes each), filled here and lent to
 // JS: a batch's `data` is a view of its slot, valid only while onBatch runs (JS copies what it
@@ -28,6 +31,7 @@
 #include <fcntl.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -140,6 +144,8 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
   int eventFd_ = -1;
   int pollFd_ = -1;
   int timeoutMs_ = 10;
+  static constexpr int kEagerPollMs = 1;
+  static constexpr std::chrono::milliseconds kEagerWindow{250};
   size_t maxBatch_ = 256 << 10;  // the default ring size: ~800 trace_open records per JS call
   ring_buffer* rb_ = nullptr;
   perf_buffer* pb_ = nullptr;
@@ -233,10 +239,15 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
   }
 
   void Run() {
+    // a few hundred short polls at most, then the configured timeout
+    bool eager = timeoutMs_ > kEagerPollMs;
+    const auto eagerUntil = std::chrono::steady_clock::now() + kEagerWindow;
     while (!stopping_.load() && !closing_) {
       pollfd fds[2] = {{pollFd_, POLLIN, 0}, {eventFd_, POLLIN, 0}};
-      poll(fds, 2, timeoutMs_);
+      if (eager && std::chrono::steady_clock::now() >= eagerUntil) eager = false;
+      poll(fds, 2, eager ? kEagerPollMs : timeoutMs_);
       Consume();
+      if (eager && cur_ != nullptr && !cur_->offsets.empty()) eager = false;
       Flush();
     }
     if (!closing_) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import fsSync, { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { IgError } from '../errors.js';
 
@@ -9,6 +9,35 @@ import { IgError } from '../errors.js';
  * temp name, fsync'ed and renamed into place, and errors of the disk turned into IgErrors that say
  * what could not be written where, with the partial file already removed.
  */
+
+/** Files up to this size are read with plain system calls: see readStoreFile. */
+const SYNC_READ_MAX = 4 << 20;
+
+/**
+ * A file of the store, whole; `check(size)` may refuse it (throw) before it is read. Small files
+ * (index.json, manifests, configs, a gadget's layers: KBs) are read without Node's thread pool:
+ * `ig run` reads ~6 of them before anything else can happen, and each asynchronous step
+ * (open, stat, read, close) is a round trip through a pool thread that a loaded machine must
+ * first schedule (~8 ms of wall time to the first event, bench/README.md "Start-up, round four").
+ * Larger ones (up to the caller's limit) are read asynchronously, not to hold a daemon's loop.
+ */
+export async function readStoreFile(file: string, check: (size: number) => void): Promise<Buffer> {
+  const fd = fsSync.openSync(file, 'r');
+  let size: number;
+  try {
+    size = fsSync.fstatSync(fd).size;
+    check(size);
+    if (size <= SYNC_READ_MAX) {
+      const buf = Buffer.allocUnsafe(size);
+      let off = 0;
+      for (let n = 1; off < size && n > 0; off += n) n = fsSync.readSync(fd, buf, off, size - off, off);
+      return off === size ? buf : buf.subarray(0, off);
+    }
+  } finally {
+    fsSync.closeSync(fd);
+  }
+  return fs.readFile(file);
+}
 
 /** mkdir -p that fails instead of looping: each missing level is made once. */
 export async function ensureDir(dir: string, mode = 0o700, depth = 0): Promise<void> {

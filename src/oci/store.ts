@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs, statSync } from 'node:fs';
+import { promises as fs, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IgError } from '../errors.js';
@@ -8,7 +8,7 @@ import { currentOwner, ownerGone, parseOwner, withLock } from './lock.js';
 import { MAX_LAYER_BYTES, MAX_MANIFEST_BYTES, MAX_STORE_INDEX_BYTES, mib } from './limits.js';
 import { ANN, INDEX_TYPES, MANIFEST_TYPES } from './mediatypes.js';
 import { canonicalDescriptor, sha256 } from './json.js';
-import { diskError, ensureDir, hashFile, writeAll, writeFileDurably } from './store-io.js';
+import { diskError, ensureDir, hashFile, readStoreFile, writeAll, writeFileDurably } from './store-io.js';
 import type { Descriptor, ImageIndex, ImageManifest } from './types.js';
 import { checkDescriptor } from './validate.js';
 
@@ -79,7 +79,7 @@ export class Store {
     const s = new Store(abs, opts.signal);
     const layoutPath = path.join(abs, 'oci-layout');
     try {
-      const text = await fs.readFile(layoutPath, 'utf8');
+      const text = readFileSync(layoutPath, 'utf8'); // 30 bytes: no thread pool round trip (store-io.ts readStoreFile)
       const v = JSON.parse(text) as { imageLayoutVersion?: string };
       if (!v.imageLayoutVersion?.startsWith('1.')) throw new Error(`imageLayoutVersion ${v.imageLayoutVersion}`);
     } catch (e) {
@@ -142,10 +142,10 @@ export class Store {
       });
     let data: Buffer;
     try {
-      const st = await fs.stat(file);
-      if (size !== undefined && st.size !== size) throw corrupt(`${st.size} bytes, its descriptor says ${size}`);
-      if (st.size > max) throw corrupt(`${st.size} bytes, more than the ${mib(max)} a blob may have`);
-      data = await fs.readFile(file);
+      data = await readStoreFile(file, (st) => {
+        if (size !== undefined && st !== size) throw corrupt(`${st} bytes, its descriptor says ${size}`);
+        if (st > max) throw corrupt(`${st} bytes, more than the ${mib(max)} a blob may have`);
+      });
     } catch (e) {
       if (e instanceof IgError) throw e;
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -254,9 +254,10 @@ export class Store {
         cause,
       });
     try {
-      const st = await fs.stat(this.indexPath);
-      if (st.size > MAX_STORE_INDEX_BYTES) throw invalid(`${st.size} bytes, more than ${mib(MAX_STORE_INDEX_BYTES)}`);
-      text = await fs.readFile(this.indexPath, 'utf8');
+      const bytes = await readStoreFile(this.indexPath, (size) => {
+        if (size > MAX_STORE_INDEX_BYTES) throw invalid(`${size} bytes, more than ${mib(MAX_STORE_INDEX_BYTES)}`);
+      });
+      text = bytes.toString('utf8');
     } catch (e) {
       if (e instanceof IgError) throw e;
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];

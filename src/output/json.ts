@@ -46,6 +46,14 @@ export class JsonSink extends Sink {
     this.unlisten = this.ds.onInvalidate(() => w.clear());
   }
 
+  /**
+   * Tracers: the record writer is generated (~2 ms) while the gadget waits for its first event,
+   * not when that event has arrived. The run yields to the event loop once attached.
+   */
+  override begin(): void {
+    if (this.ds.kind === 'tracer') setImmediate(() => void this.fields);
+  }
+
   /** The compact JSON of every live record of a batch (the pretty and yaml paths). */
   lines(b: Batch): string[] {
     void this.fields;

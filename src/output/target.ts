@@ -61,6 +61,25 @@ export function stdoutTarget(): OutputTarget {
   };
 }
 
+/** `target`, calling `done` after each write until it returns true. */
+export function watchWrites(target: OutputTarget, done: () => boolean): OutputTarget {
+  let watching = true;
+  return {
+    write(bytes) {
+      target.write(bytes);
+      if (watching) watching = !done();
+    },
+    get full() {
+      return target.full;
+    },
+    isTTY: target.isTTY,
+    get columns() {
+      return target.columns;
+    },
+    flush: () => target.flush(),
+  };
+}
+
 /** The subset of a Writable a stream target uses (tests pass small fakes). */
 export type OutStream = Pick<Writable, 'write' | 'writableLength'> & { isTTY?: boolean; columns?: number };
 

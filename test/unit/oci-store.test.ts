@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
@@ -81,11 +81,12 @@ describe('local store', () => {
     const idx = JSON.parse(await fsp.readFile(path.join(root, 'index.json'), 'utf8'));
     idx.manifests.push(...manifests);
     writeFileSync(path.join(root, 'index.json'), JSON.stringify(idx));
-    const spy = vi.spyOn(fsp, 'readFile');
+    // small files are read with plain system calls (store-io.ts readStoreFile), large ones with readFile
+    const spies = [vi.spyOn(fsp, 'readFile'), vi.spyOn(fs, 'openSync')];
     const img = await getGadgetImage('target:v1', 'never', { store: root });
     expect(img.indexDigest).toBe(index);
-    const files = spy.mock.calls.map((c) => String(c[0]));
-    spy.mockRestore();
+    const files = spies.flatMap((s) => s.mock.calls.map((c) => String(c[0])));
+    for (const s of spies) s.mockRestore();
     expect(files.filter((f) => f.endsWith('index.json'))).toHaveLength(1);
     expect(files.filter((f) => f.includes('/blobs/'))).toHaveLength(4); // index, manifest, config, eBPF
   });

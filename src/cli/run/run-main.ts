@@ -9,7 +9,8 @@ import { IgError } from '../../errors.js';
 import { prepareGadget, describeGadget, runPrepared } from '../../engine/run.js';
 import { releaseStartupMemory } from '../../runtime/resident-memory.js';
 import { outputOperator } from '../../output/operator.js';
-import { stdoutTarget } from '../../output/target.js';
+import { stdoutTarget, watchWrites } from '../../output/target.js';
+import { mark } from '../../timings.js';
 import { runConfigFromFlags } from './config-from-flags.js';
 import { fastParams, fastRunFlags, type FastRun } from './fast-flags.js';
 import type { PreparedGadget } from '../../engine/run.js';
@@ -77,10 +78,31 @@ async function runHere(image: string, argv: string[], first: Record<string, unkn
     if (!parsed) return; // --help printed
     if (stop.aborted) return;
     const cfg = runConfigFromFlags(image, parsed.args, parsed.params, operators);
-    const output = outputOperator({ format: cfg.output, fields: cfg.fields, target: stdoutTarget() });
+    // Start-up's pages are given back once the first events are out, not as soon as the gadget is
+    // attached: the first batch would fault back the code it runs (~10 ms to the first line, and
+    // the CPU to refault it; bench/README.md "Start-up, round four"). A quiet gadget: a second on.
+    // A snapshot is read and printed as soon as it is attached and the run ends: nothing to give back.
     const snapshot = isSnapshot(prepared);
-    // a snapshot is read and printed as soon as it is attached: giving start-up memory back then is work for nothing
-    const attached = snapshot ? undefined : () => releaseStartupMemory('attached');
+    let attachedYet = false;
+    let released = false;
+    let quiet: NodeJS.Timeout | undefined;
+    const release = () => {
+      if (released || snapshot) return;
+      released = true;
+      clearTimeout(quiet);
+      releaseStartupMemory('attached');
+    };
+    const target = watchWrites(stdoutTarget(), () => {
+      if (!attachedYet) return false; // a table's header
+      mark('first events written');
+      setImmediate(release);
+      return true;
+    });
+    const output = outputOperator({ format: cfg.output, fields: cfg.fields, target });
+    const attached = () => {
+      attachedYet = true;
+      if (!snapshot) quiet = setTimeout(release, 1000).unref();
+    };
     await runPrepared(prepared, cfg, { output, notice: (t) => process.stderr.write(t), attached }, stop);
   } finally {
     await prepared.close();
