@@ -274,6 +274,12 @@ export class RecordConsumer {
    * done (thread joined, last batch delivered). Safe to call any number of times.
    */
   stop(): Promise<void>;
+  /**
+   * pause(true): stop reading the ring (it fills, and the eBPF side counts what it cannot
+   * reserve as lost) until pause(false). A daemon's client that reads slower than the gadget
+   * produces costs no CPU for records that would be dropped anyway.
+   */
+  pause(on: boolean): void;
 }
 
 // ---- map operations on any fd ----

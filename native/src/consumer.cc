@@ -17,6 +17,11 @@
 // kernel ring then fills up and the eBPF side sees failed reserves (counted as lost samples)
 // instead of this process growing without bound.
 //
+// Pause: pause(true) stops reading the ring until pause(false) (a daemon whose client reads
+// slower than the gadget produces): the kernel ring then fills and the eBPF side counts what it
+// cannot reserve as lost, as when JS falls behind, instead of this process reading records only
+// to drop them.
+//
 // Lifetime: the thread calls Release() on the TSFN when it exits; the TSFN finalizer
 // runs on the JS thread after the last batch was delivered, joins the thread, frees the
 // ring and resolves every stop() promise. While running, the TSFN keeps the event loop
@@ -62,7 +67,8 @@ struct Batch {
 class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "RecordConsumer", {InstanceMethod<&RecordConsumer::Stop>("stop")});
+    return DefineClass(env, "RecordConsumer", {InstanceMethod<&RecordConsumer::Stop>("stop"),
+                                                    InstanceMethod<&RecordConsumer::Pause>("pause")});
   }
 
   RecordConsumer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RecordConsumer>(info) {
@@ -152,6 +158,7 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
   Napi::ThreadSafeFunction tsfn_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> paused_{false};
   bool closing_ = false;      // thread only: the TSFN refused a call
   Batch* cur_ = nullptr;      // thread only while running
   bool finished_ = false;     // JS thread only
@@ -243,9 +250,17 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
     bool eager = timeoutMs_ > kEagerPollMs;
     const auto eagerUntil = std::chrono::steady_clock::now() + kEagerWindow;
     while (!stopping_.load() && !closing_) {
-      pollfd fds[2] = {{pollFd_, POLLIN, 0}, {eventFd_, POLLIN, 0}};
+      bool paused = paused_.load();
+      // paused: only the eventfd (stop or resume) is watched; poll ignores a negative fd
+      pollfd fds[2] = {{paused ? -1 : pollFd_, POLLIN, 0}, {eventFd_, POLLIN, 0}};
       if (eager && std::chrono::steady_clock::now() >= eagerUntil) eager = false;
-      poll(fds, 2, eager ? kEagerPollMs : timeoutMs_);
+      poll(fds, 2, paused ? 100 : eager ? kEagerPollMs : timeoutMs_);
+      if (fds[1].revents & POLLIN) {
+        uint64_t v;  // a resume is a one-off wake-up: drained, so poll blocks again (stop is read from stopping_)
+        ssize_t r = read(eventFd_, &v, sizeof v);
+        (void)r;
+      }
+      if (paused_.load()) continue;
       Consume();
       if (eager && cur_ != nullptr && !cur_->offsets.empty()) eager = false;
       Flush();
@@ -302,6 +317,12 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
     } catch (...) {
       // environment shutting down
     }
+  }
+
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    bool on = info.Length() > 0 && info[0].ToBoolean().Value();
+    if (paused_.exchange(on) != on && !on) Signal();
+    return info.Env().Undefined();
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {

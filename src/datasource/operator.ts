@@ -90,6 +90,11 @@ export interface RunContext {
   readonly kernel: KernelAccess;
   /** snapshotters: the network namespaces socket iterators should read (an operator that selects containers sets it) */
   setNetnsPaths(paths: () => string[]): void;
+  /**
+   * The output cannot keep up (a daemon's client reading slowly): true stops reading the kernel's
+   * buffers, which then fill and count what they drop, until false; absent without a kernel.
+   */
+  pauseStreams?(on: boolean): void;
   /** counts for IG_STATS */
   readonly stats: { received: number; shown: number; heldDropped: number; lateDropped: number };
 }

@@ -169,6 +169,10 @@ export class RunHost implements RunContext {
     };
   }
 
+  pauseStreams(on: boolean): void {
+    this.inst?.pauseStreams(on);
+  }
+
   setNetnsPaths(paths: () => string[]): void {
     this.netns = paths;
   }

@@ -376,6 +376,11 @@ export class GadgetInstance {
     return startSource(this.obj, this.spec, ds, onBatch, { ...opts, buffer });
   }
 
+  /** Tracers stop (true) or go on (false) reading their buffers: an output that cannot keep up (a daemon's slow client). */
+  pauseStreams(on: boolean): void {
+    for (const s of this.sources) s.pause?.(on);
+  }
+
   async stop(): Promise<void> {
     const s = this.sources;
     this.sources = [];

@@ -18,6 +18,8 @@ export interface RunSink {
   send(m: Record<string, unknown>): void;
   /** the reader is behind: whole batches are dropped (and counted as lost) */
   full(): boolean;
+  /** calls `fn` once the reader has caught up; with it the run stops reading the kernel meanwhile (stream-output.ts) */
+  drained?(fn: () => void): void;
 }
 
 export interface NodeRuns {
@@ -56,6 +58,7 @@ export async function runForClient(n: NodeRuns, client: ClientIdentity, req: Run
         datasource: (ds) => sink.send({ datasource: ds }),
         batch: (b) => sink.send({ batch: b }),
         full: sink.full,
+        drained: sink.drained,
       }, { fields: cfg.fields, allFields: o.allFields || clientFormat(req) !== 'columns' });
       await runPrepared(p, cfg, { output, notice, attached: o.attached }, stop);
     } finally {

@@ -62,7 +62,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       const stop = new AbortController();
       call.on('cancelled', () => stop.abort());
       const out = streamWriter(call, node);
-      const run = runForClient(runs, identify(call), call.request, { send: out.write, full: out.full }, stop.signal)
+      const run = runForClient(runs, identify(call), call.request, { send: out.write, full: out.full, drained: out.whenDrained }, stop.signal)
         .finally(() => {
           calls.delete(run);
           if (!call.cancelled) call.end();

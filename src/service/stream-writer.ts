@@ -17,10 +17,13 @@ export interface StreamWriter {
   write(m: Record<string, unknown>): void;
   /** the client is behind: stop sending batches until it catches up */
   full(): boolean;
+  /** calls `fn` once the bytes queued are down to half of what makes the stream full */
+  whenDrained(fn: () => void): void;
 }
 
 export function streamWriter(call: grpc.ServerWritableStream<unknown, unknown>, node: string): StreamWriter {
   let queued = 0;
+  let waiting: (() => void)[] = [];
   const frames = new BatchFrames(node, (bytes, done) => {
     if (call.cancelled) return done();
     const n = bytes.length;
@@ -28,6 +31,11 @@ export function streamWriter(call: grpc.ServerWritableStream<unknown, unknown>, 
     call.write(new FramedMessage(bytes), () => {
       queued -= n;
       done();
+      if (waiting.length && queued + frames.pending <= HIGH_WATER / 2) {
+        const fns = waiting;
+        waiting = [];
+        for (const fn of fns) fn();
+      }
     });
   });
   return {
@@ -38,5 +46,9 @@ export function streamWriter(call: grpc.ServerWritableStream<unknown, unknown>, 
       call.write({ ...m, node });
     },
     full: () => queued + frames.pending > HIGH_WATER,
+    whenDrained(fn) {
+      if (queued + frames.pending <= HIGH_WATER / 2) setImmediate(fn);
+      else waiting.push(fn);
+    },
   };
 }

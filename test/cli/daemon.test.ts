@@ -83,6 +83,37 @@ describe('ig daemon and ig run --remote-address', () => {
     expect(heldBpfIds(a.proc.pid!).progs).toEqual([]);
   });
 
+  it('a client that reads slowly gets the lost lines a local run prints, and the events after them', async () => {
+    const a = await daemon('node-slow', `unix://${work}/slow.sock`);
+    const file = path.join(work, `slow-${randomBytes(4).toString('hex')}`);
+    writeFileSync(file, 'x');
+    // opens as fast as one process can: far more than the node may queue while the reader sleeps
+    const child = spawn(process.execPath, ['-e', `const fs = require('fs'); for (;;) fs.closeSync(fs.openSync(${JSON.stringify(file)}, 'r'))`], { stdio: 'ignore' });
+    try {
+      const sh = spawn('bash', ['-c', `"${process.execPath}" bin/ig.js run trace_open --remote-address ${a.address} -o json -t 8 --pid ${child.pid} | { sleep 5; cat; }`], {
+        env: store.env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const r = await collect(sh, 60_000);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = jsonLines(r.stdout) as { fname?: string; lost?: number; lostTotal?: number }[];
+      const lost = lines.filter((l) => l.lost !== undefined);
+      expect(lost.length, `${lines.length} lines; ${r.stderr}`).toBeGreaterThan(0);
+      // the lines count as a local run's do: each its own, and the running total
+      let total = 0;
+      for (const l of lost) {
+        expect(l.lost).toBeGreaterThan(0);
+        total += l.lost!;
+        expect(l.lostTotal).toBe(total);
+      }
+      expect(r.stderr).toMatch(new RegExp(`lost ${total} events in total`));
+      // the node went on streaming once the reader caught up
+      const afterFirstLoss = lines.slice(lines.indexOf(lost[0]!) + 1);
+      expect(afterFirstLoss.filter((l) => l.fname === file).length).toBeGreaterThan(0);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('reports a node\'s errors, refuses flags naming the node\'s files, and says when no daemon answers', async () => {
     const a = await daemon('node-d', `unix://${work}/d.sock`);
     const missing = await runIg(['run', 'no_such_gadget', '--pull', 'never', '--remote-address', a.address]);

@@ -37,6 +37,7 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, h
   const done = new Promise<void>((r) => (resolveDone = r));
   return {
     done,
+    pause: (on) => consumer.pause(on),
     stop() {
       stopped ??= (async () => {
         if (timer) clearInterval(timer);

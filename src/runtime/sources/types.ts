@@ -7,6 +7,8 @@ import type { TextRecords } from '../text-records.js';
 export interface RunningSource {
   done: Promise<void>;
   stop(): Promise<void>;
+  /** tracers: stop reading the kernel's buffer until pause(false) (it fills; the kernel counts what it drops) */
+  pause?(on: boolean): void;
 }
 
 /**
