@@ -10,6 +10,8 @@
  *   As ig starts from the start-up snapshot, the same call maps the blob's page image
  *   (dist/cli.snapshot/ig.blob.pages) over node's copy of the snapshot's V8 data, which node
  *   keeps for the whole run (4.4 MB, all resident, read again only to create a V8 context).
+ * - forgetLauncherTunables(): bin/ig runs `ig run` with one malloc arena (GLIBC_TUNABLES, read by
+ *   glibc as node starts); the programs ig runs (mount, tc) get the user's environment back.
  * - keepYoungGenerationSmall(): V8 doubles its young generation (semi-spaces of 1 MiB up to
  *   16 MiB) while many objects survive a scavenge, as they do at a run's start; at a few hundred
  *   thousand events/s it reached 2 x 2 MiB, kept for the whole run. V8 reads this growth factor
@@ -33,6 +35,12 @@ export function releaseStartupMemory(when: 'starting' | 'attached'): void {
 function snapshotPages(): string | undefined {
   const i = process.execArgv.indexOf('--snapshot-blob');
   return i >= 0 && i + 1 < process.execArgv.length ? `${process.execArgv[i + 1]}.pages` : undefined;
+}
+
+export function forgetLauncherTunables(): void {
+  if (process.env.IG_LAUNCHER_TUNABLES !== '1') return;
+  delete process.env.GLIBC_TUNABLES;
+  delete process.env.IG_LAUNCHER_TUNABLES;
 }
 
 export function keepYoungGenerationSmall(): void {
