@@ -353,5 +353,10 @@ export function pcapCompile(expr: string, snaplen: number, linktype: number): Bu
  * a page used again comes back by a minor fault. Returns the bytes unmapped.
  */
 export function dropCleanFilePages(): number;
-/** dropCleanFilePages() and, unless `trim` is false, malloc_trim(0), on a native thread of their own (returns at once). */
-export function releaseUnusedMemory(trim?: boolean): void;
+/**
+ * Replaces the process's copy of the start-up snapshot's V8 data by a private mapping of `pagesFile` (the same
+ * bytes laid out page for page, written beside the blob), where every page is equal; returns the bytes mapped (0: no copy matched).
+ */
+export function shareSnapshotCopy(pagesFile: string): number;
+/** shareSnapshotCopy(pagesFile) when given, dropCleanFilePages() and, unless `trim` is false, malloc_trim(0), on a native thread of their own (returns at once). */
+export function releaseUnusedMemory(trim?: boolean, pagesFile?: string): void;

@@ -58,9 +58,28 @@ export async function buildSnapshot(buildId, outdir = path.join(root, 'dist', 'c
     throw new Error(`node --build-snapshot failed: ${why}`);
   }
   renameSync(tmp, blob);
+  writePagesOfCopy(blob);
   // the node it runs on: scripts/setup.sh rebuilds the blob when `node --version` says otherwise
   writeFileSync(path.join(outdir, 'node-version'), `${process.version}\n`);
   return { blob, bytes: statSync(blob).size };
+}
+
+/**
+ * BLOB.pages: node keeps a malloc'd copy of the blob's V8 part for the whole run (4.4 MB, all
+ * resident); this file holds the same bytes as they sit in that copy's pages (glibc's mmap'd
+ * block: a 16-byte chunk header, then the data), so that ig can map the file over the copy's pages
+ * (native/src/memory.cc, shareSnapshotCopy: only after comparing every page). In node's blob
+ * format the V8 part follows its int32 size; V8's snapshot header has its version string at byte 12.
+ * Nothing is written when the layout is not found (the copy then stays as it is). Written to a new
+ * file renamed into place, never rewritten in place: a running ig may have the old one mapped.
+ */
+function writePagesOfCopy(blob) {
+  const bytes = readFileSync(blob);
+  const at = bytes.subarray(0, 4096).indexOf(Buffer.from(process.versions.v8)) - 12;
+  const size = at >= 20 ? bytes.readInt32LE(at - 4) : 0;
+  if (size <= 0 || at + size > bytes.length) return;
+  writeFileSync(`${blob}.pages.tmp`, bytes.subarray(at - 16, at + size));
+  renameSync(`${blob}.pages.tmp`, `${blob}.pages`);
 }
 
 /**

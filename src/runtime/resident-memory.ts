@@ -7,6 +7,11 @@
  *   again once the gadget is attached (cli/run/run-main.ts); the pages still in use come back on
  *   their own (minor faults from the page cache). See native/src/memory.cc. Its cost to the first
  *   event is within the noise of 8 alternating runs (bench/README.md, "Memory, round two").
+ *   As ig starts from the start-up snapshot, the same call maps the blob's page image
+ *   (dist/cli.snapshot/ig.blob.pages) over node's copy of the snapshot's V8 data, which node
+ *   keeps for the whole run (4.4 MB, all resident, read again only to create a V8 context).
+ * - forgetLauncherTunables(): bin/ig runs `ig run` with one malloc arena (GLIBC_TUNABLES, read by
+ *   glibc as node starts); the programs ig runs (mount, tc) get the user's environment back.
  * - keepYoungGenerationSmall(): V8 doubles its young generation (semi-spaces of 1 MiB up to
  *   16 MiB) while many objects survive a scavenge, as they do at a run's start; at a few hundred
  *   thousand events/s it reached 2 x 2 MiB, kept for the whole run. V8 reads this growth factor
@@ -20,10 +25,22 @@ export function releaseStartupMemory(when: 'starting' | 'attached'): void {
   if (process.platform !== 'linux' || process.env.IG_KEEP_STARTUP_PAGES) return;
   try {
     // as ig starts, the heap holds little to trim (malloc_trim walks every arena: ~6 ms of CPU)
-    native().releaseUnusedMemory(when === 'attached');
+    native().releaseUnusedMemory(when === 'attached', when === 'starting' ? snapshotPages() : undefined);
   } catch {
     // an optimisation only: a run that needs the addon says so itself where it loads it
   }
+}
+
+/** The page image beside the start-up snapshot this process started from (bin/ig: `node --snapshot-blob BLOB`). */
+function snapshotPages(): string | undefined {
+  const i = process.execArgv.indexOf('--snapshot-blob');
+  return i >= 0 && i + 1 < process.execArgv.length ? `${process.execArgv[i + 1]}.pages` : undefined;
+}
+
+export function forgetLauncherTunables(): void {
+  if (process.env.IG_LAUNCHER_TUNABLES !== '1') return;
+  delete process.env.GLIBC_TUNABLES;
+  delete process.env.IG_LAUNCHER_TUNABLES;
 }
 
 export function keepYoungGenerationSmall(): void {

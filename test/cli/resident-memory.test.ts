@@ -22,9 +22,18 @@ function opener(file: string): ChildProcess {
   return spawn(process.execPath, ['-e', `const fs = require('fs'); setInterval(() => fs.closeSync(fs.openSync(${JSON.stringify(file)}, 'r')), 20);`], { stdio: 'ignore' });
 }
 
-/** `ig run trace_open -o json --pid P` until events flow, then its memory a second later and the events after that. */
-async function idleRun(pid: number, file: string, env: NodeJS.ProcessEnv): Promise<{ rss: number; file: number; eventsAfter: number }> {
-  const ig = spawnIg(['run', 'trace_open', '-o', 'json', '--pid', String(pid)], { env });
+/**
+ * `ig run trace_open -o json --pid P` (by `node bin/ig.js`, or by `bin/ig` with `fromSnapshot`) until events flow,
+ * then its memory a second later (and what `look` reads of the live process) and the events after that.
+ */
+async function idleRun<T = undefined>(
+  pid: number,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  { fromSnapshot = false, look }: { fromSnapshot?: boolean; look?: (igPid: number) => T } = {},
+): Promise<{ rss: number; file: number; eventsAfter: number; looked?: T }> {
+  const args = ['run', 'trace_open', '-o', 'json', '--pid', String(pid)];
+  const ig = fromSnapshot ? spawn(path.join(repoRoot, 'bin', 'ig'), args, { env, stdio: ['ignore', 'pipe', 'pipe'] }) : spawnIg(args, { env });
   let out = '';
   let err = '';
   ig.stdout!.on('data', (d) => (out += d));
@@ -34,11 +43,12 @@ async function idleRun(pid: number, file: string, env: NodeJS.ProcessEnv): Promi
     expect(ig.exitCode, err).toBeNull();
     await new Promise((r) => setTimeout(r, 1000));
     const mem = resident(ig.pid!);
+    const looked = look?.(ig.pid!);
     const seen = out.length;
     await new Promise((r) => setTimeout(r, 500));
     const after = out.slice(seen).split('\n').filter((l) => l.includes(file));
     for (const l of after) expect(JSON.parse(l).pid).toBe(pid);
-    return { ...mem, eventsAfter: after.length };
+    return { ...mem, eventsAfter: after.length, looked };
   } finally {
     ig.kill('SIGINT');
     await new Promise((r) => ig.once('close', r));
@@ -111,6 +121,68 @@ describe('resident memory of ig run', () => {
       });
     });
   });
+
+  it('shareSnapshotCopy maps a file over an equal malloc\'d copy only: the copy leaves RSS, reads and writes still see its bytes', () => {
+    // What ig does to node's copy of the start-up snapshot, on a copy of our own: a 4 MB block
+    // (malloc maps it on its own, as node's), a file holding it page for page; a file that
+    // differs in one byte is refused.
+    const addon = path.join(repoRoot, 'native', 'build', 'ig_native.node');
+    const dir = mkdtempSync(path.join(tmpdir(), 'ig-share-'));
+    const script = `
+      const n = require(${JSON.stringify(addon)});
+      const fs = require('fs');
+      const anon = () => Number(/RssAnon:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
+      const size = 4 * 1048576 + 1000;
+      const copy = Buffer.allocUnsafeSlow(size);
+      for (let i = 0; i < size; i += 4) copy.writeUInt32LE((i * 2654435761) >>> 0, i);
+      const sum = () => require('crypto').createHash('sha256').update(copy).digest('hex');
+      const hash = sum();
+      // the file starts where malloc's block does: 16 bytes of chunk header before the data
+      const image = Buffer.concat([Buffer.alloc(16), copy]);
+      const bad = Buffer.from(image); bad[3 * 4096 + 5] ^= 1;
+      fs.writeFileSync(${JSON.stringify(dir)} + '/bad', bad);
+      fs.writeFileSync(${JSON.stringify(dir)} + '/good', image);
+      const refused = n.shareSnapshotCopy(${JSON.stringify(dir)} + '/bad');
+      const before = anon();
+      const shared = n.shareSnapshotCopy(${JSON.stringify(dir)} + '/good');
+      const after = anon();
+      const same = sum() === hash;
+      copy[100000] ^= 0xff; copy[100000] ^= 0xff; copy[2 * 1048576] = copy[2 * 1048576];
+      console.log(JSON.stringify({ refused, shared, before, after, same, again: sum() === hash }));
+    `;
+    try {
+      const r = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+      expect(r.refused).toBe(0);
+      expect(r.shared).toBeGreaterThan(4 * 1048576 - 3 * 4096);
+      expect(r.after, `RssAnon ${r.before} → ${r.after} kB`).toBeLessThan(r.before - 3 * 1024);
+      expect(r.same).toBe(true);
+      expect(r.again).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ig run from the start-up snapshot keeps node\'s copy of it out of RSS and goes on reporting events', async () => {
+    const file = path.join(tmpdir(), `ig-rss-${randomBytes(6).toString('hex')}`);
+    writeFileSync(file, 'x');
+    const child = opener(file);
+    try {
+      // the page image's mapping; its Rss is what was read again since start-up (nothing, in a run)
+      const image = (igPid: number) => {
+        const smaps = readFileSync(`/proc/${igPid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+        return smaps.filter((m) => m.split('\n')[0].endsWith('/dist/cli.snapshot/ig.blob.pages'));
+      };
+      const r = await idleRun(child.pid!, file, process.env, { fromSnapshot: true, look: image });
+      expect(r.looked!.length, 'the page image is mapped over the copy').toBe(1);
+      const kb = (k: string) => Number(new RegExp(`\\n${k}:\\s+(\\d+)`).exec(r.looked![0])![1]);
+      expect(kb('Size')).toBeGreaterThan(1024);
+      expect(kb('Rss'), 'kB resident of the page image').toBeLessThan(kb('Size') / 4);
+      expect(r.eventsAfter).toBeGreaterThan(5);
+    } finally {
+      child.kill();
+      rmSync(file, { force: true });
+    }
+  }, 60_000);
 
   it("keepYoungGenerationSmall keeps V8's young generation at its start size while objects survive (it grows without)", () => {
     // What `ig run` calls as it starts: V8 must still read the growth factor after start-up.
