@@ -107,8 +107,12 @@ export class GadgetInstance {
       });
     }
     const n = native();
-    // the small BTF the object's CO-RE relocations need on this kernel, when it can have one
-    let core = coreBtfFor(ebpf);
+    // The small BTF the object's CO-RE relocations need on this kernel, when it can have one. A
+    // socket-enricher gadget's target is the kernel's BTF plus the enricher's struct: guessed from
+    // the map's name among the object's strings (its symbol and BTF names), so the choice is made
+    // once; the spec below confirms it, and a wrong guess is chosen again.
+    let btfPath = ebpf.includes(`${SOCKETS_MAP}\0`) ? socketEnricherBtf() : undefined;
+    let core = coreBtfFor(ebpf, btfPath);
     const openObj = (btfCustomPath?: string) => {
       try {
         const opts = core.btf ? { btfCustom: core.btf, attachBtfIds: core.attachBtfIds } : btfCustomPath ? { btfCustomPath } : undefined;
@@ -117,7 +121,7 @@ export class GadgetInstance {
         throw new IgError('invalid-object', `libbpf cannot open the eBPF object of ${name}: ${(err as Error).message}`, { cause: err });
       }
     };
-    let obj = openObj();
+    let obj = openObj(btfPath);
     try {
       let btf;
       try {
@@ -139,9 +143,9 @@ export class GadgetInstance {
       const programs = obj.programs();
       const spec = buildGadgetSpec({ maps: obj.maps(), programs, btf, sectionBytes, runtimeParams: runtimeParams(programs, btf) }, metadata, wasm);
       // The socket enricher's value struct must be a CO-RE target: libbpf reads targets at open.
-      let btfPath: string | undefined;
-      if (usesSocketEnricher(spec)) {
-        btfPath = socketEnricherBtf();
+      const wanted = usesSocketEnricher(spec) ? socketEnricherBtf() : undefined;
+      if (wanted !== btfPath) {
+        btfPath = wanted;
         core = coreBtfFor(ebpf, btfPath);
         obj.close();
         obj = openObj(btfPath);
