@@ -10,8 +10,8 @@ import { defineConfig } from 'vitest/config';
  */
 const offline = [
   'test/unit/**/*.test.ts',
-  'test/registry/{oci-auth,oci-roundtrip,oci-faults,hostile-registry,signing,ux-cosign,run-from-registry}.test.ts',
-  'test/cli/{build-metadata,build-sandbox,fuzz,single-executable,ux-inspect,ux-setup,store-faults,admission,deploy-manifests,ux-help,ux-otel,daemon-policy,build-recipe,catalog-tables,ux-readme,daemon-health,daemon,daemon-instances,examples,start-snapshot,resident-memory}.test.ts',
+  'test/registry/{oci-auth,oci-roundtrip,oci-faults,hostile-registry,signing,ux-cosign,run-from-registry,multi-arch}.test.ts',
+  'test/cli/{build-metadata,build-sandbox,fuzz,single-executable,ux-inspect,ux-setup,store-faults,admission,deploy-manifests,ux-help,ux-otel,daemon-policy,build-recipe,catalog-tables,ux-readme,daemon-health,daemon,daemon-instances,examples,start-snapshot,resident-memory,core-btf-cache}.test.ts',
 ];
 
 export default defineConfig({
