@@ -27,9 +27,9 @@
  * and vice versa.
  *
  * Adaptive wakeups (ring buffer mode). A wakeup per record dominates tracing
- * cost. gadget_submit_buf() submits with BPF_RB_NO_WAKEUP, except one record
- * per `gadget_ringbuf_wakeup_bytes` (.rodata, default 64 KiB) or quarter of the
- * ring, whichever is more, written, which forces one. 0 restores the kernel's default policy (wake when the
+ * cost. gadget_submit_buf() submits with BPF_RB_NO_WAKEUP; while more than
+ * `gadget_ringbuf_wakeup_bytes` (.rodata, default 64 KiB) are waiting, one
+ * record per that many bytes written forces a wakeup. 0 restores the kernel's default policy (wake when the
  * consumer has caught up). The consumer polls with a 10 ms timeout and drains
  * regardless, so latency stays <= 10 ms.
  *
@@ -108,30 +108,31 @@ static __always_inline void __gadget_count_lost(void *lost_map)
 
 /* wakeup policy of a ring buffer submission (see "Adaptive wakeups" above);
  * outside GADGET_NO_BUF_RESERVE because gadget_output_buf() uses it too.
- * `queued`: whether the ring's producer position already counts this record
- * (after a reserve) or not (before bpf_ringbuf_output()).
+ * `queued`: whether the ring's positions already count this record (after a
+ * reserve) or not (before bpf_ringbuf_output()).
  *
- * A wakeup is forced once per gadget_ringbuf_wakeup_bytes written, or per
- * quarter of the ring if that is more (the runtime sizes rings to 1 MiB per
- * CPU): by the record that takes the producer position across a multiple of
- * it. A sleeping consumer is then woken with three quarters of the ring still
- * free, and drains it anyway when its 10 ms poll times out. Not on
- * every record while the backlog is above it, nor each time the backlog
- * crosses it (a consumer that keeps up hovers around any backlog threshold):
- * each forced wakeup queues an irq_work, a self-IPI (a VM exit in a guest)
- * that the traced task pays. Two CPUs submitting at once may both miss a
- * crossing; the next one or the consumer's poll timeout picks it up. */
+ * While more than gadget_ringbuf_wakeup_bytes wait, a wakeup is forced once per
+ * gadget_ringbuf_wakeup_bytes written (by the record that takes the producer
+ * position across a multiple of it), not by every record: each forced wakeup
+ * queues an irq_work, a self-IPI (a VM exit in a guest) that the traced task
+ * pays, and one wakeup is enough to make a sleeping consumer runnable. (Waking
+ * only once per quarter ring lost events when the consumer was short of CPU.)
+ * Two CPUs submitting at once may both miss a crossing; the next one or the
+ * consumer's poll timeout picks it up. */
 static __always_inline __u64 __gadget_rb_flags(void *map, __u64 size, _Bool queued)
 {
-	__u64 every = gadget_ringbuf_wakeup_bytes, end, start;
+	__u64 every = gadget_ringbuf_wakeup_bytes, waiting, end, start;
 
 	if (every == 0)
 		return 0;
-	if (bpf_ringbuf_query(map, BPF_RB_RING_SIZE) / 4 > every)
-		every = bpf_ringbuf_query(map, BPF_RB_RING_SIZE) / 4;
+	waiting = bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA);
 	end = bpf_ringbuf_query(map, BPF_RB_PROD_POS);
-	if (!queued)
+	if (!queued) {
+		waiting += size;
 		end += size;
+	}
+	if (waiting <= every)
+		return BPF_RB_NO_WAKEUP;
 	start = end > size ? end - size : 0;
 	if (end / every != start / every)
 		return BPF_RB_FORCE_WAKEUP;
