@@ -27,9 +27,9 @@
  * and vice versa.
  *
  * Adaptive wakeups (ring buffer mode). A wakeup per record dominates tracing
- * cost. gadget_submit_buf() submits with BPF_RB_NO_WAKEUP; while more than
- * `gadget_ringbuf_wakeup_bytes` (.rodata, default 64 KiB) are waiting, one
- * record per that many bytes written forces a wakeup. 0 restores the kernel's default policy (wake when the
+ * cost. gadget_submit_buf() submits with BPF_RB_NO_WAKEUP unless more than
+ * `gadget_ringbuf_wakeup_bytes` (.rodata, default 64 KiB) are waiting, in which
+ * case it forces a wakeup. 0 restores the kernel's default policy (wake when the
  * consumer has caught up). The consumer polls with a 10 ms timeout and drains
  * regardless, so latency stays <= 10 ms.
  *
@@ -107,34 +107,13 @@ static __always_inline void __gadget_count_lost(void *lost_map)
 }
 
 /* wakeup policy of a ring buffer submission (see "Adaptive wakeups" above);
- * outside GADGET_NO_BUF_RESERVE because gadget_output_buf() uses it too.
- * `queued`: whether the ring's positions already count this record (after a
- * reserve) or not (before bpf_ringbuf_output()).
- *
- * While more than gadget_ringbuf_wakeup_bytes wait, a wakeup is forced once per
- * gadget_ringbuf_wakeup_bytes written (by the record that takes the producer
- * position across a multiple of it), not by every record: each forced wakeup
- * queues an irq_work, a self-IPI (a VM exit in a guest) that the traced task
- * pays, and one wakeup is enough to make a sleeping consumer runnable. (Waking
- * only once per quarter ring lost events when the consumer was short of CPU.)
- * Two CPUs submitting at once may both miss a crossing; the next one or the
- * consumer's poll timeout picks it up. */
-static __always_inline __u64 __gadget_rb_flags(void *map, __u64 size, _Bool queued)
+ * outside GADGET_NO_BUF_RESERVE because gadget_output_buf() uses it too */
+static __always_inline __u64 __gadget_rb_flags(void *map)
 {
-	__u64 every = gadget_ringbuf_wakeup_bytes, waiting, end, start;
-
-	if (every == 0)
+	if (gadget_ringbuf_wakeup_bytes == 0)
 		return 0;
-	waiting = bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA);
-	end = bpf_ringbuf_query(map, BPF_RB_PROD_POS);
-	if (!queued) {
-		waiting += size;
-		end += size;
-	}
-	if (waiting <= every)
-		return BPF_RB_NO_WAKEUP;
-	start = end > size ? end - size : 0;
-	if (end / every != start / every)
+	if (bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA) >
+	    gadget_ringbuf_wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -175,7 +154,7 @@ static __always_inline long __gadget_submit_buf(void *ctx, void *map,
 			__gadget_count_lost(lost_map);
 		return err;
 	}
-	bpf_ringbuf_submit(buf, __gadget_rb_flags(map, size, 1));
+	bpf_ringbuf_submit(buf, __gadget_rb_flags(map));
 	return 0;
 }
 
@@ -207,7 +186,7 @@ static __always_inline long __gadget_output_buf(void *ctx, void *map,
 		err = bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, buf,
 					    size);
 	else
-		err = bpf_ringbuf_output(map, buf, size, __gadget_rb_flags(map, size, 0));
+		err = bpf_ringbuf_output(map, buf, size, __gadget_rb_flags(map));
 	if (err)
 		__gadget_count_lost(lost_map);
 	return err;
