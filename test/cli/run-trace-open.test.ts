@@ -64,6 +64,51 @@ describe('ig run trace_open on the real kernel', () => {
     });
   });
 
+  it('flags and mode as the caller passed them: openat with O_CREAT from a second thread, openat2 with its struct open_how', async () => {
+    const created = path.join(work, `created-${randomBytes(4).toString('hex')}`);
+    const target = path.join(work, 'openat2-target');
+    writeFileSync(target, 'x');
+    // a worker thread (tid != pid) creates a file with mode 0640 every 50 ms
+    const node = spawn(process.execPath, ['-e', `
+      const { Worker } = require('worker_threads');
+      new Worker(\`
+        const fs = require('fs');
+        setInterval(() => { fs.closeSync(fs.openSync(${JSON.stringify(created)}, 'wx', 0o640)); fs.unlinkSync(${JSON.stringify(created)}); }, 50);
+      \`, { eval: true });
+    `], { stdio: 'ignore' });
+    // openat2(AT_FDCWD, target, {O_RDONLY|O_NOFOLLOW|O_CLOEXEC}) every 50 ms (syscall 437 on x86_64 and arm64)
+    const py = spawn('python3', ['-c', `
+import ctypes, os, struct, time
+libc = ctypes.CDLL(None, use_errno=True)
+how = struct.pack('QQQ', os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0, 0)
+while True:
+    fd = libc.syscall(ctypes.c_long(437), ctypes.c_long(-100), ${JSON.stringify(target)}.encode(), how, ctypes.c_size_t(len(how)))
+    if fd >= 0: os.close(fd)
+    time.sleep(0.05)
+`], { stdio: 'ignore' });
+    try {
+      const r = await runIg(['run', 'trace_open', '-o', 'json', '-t', '3'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      const events = jsonLines(r.stdout);
+      const c = events.find((e) => e.fname === created && e.pid === node.pid);
+      expect(c, `no event for ${created} among ${events.length}`).toBeDefined();
+      expect(c!.flags).toMatch(/O_WRONLY/);
+      expect(c!.flags).toMatch(/O_CREAT/);
+      expect(c!.flags).toMatch(/O_EXCL/);
+      expect(c!.mode_raw).toBe(0o640);
+      expect(c!.mode).toBe('-rw-r-----');
+      expect(c!.tid).not.toBe(c!.pid);
+      expect([c!.ns_pid, c!.ns_tid]).toEqual([c!.pid, c!.tid]); // the host's pid namespace
+      const o = events.find((e) => e.fname === target && e.pid === py.pid);
+      expect(o, 'no event for the openat2 call').toBeDefined();
+      expect(o!.flags).toBe('O_RDONLY|O_NOFOLLOW|O_CLOEXEC');
+      expect(o!.fd as number).toBeGreaterThanOrEqual(0);
+    } finally {
+      node.kill();
+      py.kill();
+    }
+  });
+
   it('--pid keeps only that process (pushed into the kernel as targ_pid)', async () => {
     await withOpener(async ({ pid }) => {
       const r = await runIg(['run', 'trace_open', '-o', 'json', '-t', '2', '--pid', String(pid)], { env });

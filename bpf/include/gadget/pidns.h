@@ -97,17 +97,31 @@ static __always_inline __u32 gadget_task_ns_ppid(struct task_struct *task)
 	return pns == ns ? nr : 0;
 }
 
+/*
+ * All four for the current task. The task's struct pid and level are read once
+ * for the namespace and the thread id, and a thread that leads its group (the
+ * usual case: tid == pid) is its own group leader, so its process id in the
+ * namespace is its thread id: 5 kernel reads instead of 11 for the first three
+ * (each bpf_probe_read_kernel is a helper call; trace_open pays them per open).
+ */
 static __always_inline void gadget_get_current_pidns(gadget_pidns_id *pidns_id, gadget_ns_pid *ns_pid,
 						     gadget_ns_tid *ns_tid, gadget_ns_ppid *ns_ppid)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct pid *pid = gadget_task_struct_pid(task);
+	__u32 inum = 0, tid = 0;
 
+	if (pid)
+		tid = gadget_pid_nr_at(pid, BPF_CORE_READ(pid, level), &inum);
 	if (pidns_id)
-		*pidns_id = gadget_task_pidns_id(task);
-	if (ns_pid)
-		*ns_pid = gadget_task_ns_tgid(task);
+		*pidns_id = inum;
 	if (ns_tid)
-		*ns_tid = gadget_task_ns_pid(task);
+		*ns_tid = tid;
+	if (ns_pid) {
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+		*ns_pid = (__u32)pid_tgid == pid_tgid >> 32 ? tid : gadget_task_ns_tgid(task);
+	}
 	if (ns_ppid)
 		*ns_ppid = gadget_task_ns_ppid(task);
 }
