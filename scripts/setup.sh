@@ -18,7 +18,7 @@ fi
 # bubblewrap: `ig image build` runs the compilers in a sandbox; linux-libc-dev: <linux/*.h> and <asm/*.h> for
 # networking gadgets; libpcap0.8: tcpdump's --pf compiles with libpcap (loaded when used); wasi-libc, libclang-rt-19-dev-wasm32, lld-19: wasm modules written in C (build.yaml `wasm: x.c`)
 runtime_pkgs=(clang-19 llvm-19 libelf-dev zlib1g-dev bpftool pkg-config make g++ dpkg-dev debian-archive-keyring bubblewrap linux-libc-dev wasi-libc libclang-rt-19-dev-wasm32 lld-19 libpcap0.8)
-test_pkgs=(docker-registry skopeo apache2-utils containerd runc podman busybox-static bpftrace iproute2 util-linux tcpdump)
+test_pkgs=(docker-registry skopeo apache2-utils containerd runc podman busybox-static bpftrace iproute2 util-linux tcpdump python3)
 pkgs=("${runtime_pkgs[@]}")
 bench_pkgs=(libbpf-tools)
 [ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")
