@@ -1,6 +1,6 @@
 import { handleError } from './errors.js';
 import { mark } from '../timings.js';
-import { forgetLauncherTunables, keepYoungGenerationSmall, releaseStartupMemory } from '../runtime/resident-memory.js';
+import { forgetLauncherTunables, keepYoungGenerationSmall } from '../runtime/resident-memory.js';
 
 export async function main(argv: string[]): Promise<void> {
   mark('cli');
@@ -15,7 +15,6 @@ export async function main(argv: string[]): Promise<void> {
       // memory a long run does not need: see runtime/resident-memory.ts
       forgetLauncherTunables();
       keepYoungGenerationSmall();
-      releaseStartupMemory('starting'); // Node's own start-up pages, before the run's modules load
       const { runMain } = await import('./run/run-main.js');
       await runMain(argv);
       return;

@@ -39,10 +39,12 @@ export interface PreparedGadget {
   close(): Promise<void>;
 }
 
-export async function prepareGadget(cfg: RunConfig, stop?: AbortSignal): Promise<PreparedGadget> {
+/** imageRead: called once the image is read, before its object is parsed (the CLI gives start-up memory back there). */
+export async function prepareGadget(cfg: RunConfig, stop?: AbortSignal, imageRead?: (image: GadgetImage) => void): Promise<PreparedGadget> {
   mark('engine');
   const image = await admittedImage(cfg, stop);
   mark('image read');
+  imageRead?.(image);
   const metadata = await readMetadata(image.metadata);
   const wasm = image.wasm ? { bytes: image.wasm, digest: image.wasmDigest!, image: image.reference } : undefined;
   const instance = image.ebpf ? GadgetInstance.open(image.ebpf, metadata, image.reference, wasm) : GadgetInstance.operatorOnly(metadata, OPERATOR_ONLY);

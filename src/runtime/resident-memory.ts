@@ -3,8 +3,9 @@
  *
  * - releaseStartupMemory(): what start-up touched once (Node's own start-up code and snapshot,
  *   the module loader, the compiler's scratch memory, libbpf's parse of the kernel BTF) stays
- *   mapped and counted in RSS until given back. Called as `ig run` starts (src/cli/main.ts) and
- *   again once the gadget is attached (cli/run/run-main.ts); the pages still in use come back on
+ *   mapped and counted in RSS until given back. Called once `ig run` has read the image (not for a
+ *   snapshotter, whose run ends right after) and again once the first events are written
+ *   (cli/run/run-main.ts); the pages still in use come back on
  *   their own (minor faults from the page cache). See native/src/memory.cc. Its cost to the first
  *   event is within the noise of 8 alternating runs (bench/README.md, "Memory, round two").
  *   As ig starts from the start-up snapshot, the same call maps the blob's page image
