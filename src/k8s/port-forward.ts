@@ -34,8 +34,15 @@ export async function relayUnixSocket(file: string, open: StreamOpener, onError:
   const open_ = new Set<{ close(): void }>();
   const server = net.createServer((conn) => {
     conn.pause(); // nothing read before the far end exists
+    // a client may reset its connection while the far end is still being opened: that is no crash,
+    // and the stream opened for it is closed at once (else it would stay open with nobody on it)
+    conn.on('error', () => conn.destroy());
     open(conn, conn).then(
       (s) => {
+        if (conn.destroyed) {
+          s.close();
+          return;
+        }
         open_.add(s);
         conn.resume();
         const end = () => {
@@ -44,7 +51,6 @@ export async function relayUnixSocket(file: string, open: StreamOpener, onError:
           conn.destroy();
         };
         conn.once('close', end);
-        conn.once('error', end);
         s.closed.then(end, end);
       },
       (e) => {

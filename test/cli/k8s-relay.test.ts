@@ -67,7 +67,7 @@ describe('local sockets piped into per-agent streams (the client side of ig run 
     }
     expect(streams.opened).toBeGreaterThanOrEqual(2);
     // every stream the clients opened is closed once they are gone: no forward left open
-    await waitFor(() => streams.closed === streams.opened, 10_000, 'the streams to close');
+    await waitFor(() => streams.closed === streams.opened, 30_000, `the streams to close (${streams.closed} of ${streams.opened} closed)`);
   }, 90_000);
 
   it('a stream that cannot be opened is a failed connection for the client, not a hang', async () => {
