@@ -1,15 +1,15 @@
 // Headless gadget instances (issue 14): `ig run --detach` in a daemon, `ig list`, `ig attach`,
 // `ig delete`; they outlive their client and, persisted under --state-dir, the daemon itself.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { collect, jsonLines, runIg, spawnIg } from '../helpers/ig.js';
 import { tempStore, buildGadget } from '../helpers/gadgets.js';
 import { heldBpfIds, waitFor } from '../helpers/kernel.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { fileOpener, type FileOpener } from '../helpers/opener.js';
 
 const store = tempStore();
 const work = mkdtempSync(path.join(tmpdir(), 'ig-instances-'));
@@ -24,13 +24,11 @@ async function daemon(args: string[]): Promise<TestDaemon> {
   return d;
 }
 
-/** A process that opens `file` every 50 ms: the events an instance selects with --pid. */
-function opener(): { pid: number; file: string; stop(): void } {
-  const file = path.join(work, `f-${randomBytes(4).toString('hex')}`);
-  writeFileSync(file, 'x');
-  const c = spawn(process.execPath, ['-e', `setInterval(() => require('fs').closeSync(require('fs').openSync(${JSON.stringify(file)}, 'r')), 50)`], { stdio: 'ignore' });
-  children.push(c);
-  return { pid: c.pid!, file, stop: () => c.kill() };
+/** A process that opens a file every 50 ms: the events an instance selects with --pid. */
+function opener(): FileOpener {
+  const o = fileOpener(50, work);
+  children.push(o.child);
+  return o;
 }
 
 /**

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { runIg, spawnIg, collect, jsonLines, repoRoot } from '../helpers/ig.js';
 import { tempStore, buildGadget } from '../helpers/gadgets.js';
 import { heldBpfIds, bpfObjectExists, waitFor } from '../helpers/kernel.js';
+import { fileOpener } from '../helpers/opener.js';
 
 const store = tempStore();
 const work = mkdtempSync(path.join(tmpdir(), 'ig-daemon-'));
@@ -22,10 +23,6 @@ async function daemon(name: string, host: string, extra: string[] = []): Promise
   return { proc, address };
 }
 
-function opener(file: string) {
-  return spawn(process.execPath, ['-e', `setInterval(() => require('fs').closeSync(require('fs').openSync(${JSON.stringify(file)}, 'r')), 50)`], { stdio: 'ignore' });
-}
-
 beforeAll(() => buildGadget('gadgets/trace_open', 'trace_open', store.env), 120_000);
 afterAll(() => {
   for (const d of daemons) d.kill('SIGKILL');
@@ -37,9 +34,8 @@ describe('ig daemon and ig run --remote-address', () => {
   it('runs on two nodes and merges their events into one output, each with its node', async () => {
     const a = await daemon('node-a', `unix://${work}/a.sock`);
     const b = await daemon('node-b', 'tcp://127.0.0.1:0', ['--tls-insecure']);
-    const file = path.join(work, `f-${randomBytes(4).toString('hex')}`);
-    writeFileSync(file, 'x');
-    const child = opener(file);
+    const child = fileOpener(50, work);
+    const file = child.file;
     try {
       const r = await runIg(['run', 'trace_open', '--remote-address', `${a.address},${b.address}`, '-o', 'json', '-t', '2',
         '--pid', String(child.pid)]);
@@ -64,7 +60,7 @@ describe('ig daemon and ig run --remote-address', () => {
         expect(h.stderr.trim(), output).toBe('ig exit 0');
       }
     } finally {
-      child.kill();
+      child.stop();
     }
   });
 

@@ -1,25 +1,20 @@
 // ig run gives back what start-up touched once (issue 16's memory target): Node's binary and the
 // libraries' file pages are unmapped from the process (the page cache keeps them), the malloc
 // arenas trimmed. A user sees a smaller RSS in top/ps for the same run, and the run goes on.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { spawnIg, repoRoot } from '../helpers/ig.js';
 import { waitFor } from '../helpers/kernel.js';
+import { fileOpener } from '../helpers/opener.js';
 
 /** VmRSS and RssFile of a live process, in MB. */
 function resident(pid: number): { rss: number; file: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)![1]) / 1024;
   return { rss: kb('VmRSS'), file: kb('RssFile') };
-}
-
-/** A process opening `file` every 20 ms, for ig to trace by --pid. */
-function opener(file: string): ChildProcess {
-  return spawn(process.execPath, ['-e', `const fs = require('fs'); setInterval(() => fs.closeSync(fs.openSync(${JSON.stringify(file)}, 'r')), 20);`], { stdio: 'ignore' });
 }
 
 /**
@@ -57,16 +52,14 @@ async function idleRun<T = undefined>(
 
 describe('resident memory of ig run', () => {
   it('an idle trace_open keeps >= 10 MB less resident than with its start-up pages kept, and goes on reporting the opens it traces', async () => {
-    const file = path.join(tmpdir(), `ig-rss-${randomBytes(6).toString('hex')}`);
-    writeFileSync(file, 'x');
-    const child = opener(file);
+    const o = fileOpener(20);
     try {
       // alternating, so the machine's drift falls on both
       const given: number[] = [];
       const kept: number[] = [];
       for (let i = 0; i < 2; i++) {
-        const a = await idleRun(child.pid!, file, { ...process.env, IG_KEEP_STARTUP_PAGES: '' });
-        const b = await idleRun(child.pid!, file, { ...process.env, IG_KEEP_STARTUP_PAGES: '1' });
+        const a = await idleRun(o.pid, o.file, { ...process.env, IG_KEEP_STARTUP_PAGES: '' });
+        const b = await idleRun(o.pid, o.file, { ...process.env, IG_KEEP_STARTUP_PAGES: '1' });
         expect(a.eventsAfter, 'events after the pages were given back').toBeGreaterThan(5);
         expect(b.eventsAfter).toBeGreaterThan(5);
         given.push(a.rss);
@@ -74,8 +67,7 @@ describe('resident memory of ig run', () => {
       }
       expect(Math.max(...given) + 10, `RSS given back ${given} MB, kept ${kept} MB`).toBeLessThan(Math.min(...kept));
     } finally {
-      child.kill();
-      rmSync(file, { force: true });
+      o.stop();
     }
   }, 120_000);
 
@@ -163,24 +155,21 @@ describe('resident memory of ig run', () => {
   });
 
   it('ig run from the start-up snapshot keeps node\'s copy of it out of RSS and goes on reporting events', async () => {
-    const file = path.join(tmpdir(), `ig-rss-${randomBytes(6).toString('hex')}`);
-    writeFileSync(file, 'x');
-    const child = opener(file);
+    const o = fileOpener(20);
     try {
       // the page image's mapping; its Rss is what was read again since start-up (nothing, in a run)
       const image = (igPid: number) => {
         const smaps = readFileSync(`/proc/${igPid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
         return smaps.filter((m) => m.split('\n')[0].endsWith('/dist/cli.snapshot/ig.blob.pages'));
       };
-      const r = await idleRun(child.pid!, file, process.env, { fromSnapshot: true, look: image });
+      const r = await idleRun(o.pid, o.file, process.env, { fromSnapshot: true, look: image });
       expect(r.looked!.length, 'the page image is mapped over the copy').toBe(1);
       const kb = (k: string) => Number(new RegExp(`\\n${k}:\\s+(\\d+)`).exec(r.looked![0])![1]);
       expect(kb('Size')).toBeGreaterThan(1024);
       expect(kb('Rss'), 'kB resident of the page image').toBeLessThan(kb('Size') / 4);
       expect(r.eventsAfter).toBeGreaterThan(5);
     } finally {
-      child.kill();
-      rmSync(file, { force: true });
+      o.stop();
     }
   }, 60_000);
 

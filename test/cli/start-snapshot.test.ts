@@ -13,6 +13,7 @@ import { collect, jsonLines, repoRoot, runIg } from '../helpers/ig.js';
 import { buildGadget, tempStore } from '../helpers/gadgets.js';
 import { linkCount } from '../helpers/run-with.js';
 import { waitFor } from '../helpers/kernel.js';
+import { fileOpener } from '../helpers/opener.js';
 
 const store = tempStore();
 const env = store.env;
@@ -36,22 +37,24 @@ function run(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
 
 /** trace_open's event for `file`, opened every 50 ms by a process of ours, as printed by `cmd args`; and the command line ig ran with. */
 async function openEvent(cmd: string, args: string[]) {
-  const file = path.join(work, `opened-${randomBytes(4).toString('hex')}`);
-  writeFileSync(file, 'x');
-  const ig = spawn(cmd, [...args, 'run', 'trace_open', '-o', 'json', '-t', '3'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const done = collect(ig, 30_000);
-  let exited = false;
-  ig.on('exit', () => (exited = true));
-  await waitFor(() => exited || linkCount(ig.pid!) > 0, 20_000, 'ig to attach trace_open');
-  const cmdline = exited ? '' : readFileSync(`/proc/${ig.pid}/cmdline`, 'utf8').split('\0').join(' ');
-  const opener = spawn(process.execPath, ['-e', `const fs = require('fs'); setInterval(() => fs.closeSync(fs.openSync(${JSON.stringify(file)}, 'r')), 50);`], { stdio: 'ignore' });
-  const r = await done;
-  opener.kill();
-  expect(r.code, r.stderr).toBe(0);
-  const event = jsonLines(r.stdout).find((e) => e.fname === file);
-  expect(event, `no open of ${file} in ${cmd} ${args.join(' ')}'s output`).toBeDefined();
-  expect(event!.pid).toBe(opener.pid);
-  return { event: event!, cmdline, stderr: r.stderr };
+  // created before ig starts, so that creating the file is no event of the run
+  const opener = fileOpener(50, work);
+  try {
+    const ig = spawn(cmd, [...args, 'run', 'trace_open', '-o', 'json', '-t', '3'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = collect(ig, 30_000);
+    let exited = false;
+    ig.on('exit', () => (exited = true));
+    await waitFor(() => exited || linkCount(ig.pid!) > 0, 20_000, 'ig to attach trace_open');
+    const cmdline = exited ? '' : readFileSync(`/proc/${ig.pid}/cmdline`, 'utf8').split('\0').join(' ');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    const event = jsonLines(r.stdout).find((e) => e.fname === opener.file);
+    expect(event, `no open of ${opener.file} in ${cmd} ${args.join(' ')}'s output`).toBeDefined();
+    expect(event!.pid).toBe(opener.pid);
+    return { event: event!, cmdline, stderr: r.stderr };
+  } finally {
+    opener.stop();
+  }
 }
 
 /** An event without the fields that differ from run to run (times, the opener's ids, its file and fd) */

@@ -1,19 +1,10 @@
 // IG_TIMINGS=1 shows where a run's start-up goes, step by step, up to the first events written
 // (issue 16: the first event is start-up as the user sees it). For a table the header is written
 // before the gadget is attached; the last step is still the first events, not the header.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { spawnIg } from '../helpers/ig.js';
 import { waitFor } from '../helpers/kernel.js';
-
-/** A process opening `file` every 20 ms, for ig to trace by --pid. */
-function opener(file: string): ChildProcess {
-  return spawn(process.execPath, ['-e', `const fs = require('fs'); setInterval(() => fs.closeSync(fs.openSync(${JSON.stringify(file)}, 'r')), 20);`], { stdio: 'ignore' });
-}
+import { fileOpener } from '../helpers/opener.js';
 
 /** The steps IG_TIMINGS printed, in order, once an event about `file` was on stdout. */
 async function steps(args: string[], file: string): Promise<{ steps: string[]; out: string }> {
@@ -35,22 +26,19 @@ async function steps(args: string[], file: string): Promise<{ steps: string[]; o
 
 describe('IG_TIMINGS=1 ig run', () => {
   it('prints the start-up steps in order, up to the first events written, for json and for a table', async () => {
-    const file = path.join(tmpdir(), `ig-timings-${randomBytes(6).toString('hex')}`);
-    writeFileSync(file, 'x');
-    const child = opener(file);
+    const o = fileOpener(20);
     try {
       for (const output of ['json', 'columns']) {
-        const { steps: s, out } = await steps(['run', 'trace_open', '-o', output, '--pid', String(child.pid)], file);
+        const { steps: s, out } = await steps(['run', 'trace_open', '-o', output, '--pid', String(o.pid)], o.file);
         const order = ['image read', 'object parsed, spec built', 'loaded', 'attached', 'first records', 'first events written'];
         const at = order.map((step) => s.indexOf(step));
         expect(at.every((i) => i >= 0), `${output}: ${s.join(' | ')}`).toBe(true);
         expect([...at].sort((a, b) => a - b), `${output}: ${s.join(' | ')}`).toEqual(at);
         expect(s.filter((x) => x === 'first events written'), 'once').toHaveLength(1);
-        expect(out).toContain(file);
+        expect(out).toContain(o.file);
       }
     } finally {
-      child.kill();
-      rmSync(file, { force: true });
+      o.stop();
     }
   }, 90_000);
 });
