@@ -90,8 +90,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
         btfFd_ = static_cast<int>(syscall(SYS_memfd_create, "ig-core-btf", MFD_CLOEXEC));
         if (btfFd_ < 0 || write(btfFd_, bytes.Data(), bytes.Length()) != static_cast<ssize_t>(bytes.Length())) {
           int err = errno;
-          if (btfFd_ >= 0) close(btfFd_);
-          btfFd_ = -1;
+          CloseBtfFd();
           ThrowError(env, "open", "keeping the CO-RE BTF in memory", err);
         }
         btfPath_ = "/proc/self/fd/" + std::to_string(btfFd_);
@@ -114,8 +113,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     obj_ = bpf_object__open_mem(elf_.data(), elf_.size(), &opts);
     if (obj_ == nullptr) {
       int err = errno;
-      if (btfFd_ >= 0) close(btfFd_);
-      btfFd_ = -1;
+      CloseBtfFd();
       ThrowError(env, "open", "opening eBPF object " + name_, err, &cap.text());
     }
   }
@@ -127,7 +125,11 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   std::vector<uint8_t> elf_;
   std::string name_;
   std::string btfPath_;
-  int btfFd_ = -1;
+  int btfFd_ = -1;  // the memfd behind btfPath_ when the CO-RE BTF was given as bytes
+  void CloseBtfFd() {
+    if (btfFd_ >= 0) close(btfFd_);
+    btfFd_ = -1;
+  }
   std::vector<std::pair<std::string, uint32_t>> attachIds_;
   bool loaded_ = false;
   std::vector<Link> links_;
@@ -146,8 +148,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     if (obj_ != nullptr) ig::ClearPacketFilters(obj_);
     if (obj_ != nullptr) bpf_object__close(obj_);
     obj_ = nullptr;
-    if (btfFd_ >= 0) close(btfFd_);
-    btfFd_ = -1;
+    CloseBtfFd();
     std::vector<uint8_t>().swap(elf_);
   }
 

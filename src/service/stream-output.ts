@@ -54,8 +54,10 @@ export function streamOutput(send: StreamMessages, o: { fields?: string; allFiel
         let announced = -1;
         /** events of batches dropped while the client was behind, not yet told */
         let untold = 0;
+        /** a batch message of no records carrying a lost count: the client prints its lost line */
+        const sendLost = (lost: number) => send.batch({ datasource: ds.name, json: Buffer.alloc(0), lost, snapshot: false });
         const tellLost = () => {
-          if (untold > 0) send.batch({ datasource: ds.name, json: Buffer.alloc(0), lost: untold, snapshot: false });
+          if (untold > 0) sendLost(untold);
           untold = 0;
         };
         tellers.push(tellLost);
@@ -74,7 +76,7 @@ export function streamOutput(send: StreamMessages, o: { fields?: string; allFiel
           if (sink.dropped > dropped) {
             untold += sink.dropped - dropped + pending.lost;
             holdUntilDrained();
-          } else if (!pending.sent && pending.lost) send.batch({ datasource: ds.name, json: Buffer.alloc(0), lost: pending.lost, snapshot: false });
+          } else if (!pending.sent && pending.lost) sendLost(pending.lost);
         }, Priority.output, 'stream');
       }
       return {
