@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { pwdTimes, PWD_COMM } from '../helpers/run-with.js';
 import { spawnIg, collect } from '../helpers/ig.js';
 import { tempStore, buildGadget } from '../helpers/gadgets.js';
 import { waitFor } from '../helpers/kernel.js';
@@ -33,8 +33,8 @@ describe('ig run --metrics-listen', () => {
     try {
       const url = await waitFor(() => stderr.match(/serving metrics on (\S+)/)?.[1], 15_000, 'the metrics address');
       const before = parseProm(await (await fetch(url)).text());
-      const count = (f: typeof before) => f.get('ig_getcwd_calls_total')?.samples.find((s) => s.labels.includes('comm="pwd"'))?.value ?? 0;
-      for (let i = 0; i < 7; i++) execFileSync('/bin/pwd', ['-P']);
+      const count = (f: typeof before) => f.get('ig_getcwd_calls_total')?.samples.find((s) => s.labels.includes(`comm="${PWD_COMM}"`))?.value ?? 0;
+      pwdTimes(7);
       const res = await fetch(url);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       const after = parseProm(await res.text());
@@ -42,12 +42,12 @@ describe('ig run --metrics-listen', () => {
       expect(count(after) - count(before)).toBe(7);
       const gauge = after.get('ig_getcwd_last_pid');
       expect(gauge?.type).toBe('gauge');
-      expect(gauge!.samples.find((s) => s.labels.includes('comm="pwd"'))!.value).toBeGreaterThan(0);
+      expect(gauge!.samples.find((s) => s.labels.includes(`comm="${PWD_COMM}"`))!.value).toBeGreaterThan(0);
       const hist = after.get('ig_getcwd_size');
       expect(hist?.type).toBe('histogram');
-      const pwdCount = hist!.samples.find((s) => s.name === 'ig_getcwd_size_count' && s.labels.includes('comm="pwd"'));
+      const pwdCount = hist!.samples.find((s) => s.name === 'ig_getcwd_size_count' && s.labels.includes(`comm="${PWD_COMM}"`));
       expect(pwdCount!.value).toBeGreaterThanOrEqual(7);
-      const inf = hist!.samples.find((s) => s.name === 'ig_getcwd_size_bucket' && s.labels.includes('le="+Inf"') && s.labels.includes('comm="pwd"'));
+      const inf = hist!.samples.find((s) => s.name === 'ig_getcwd_size_bucket' && s.labels.includes('le="+Inf"') && s.labels.includes(`comm="${PWD_COMM}"`));
       expect(inf!.value).toBe(pwdCount!.value);
     } finally {
       child.kill('SIGINT');

@@ -1,6 +1,9 @@
 // Run `ig run …` while a test triggers what the gadget traces, starting the trigger only once
 // ig has attached (a bpf_link with a prog shows up in /proc/<ig>/fdinfo), so no event is missed.
-import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { spawnIg, collect, type IgResult } from './ig.js';
 import { waitFor } from './kernel.js';
@@ -56,12 +59,26 @@ export async function runWith<T>(
   return { ...r, triggered };
 }
 
-/** Run `/bin/pwd -P` (one getcwd(2) each) `n` times, one after the other; returns the pids. */
+/**
+ * The comm of `pwdTimes`' processes: a copy of /bin/pwd under a name of this test file's own, so a
+ * run filtered with `--comm PWD_COMM` sees none of the getcwd calls other files' tests make meanwhile
+ * (the suite runs files in parallel, and several of them run pwd).
+ */
+export const PWD_COMM = `igpwd${randomBytes(4).toString('hex')}`;
+let pwdCopy = '';
+
+/** Run the copy of `/bin/pwd -P` named PWD_COMM (one getcwd(2) each) `n` times, one after the other; returns the pids. */
 export function pwdTimes(n: number): number[] {
+  if (!pwdCopy) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ig-pwd-'));
+    pwdCopy = path.join(dir, PWD_COMM);
+    copyFileSync('/bin/pwd', pwdCopy);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
   const pids: number[] = [];
   for (let i = 0; i < n; i++) {
-    const r = spawnSync('/bin/pwd', ['-P'], { stdio: 'ignore' });
-    if (r.status !== 0) throw new Error('/bin/pwd -P failed');
+    const r = spawnSync(pwdCopy, ['-P'], { stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`${pwdCopy} -P failed`);
     pids.push(r.pid!);
   }
   return pids;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines } from '../helpers/ig.js';
 import { tempStore } from '../helpers/gadgets.js';
-import { pwdTimes, runWith } from '../helpers/run-with.js';
+import { pwdTimes, PWD_COMM, runWith } from '../helpers/run-with.js';
 import { buildWasmGadget, guestLines } from '../helpers/wasm.js';
 
 const store = tempStore();
@@ -13,15 +13,15 @@ afterAll(() => store.cleanup());
 
 describe('wasm data arrays', () => {
   it('len, get, fields set in place, new + append (and release), array packets of its own', async () => {
-    const args = ['run', 'wasm_arr', '-o', 'json', '-t', '4', '--comm', 'pwd', '--map-fetch-interval', '1500ms', '--map-fetch-count', '1'];
+    const args = ['run', 'wasm_arr', '-o', 'json', '-t', '4', '--comm', PWD_COMM, '--map-fetch-interval', '1500ms', '--map-fetch-count', '1'];
     const r = await runWith(args, store.env, () => pwdTimes(2));
     expect(r.code, r.stderr).toBe(0);
     expect(guestLines(r.stderr)).toEqual([
       'a single packet of an array datasource: 0',
       'array of 2, element 2: 0',
       'after append: 3',
-      'element pwd calls=10',
-      'element pwd calls=10',
+      `element ${PWD_COMM} calls=10`,
+      `element ${PWD_COMM} calls=10`,
       'element wasm calls=7',
     ]);
     expect(r.stderr).toContain('warning: wasm wasm_arr: dataArrayGet: index 2 out of bounds for array with length 2\n');
@@ -30,7 +30,7 @@ describe('wasm data arrays', () => {
     // the map's rows (in the hash map's order), then the appended one
     const rows = table!.map((e) => [e.pid, e.comm, e.calls]);
     const byPid = (a: unknown[], b: unknown[]) => (a[0] as number) - (b[0] as number);
-    expect(rows.slice(0, -1).sort(byPid)).toEqual(r.triggered.map((pid) => [pid, 'pwd', 10]).sort(byPid));
+    expect(rows.slice(0, -1).sort(byPid)).toEqual(r.triggered.map((pid) => [pid, PWD_COMM, 10]).sort(byPid));
     expect(rows.at(-1)).toEqual([424143, 'wasm', 7]);
   });
 });

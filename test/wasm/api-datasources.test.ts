@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines } from '../helpers/ig.js';
 import { tempStore } from '../helpers/gadgets.js';
-import { pwdTimes, runWith } from '../helpers/run-with.js';
+import { pwdTimes, PWD_COMM, runWith } from '../helpers/run-with.js';
 import { buildWasmGadget, guestLines } from '../helpers/wasm.js';
 
 const store = tempStore();
@@ -13,7 +13,7 @@ afterAll(() => store.cleanup());
 
 describe('wasm datasources', () => {
   it('new datasource and packets, subscriptions by priority, a released packet dropped, unreference', async () => {
-    const r = await runWith(['run', 'wasm_ds', '-o', 'json', '-t', '2', '--comm', 'pwd'], store.env, () => pwdTimes(3));
+    const r = await runWith(['run', 'wasm_ds', '-o', 'json', '-t', '2', '--comm', PWD_COMM], store.env, () => pwdTimes(3));
     expect(r.code, r.stderr).toBe(0);
     expect(guestLines(r.stderr)).toEqual([
       'no such datasource: 0',

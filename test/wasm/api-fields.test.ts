@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines } from '../helpers/ig.js';
 import { tempStore } from '../helpers/gadgets.js';
-import { pwdTimes, runWith } from '../helpers/run-with.js';
+import { pwdTimes, PWD_COMM, runWith } from '../helpers/run-with.js';
 import { buildWasmGadget, guestLines } from '../helpers/wasm.js';
 
 const store = tempStore();
@@ -13,13 +13,13 @@ afterAll(() => store.cleanup());
 
 describe('wasm fields', () => {
   it('reads every scalar kind, strings and bytes; adds and sets fields of every kind; sets static fields', async () => {
-    const r = await runWith(['run', 'wasm_fields', '-o', 'json', '-t', '2', '--comm', 'pwd'], store.env, () => pwdTimes(2));
+    const r = await runWith(['run', 'wasm_fields', '-o', 'json', '-t', '2', '--comm', PWD_COMM], store.env, () => pwdTimes(2));
     expect(r.code, r.stderr).toBe(0);
     expect(guestLines(r.stderr)).toEqual([
       'no such field: 0',
       'adding field_bool again: 0',
       'adding a field of kind 15: 0',
-      'read: counter=1 small=-5 port=8080 neg=-7 big=-1234567890123 ratio=1.5 precise=-2.25 yes=1 text=hello from bpf comm=pwd raw=4:01020304',
+      `read: counter=1 small=-5 port=8080 neg=-7 big=-1234567890123 ratio=1.5 precise=-2.25 yes=1 text=hello from bpf comm=${PWD_COMM} raw=4:01020304`,
       'uint32 of the 8-byte counter: refused',
       'text into 4 bytes: refused',
       'string into the int8 kind: refused',

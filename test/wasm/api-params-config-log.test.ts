@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, runIg, spawnIg, collect } from '../helpers/ig.js';
 import { tempStore } from '../helpers/gadgets.js';
-import { pwdTimes, runWith } from '../helpers/run-with.js';
+import { pwdTimes, PWD_COMM, runWith } from '../helpers/run-with.js';
 import { buildWasmGadget, guestLines } from '../helpers/wasm.js';
 
 const store = tempStore();
@@ -20,7 +20,7 @@ describe('wasm params, config, log', () => {
   it('a wasm param is a flag with its default; every log level; refusals', async () => {
     const help = await runIg(['run', 'wasm_config', '--help'], { env: store.env });
     expect(help.stdout).toMatch(/--greeting\s+what the module says\s+\[string\] \[default: "hello"\]/);
-    const r = await runWith(['run', 'wasm_config', '-o', 'json', '-t', '2', '--comm', 'pwd'], store.env, () => pwdTimes(1));
+    const r = await runWith(['run', 'wasm_config', '-o', 'json', '-t', '2', '--comm', PWD_COMM], store.env, () => pwdTimes(1));
     expect(r.code, r.stderr).toBe(0);
     expect(guestLines(r.stderr)).toEqual(['greeting: hello', ...common, 'a uint32 config: 1', 'some info', 'shown: error 1 warn 1 info 1 debug 0 trace 0']);
     expect(guestLines(r.stderr, 'error')).toEqual(['an error']);
@@ -46,7 +46,7 @@ describe('wasm params, config, log', () => {
   });
 
   it('setConfig programs.<name>.attach_to gadget_program_disabled: loaded, not attached, no events', async () => {
-    const child = spawnIg(['run', 'wasm_config', '-o', 'json', '-t', '2.5', '--comm', 'pwd', '--disable', 'true'], { env: store.env });
+    const child = spawnIg(['run', 'wasm_config', '-o', 'json', '-t', '2.5', '--comm', PWD_COMM, '--disable', 'true'], { env: store.env });
     const done = collect(child);
     await new Promise((res) => setTimeout(res, 1500));
     pwdTimes(3);

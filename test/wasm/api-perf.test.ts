@@ -2,7 +2,7 @@
 // array itself, overwritable (paused, newest first) and forward, as IG's perf test does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempStore } from '../helpers/gadgets.js';
-import { pwdTimes, runWith } from '../helpers/run-with.js';
+import { pwdTimes, PWD_COMM, runWith } from '../helpers/run-with.js';
 import { buildWasmGadget, guestLines } from '../helpers/wasm.js';
 
 const store = tempStore();
@@ -11,7 +11,7 @@ afterAll(() => store.cleanup());
 
 describe('wasm perf readers', () => {
   it('overwritable: refused until paused, then every record since, then deadline exceeded; closed', async () => {
-    const r = await runWith(['run', 'wasm_perf', '-o', 'json', '-t', '2', '--comm', 'pwd'], store.env, () => pwdTimes(3));
+    const r = await runWith(['run', 'wasm_perf', '-o', 'json', '-t', '2', '--comm', PWD_COMM], store.env, () => pwdTimes(3));
     expect(r.code, r.stderr).toBe(0);
     expect(guestLines(r.stderr)).toEqual([
       'read before pause: -1',
@@ -26,7 +26,7 @@ describe('wasm perf readers', () => {
 
   it('forward: the records in order, then it waits out the call\'s time budget: deadline exceeded', async () => {
     const env = { ...store.env, IG_WASM_BUDGET_MS: '600' };
-    const r = await runWith(['run', 'wasm_perf', '-o', 'json', '-t', '2', '--comm', 'pwd', '--overwritable', 'false'], env, () => pwdTimes(3));
+    const r = await runWith(['run', 'wasm_perf', '-o', 'json', '-t', '2', '--comm', PWD_COMM, '--overwritable', 'false'], env, () => pwdTimes(3));
     expect(r.code, r.stderr).toBe(0);
     expect(guestLines(r.stderr)).toEqual([
       'a perf reader over test_map: 0',

@@ -2,6 +2,7 @@
 // syscalls, a declaration read from tracefs, symbols of /proc/kallsyms.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIg } from '../helpers/ig.js';
+import { PWD_COMM } from '../helpers/run-with.js';
 import { tempStore } from '../helpers/gadgets.js';
 import { buildWasmGadget, guestLines } from '../helpers/wasm.js';
 
@@ -11,7 +12,7 @@ afterAll(() => store.cleanup());
 
 describe('wasm syscalls and kallsyms', () => {
   it('names, ids, declarations; buffers too small refused; kallsyms', async () => {
-    const r = await runIg(['run', 'wasm_kernel', '-o', 'json', '-t', '0.5', '--comm', 'pwd'], { env: store.env });
+    const r = await runIg(['run', 'wasm_kernel', '-o', 'json', '-t', '0.5', '--comm', PWD_COMM], { env: store.env });
     expect(r.code, r.stderr).toBe(0);
     expect(guestLines(r.stderr)).toEqual([
       'syscall 0: read',

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, jsonLines, runIg, spawnIg } from '../helpers/ig.js';
 import { tempStore } from '../helpers/gadgets.js';
 import { heldBpfIds, waitFor } from '../helpers/kernel.js';
-import { cleanErrorProblems, pwdTimes, runWith } from '../helpers/run-with.js';
+import { cleanErrorProblems, pwdTimes, PWD_COMM, runWith } from '../helpers/run-with.js';
 import { startDaemon } from '../helpers/wasm-daemon.js';
 import { buildWasmGadget } from '../helpers/wasm.js';
 
@@ -25,12 +25,12 @@ const ERR = (name: string, text: string) => `error: wasm module ${name} ${text}`
 
 /** ig run with a fault, pwd run twice once attached (for faults on events) */
 async function fault(f: string) {
-  return runWith(['run', 'wasm_bad', '-o', 'json', '-t', '3', '--comm', 'pwd', '--fault', f], env, () => pwdTimes(2));
+  return runWith(['run', 'wasm_bad', '-o', 'json', '-t', '3', '--comm', PWD_COMM, '--fault', f], env, () => pwdTimes(2));
 }
 
 /** A remote run, pwd run `n` times once the daemon has attached. */
 async function remote(daemon: { proc: { pid?: number }; address: string }, extra: string[], n: number) {
-  const child = spawnIg(['run', 'wasm_bad', '--remote-address', daemon.address, '-o', 'json', '-t', '3', '--comm', 'pwd', ...extra], { env });
+  const child = spawnIg(['run', 'wasm_bad', '--remote-address', daemon.address, '-o', 'json', '-t', '3', '--comm', PWD_COMM, ...extra], { env });
   const done = collect(child);
   await waitFor(() => heldBpfIds(daemon.proc.pid!).links.length > 0, 15_000, 'the daemon to attach');
   const pids = pwdTimes(n);
@@ -70,7 +70,7 @@ describe('bad wasm guests', () => {
     expect(ev.map((e) => e.pid)).toEqual(p.triggered);
     expect(ev.every((e) => e.tag === null)).toBe(true);
 
-    const h = await runWith(['run', 'wasm_bad', '-o', 'json', '-t', '3', '--comm', 'pwd', '--fault', 'handle'], env, () => pwdTimes(7));
+    const h = await runWith(['run', 'wasm_bad', '-o', 'json', '-t', '3', '--comm', PWD_COMM, '--fault', 'handle'], env, () => pwdTimes(7));
     expect(h.code, h.stderr).toBe(0);
     expect(jsonLines(h.stdout)).toHaveLength(7);
     expect(h.stderr).toContain('warning: wasm wasm_bad: dataSourceSubscribe: handle 999 not found\n');

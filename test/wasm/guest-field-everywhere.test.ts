@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, jsonLines, runIg, spawnIg } from '../helpers/ig.js';
 import { tempStore } from '../helpers/gadgets.js';
 import { heldBpfIds, waitFor } from '../helpers/kernel.js';
-import { pwdTimes, runWith } from '../helpers/run-with.js';
+import { pwdTimes, PWD_COMM, runWith } from '../helpers/run-with.js';
 import { startDaemon } from '../helpers/wasm-daemon.js';
 import { buildWasmGadget } from '../helpers/wasm.js';
 
@@ -13,7 +13,7 @@ const store = tempStore();
 beforeAll(() => buildWasmGadget('tag', 'wasm_tag', store.env), 120_000);
 afterAll(() => store.cleanup());
 
-const run = (extra: string[], n = 3) => runWith(['run', 'wasm_tag', '-t', '2', '--comm', 'pwd', ...extra], store.env, () => pwdTimes(n));
+const run = (extra: string[], n = 3) => runWith(['run', 'wasm_tag', '-t', '2', '--comm', PWD_COMM, ...extra], store.env, () => pwdTimes(n));
 
 describe('a field added by a wasm guest', () => {
   it('shows in -o json', async () => {
@@ -28,14 +28,14 @@ describe('a field added by a wasm guest', () => {
     // a column 12 wide; off a terminal a longer value is shown whole, as any field's
     expect(r.stdout.trimEnd().split('\n')).toEqual([
       '    PID TAG          COMM',
-      ...r.triggered.map((p) => `${String(p).padStart(7)} pid=${p} small=-5 pwd`),
+      ...r.triggered.map((p) => `${String(p).padStart(7)} pid=${p} small=-5 ${PWD_COMM}`),
     ]);
   });
 
   it('can be filtered on with -F', async () => {
     const all = await run(['-o', 'json', '-F', 'tag~small=-5$']);
     expect(jsonLines(all.stdout).map((e) => e.pid)).toEqual(all.triggered);
-    const r = await runWith(['run', 'wasm_tag', '-o', 'json', '-t', '2', '--comm', 'pwd', '-F', 'tag~^pid=[0-9]*[02468] small'], store.env, () => pwdTimes(6));
+    const r = await runWith(['run', 'wasm_tag', '-o', 'json', '-t', '2', '--comm', PWD_COMM, '-F', 'tag~^pid=[0-9]*[02468] small'], store.env, () => pwdTimes(6));
     expect(r.code, r.stderr).toBe(0);
     const even = r.triggered.filter((p) => p % 2 === 0);
     expect(jsonLines(r.stdout).map((e) => e.pid)).toEqual(even);
@@ -52,7 +52,7 @@ describe('a field added by a wasm guest', () => {
   it('reaches a client through the daemon\'s stream', async () => {
     const d = await startDaemon(store.env);
     try {
-      const child = spawnIg(['run', 'wasm_tag', '--remote-address', d.address, '-o', 'json', '-t', '3', '--comm', 'pwd'], { env: store.env });
+      const child = spawnIg(['run', 'wasm_tag', '--remote-address', d.address, '-o', 'json', '-t', '3', '--comm', PWD_COMM], { env: store.env });
       const done = collect(child);
       await waitFor(() => heldBpfIds(d.proc.pid!).links.length > 0, 15_000, 'the daemon to attach');
       const pids = pwdTimes(2);
@@ -60,7 +60,7 @@ describe('a field added by a wasm guest', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(jsonLines(r.stdout).map((e) => [e.pid, e.tag])).toEqual(pids.map((p) => [p, `pid=${p} small=-5`]));
       // columns of a remote run, with the guest's field chosen
-      const cols = spawnIg(['run', 'wasm_tag', '--remote-address', d.address, '-t', '3', '--comm', 'pwd', '--fields', 'tag,pid'], { env: store.env });
+      const cols = spawnIg(['run', 'wasm_tag', '--remote-address', d.address, '-t', '3', '--comm', PWD_COMM, '--fields', 'tag,pid'], { env: store.env });
       const colsDone = collect(cols);
       await waitFor(() => heldBpfIds(d.proc.pid!).links.length > 0, 15_000, 'the daemon to attach');
       const [pid] = pwdTimes(1);
