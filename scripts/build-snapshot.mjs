@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dropLoadedModulesCache, v8StartupData } from './snapshot-code-cache.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -48,14 +49,20 @@ export async function buildSnapshot(buildId, outdir = path.join(root, 'dist', 'c
   const code = readFileSync(script, 'utf8');
   writeFileSync(script, code.replace(/\bimport\((?=["'][^."'])/g, '__igImport('));
   writeFileSync(path.join(outdir, 'import.cjs'), 'module.exports = (url) => import(url);\n');
-  writeFileSync(eagerEntry, eagerLoader(script, outdir));
   const tmp = `${blob}.tmp-${process.pid}`;
+  const loadedList = `${tmp}.loaded`;
+  writeFileSync(eagerEntry, eagerLoader(script, outdir, loadedList));
   try {
     execFileSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', eagerEntry], { cwd: outdir, stdio: ['ignore', 'ignore', 'pipe'] });
+    // node's own modules loaded by now are in the snapshot: their code caches are never read
+    const loaded = readFileSync(loadedList, 'utf8').split('\n').filter((l) => l.startsWith('NativeModule ')).map((l) => l.slice('NativeModule '.length));
+    dropLoadedModulesCache(tmp, new Set(loaded));
   } catch (e) {
     rmSync(tmp, { force: true });
     const why = String(e.stderr || e.message).split('\n').filter((l) => l && !/^\(node:\d+\) Warning|^It may still work|^To request support|^\(Use `node/.test(l)).join('\n');
     throw new Error(`node --build-snapshot failed: ${why}`);
+  } finally {
+    rmSync(loadedList, { force: true });
   }
   renameSync(tmp, blob);
   writePagesOfCopy(blob);
@@ -75,9 +82,9 @@ export async function buildSnapshot(buildId, outdir = path.join(root, 'dist', 'c
  */
 function writePagesOfCopy(blob) {
   const bytes = readFileSync(blob);
-  const at = bytes.subarray(0, 4096).indexOf(Buffer.from(process.versions.v8)) - 12;
-  const size = at >= 20 ? bytes.readInt32LE(at - 4) : 0;
-  if (size <= 0 || at + size > bytes.length) return;
+  const v8 = v8StartupData(bytes);
+  if (!v8) return;
+  const { at, size } = v8;
   writeFileSync(`${blob}.pages.tmp`, bytes.subarray(at - 16, at + size));
   renameSync(`${blob}.pages.tmp`, `${blob}.pages`);
 }
@@ -110,9 +117,10 @@ function __igImport(id) {
  * bytecode for every function of the run path, not only those that ran at build time (a function
  * compiled on its first call costs that compile on every start: ~15 ms of the run path's CPU,
  * for 0.8 MB more blob). The flag is back on before the snapshot is written (V8 refuses a blob
- * built with other flags than node runs with).
+ * built with other flags than node runs with). Last it lists node's modules loaded so far in
+ * `loadedList` (their code caches are dropped from the blob: scripts/snapshot-code-cache.mjs).
  */
-function eagerLoader(script, outdir) {
+function eagerLoader(script, outdir, loadedList) {
   return `const v8 = require('node:v8');
 const file = ${JSON.stringify(script)};
 const source = require('node:fs').readFileSync(file, 'utf8');
@@ -121,6 +129,7 @@ const wrapper = require('node:vm').runInThisContext('(function (exports, require
 v8.setFlagsFromString('--lazy');
 const mod = { exports: {} };
 wrapper(mod.exports, require, mod, file, ${JSON.stringify(outdir)});
+require('node:fs').writeFileSync(${JSON.stringify(loadedList)}, process.moduleLoadList.join('\\n'));
 `;
 }
 

@@ -46,7 +46,7 @@ bpf/gen-vmlinux.sh
 # the tests build arm64 images too (ig image build --platform linux/arm64): arm64's vmlinux.h, cached
 case "${1:-}" in --test|--bench) bpf/gen-vmlinux-arm64.sh ;; esac
 
-if [ ! -f dist/.stamp ] || [ -n "$(find src tsconfig.json package.json scripts/bundle.mjs scripts/build-snapshot.mjs -newer dist/.stamp -print -quit)" ]; then
+if [ ! -f dist/.stamp ] || [ -n "$(find src tsconfig.json package.json scripts/bundle.mjs scripts/build-snapshot.mjs scripts/snapshot-code-cache.mjs -newer dist/.stamp -print -quit)" ]; then
   say "tsc + esbuild: building dist/ and the CLI bundle"
   npx tsc -p tsconfig.json
   node scripts/bundle.mjs
