@@ -134,6 +134,8 @@ export class BpfObject {
   programFd(prog: string): number;
   /** Kernel ids, so tests and users can match bpftool output. */
   programId(prog: string): number;
+  /** the loaded program (after the verifier's dead-code removal) has no helper call and no store */
+  programDoesNothing(prog: string): boolean;
   mapId(map: string): number;
   /**
    * Attach one program. Auto-attachable sections (tracepoint, raw_tp, tp_btf, kprobe,
@@ -267,7 +269,8 @@ export class RecordConsumer {
     mapFd: number,
     kind: 'ringbuf' | 'perf',
     onBatch: (batch: RecordBatch) => void,
-    opts?: { perfPagesPerCpu?: number; pollTimeoutMs?: number; maxBatchBytes?: number },
+    /** wakeupMapFd: the gadget's `<ring>_wakeup` array (gadget/buffer.h), written to say when this reader sleeps */
+    opts?: { perfPagesPerCpu?: number; pollTimeoutMs?: number; maxBatchBytes?: number; wakeupMapFd?: number },
   );
   /**
    * Stop the thread and free the ring; pending records are delivered first. Resolves when

@@ -62,6 +62,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       InstanceMethod<&BpfObject::MapFd>("mapFd"),
       InstanceMethod<&BpfObject::ProgramFd>("programFd"),
       InstanceMethod<&BpfObject::ProgramId>("programId"),
+      InstanceMethod<&BpfObject::ProgramDoesNothing>("programDoesNothing"),
       InstanceMethod<&BpfObject::MapId>("mapId"),
       InstanceMethod<&BpfObject::Attach>("attach"),
       InstanceMethod<&BpfObject::AttachPerfEvent>("attachPerfEvent"),
@@ -388,6 +389,37 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     int err = bpf_prog_get_info_by_fd(fd, &pi, &len);
     if (err != 0) ThrowError(env, "program", "reading program info", errno);
     return Napi::Number::New(env, pi.id);
+  }
+  // Whether the loaded program, as the verifier left it (branches a CO-RE constant decided are
+  // removed), only computes in registers and returns: no helper call, no store. Unknown → false.
+  Napi::Value ProgramDoesNothing(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int fd = ProgramFd(info).As<Napi::Number>().Int32Value();
+    bpf_prog_info pi{};
+    uint32_t len = sizeof pi;
+    if (bpf_prog_get_info_by_fd(fd, &pi, &len) != 0) return Napi::Boolean::New(env, false);
+    size_t n = pi.xlated_prog_len / sizeof(bpf_insn);
+    if (n == 0 || n > 64) return Napi::Boolean::New(env, false);  // long programs do something
+    std::vector<bpf_insn> insns(n);
+    bpf_prog_info pi2{};
+    pi2.xlated_prog_len = static_cast<uint32_t>(n * sizeof(bpf_insn));
+    pi2.xlated_prog_insns = reinterpret_cast<uint64_t>(insns.data());
+    len = sizeof pi2;
+    if (bpf_prog_get_info_by_fd(fd, &pi2, &len) != 0 || pi2.xlated_prog_len != n * sizeof(bpf_insn)) {
+      return Napi::Boolean::New(env, false);
+    }
+    for (const bpf_insn& in : insns) {
+      switch (BPF_CLASS(in.code)) {
+        case BPF_ALU: case BPF_ALU64: case BPF_LD: case BPF_LDX:
+          break;
+        case BPF_JMP: case BPF_JMP32:
+          if (BPF_OP(in.code) == BPF_CALL) return Napi::Boolean::New(env, false);
+          break;
+        default:  // BPF_ST, BPF_STX (stores, atomics)
+          return Napi::Boolean::New(env, false);
+      }
+    }
+    return Napi::Boolean::New(env, true);
   }
   Napi::Value MapId(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();

@@ -9,7 +9,7 @@ import { native } from './native.js';
 import { coreBtfFor } from './core-btf-cache.js';
 import { setBootOffsetNs } from '../format/timestamp.js';
 import { startSource, type RunningSource, type SourceSink, type SourceOptions } from './sources/index.js';
-import { ensureTracefs, needsTracefs } from './tracefs.js';
+import { ensureTracefs, needsTracefs, tracepointExists } from './tracefs.js';
 import { DENY_FLAG, DENY_MAP_ENTRIES, FILTER_FLAG, FILTER_MAP, MntnsFilterMap, mntnsFilterSupport } from './mntns-filter.js';
 import { sectionInfo, DISABLED_TARGET, type AttachPlan } from './sections.js';
 import { applyMapSizing } from './map-sizing.js';
@@ -305,6 +305,11 @@ export class GadgetInstance {
       try {
         switch (plan.kind) {
           case 'auto':
+            // A tracepoint program that does nothing on this kernel (the kernel ignores what it
+            // returns) is not attached: trace_open's enter programs where the exit reads the
+            // arguments. An attached syscall tracepoint costs every traced syscall a perf trace
+            // buffer fill (bench/README.md, "The tight loop, round two").
+            if (tracepointExists(p.section) && this.obj.programDoesNothing(p.name)) break;
             this.links.push(this.obj.attach(p.name));
             break;
           case 'perf-event': {

@@ -20,6 +20,17 @@ export function ensureTracefs(): void {
   }
 }
 
+/**
+ * Whether a `tracepoint/CAT/NAME` (or `tp/`) section names a tracepoint this kernel has. A
+ * program on it that does nothing need not be attached; one on a missing tracepoint still is,
+ * so the user gets the attach error.
+ */
+export function tracepointExists(section: string): boolean {
+  const m = /^(?:tracepoint|tp)\/([^/]+)\/([^/]+)$/.exec(section);
+  if (!m) return false;
+  return [TRACEFS, '/sys/kernel/debug/tracing'].some((root) => existsSync(`${root}/events/${m[1]}/${m[2]}/id`));
+}
+
 /** Sections whose attach needs tracefs. */
 export function needsTracefs(section: string): boolean {
   return /^(tracepoint|tp)\//.test(section);

@@ -33,7 +33,8 @@ describe('examples/', () => {
     const mine = jsonLines(all.stdout).filter((e) => String(e.pathname).startsWith(path.join(work, 'gone-')));
     expect(mine.map((e) => e.pathname)).toContain(path.join(work, 'gone-0'));
     expect(mine.map((e) => e.pathname)).toContain(path.join(work, 'gone-0.d'));
-    const dirs = await runWith(['run', 'trace_unlink', '-o', 'json', '-t', '3', '--dirs-only'], store.env, del, { links: 3 });
+    // with --dirs-only the unlink(2) program does nothing (a constant the verifier folds): ig leaves it unattached
+    const dirs = await runWith(['run', 'trace_unlink', '-o', 'json', '-t', '3', '--dirs-only'], store.env, del, { links: 2 });
     const onlyDirs = jsonLines(dirs.stdout).filter((e) => String(e.pathname).startsWith(path.join(work, 'gone-')));
     expect(onlyDirs.length).toBeGreaterThan(0);
     expect(onlyDirs.every((e) => String(e.pathname).endsWith('.d'))).toBe(true);

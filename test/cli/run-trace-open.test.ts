@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { runIg, spawnIg, collect, jsonLines } from '../helpers/ig.js';
 import { tempStore, buildGadget, writeImageTar } from '../helpers/gadgets.js';
 import { heldBpfIds, bpfObjectExists, mntnsOf, waitFor } from '../helpers/kernel.js';
+import { linkCount } from '../helpers/run-with.js';
 
 const store = tempStore();
 const env = store.env;
@@ -182,6 +183,23 @@ while True:
     const bad = await runIg(['run', 'trace_open', '--buffer-size', 'lots'], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^error: --buffer-size: "lots" is not a size/m);
+  });
+
+  it('attaches only the programs that do something on this kernel: with bpf_task_pt_regs, the exit tracepoints', async () => {
+    // trace_open's enter programs only return where the exit reads the arguments (Linux 5.15+):
+    // an attached syscall tracepoint would still cost every traced open a perf buffer fill
+    const atExit = /\sbpf_task_pt_regs$/m.test(readFileSync('/proc/kallsyms', 'utf8'));
+    await withOpener(async ({ file, pid }) => {
+      const child = spawnIg(['run', 'trace_open', '-o', 'json', '--pid', String(pid), '-t', '3'], { env });
+      const result = collect(child, 30_000);
+      await waitFor(() => linkCount(child.pid!) >= 3, 15_000, 'ig to attach');
+      await new Promise((r) => setTimeout(r, 500)); // attached one after the other
+      const links = linkCount(child.pid!);
+      const r = await result;
+      expect(r.code, r.stderr).toBe(0);
+      expect(links).toBe(atExit ? 3 : 6);
+      expect(jsonLines(r.stdout).some((e) => e.fname === file), 'no event for the opened file').toBe(true);
+    });
   });
 
   for (const how of ['timeout', 'SIGINT'] as const) {
