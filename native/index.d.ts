@@ -269,8 +269,7 @@ export class RecordConsumer {
     mapFd: number,
     kind: 'ringbuf' | 'perf',
     onBatch: (batch: RecordBatch) => void,
-    /** wakeupMapFd: the gadget's `<ring>_wakeup` array (gadget/buffer.h), written to say when this reader sleeps */
-    opts?: { perfPagesPerCpu?: number; pollTimeoutMs?: number; maxBatchBytes?: number; wakeupMapFd?: number },
+    opts?: { perfPagesPerCpu?: number; pollTimeoutMs?: number; maxBatchBytes?: number },
   );
   /**
    * Stop the thread and free the ring; pending records are delivered first. Resolves when

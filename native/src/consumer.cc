@@ -17,12 +17,6 @@
 // kernel ring then fills up and the eBPF side sees failed reserves (counted as lost samples)
 // instead of this process growing without bound.
 //
-// Wakeups (ring buffer, with the gadget's `<ring>_wakeup` map, gadget/buffer.h): this thread
-// writes in that one-u32 mmapable array whether it is about to sleep (SLEEPING: set, a full
-// barrier, the ring checked once more, then poll), reading (DRAINING) or blocked on JS (BEHIND).
-// The eBPF side forces a wakeup, a self-IPI in the traced task, only for a SLEEPING reader (once)
-// or one BEHIND, instead of on every record while more than its threshold waits.
-//
 // Pause: pause(true) stops reading the ring until pause(false) (a daemon whose client reads
 // slower than the gadget produces): the kernel ring then fills and the eBPF side counts what it
 // cannot reserve as lost, as when JS falls behind, instead of this process reading records only
@@ -37,7 +31,6 @@
 #include <bpf/libbpf.h>
 
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -87,7 +80,6 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
     if (info.Length() < 3 || !info[2].IsFunction()) throw Napi::TypeError::New(env, "onBatch must be a function");
     Napi::Function onBatch = info[2].As<Napi::Function>();
     int64_t pages = 64;
-    int64_t wakeupFd = -1;
     if (info.Length() > 3 && info[3].IsObject()) {
       Napi::Object o = info[3].As<Napi::Object>();
       auto num = [&](const char* k, int64_t def) -> int64_t {
@@ -100,7 +92,6 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
       timeoutMs_ = static_cast<int>(num("pollTimeoutMs", 10));
       int64_t mb = num("maxBatchBytes", 256 << 10);
       maxBatch_ = mb > 0 ? static_cast<size_t>(mb) : 1;
-      wakeupFd = num("wakeupMapFd", -1);
     }
     if (timeoutMs_ < 0) timeoutMs_ = 10;
 
@@ -133,11 +124,6 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
         ThrowError(env, "consumer", "creating ring buffer", err, &log);
       }
       pollFd_ = ring_buffer__epoll_fd(rb_);
-      // without it (an older gadget, or mmap refused) the eBPF side keeps its own policy
-      if (wakeupFd >= 0) {
-        void* p = mmap(nullptr, kWakeupBytes, PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(wakeupFd), 0);
-        if (p != MAP_FAILED) wakeup_ = static_cast<uint32_t*>(p);
-      }
     }
     // every slot can be queued at once: the queue never makes BlockingCall wait, the pool does
     tsfn_ = Napi::ThreadSafeFunction::New(env, onBatch, "ig-record-consumer", kSlots, 1,
@@ -169,10 +155,6 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
   size_t maxBatch_ = 256 << 10;  // the default ring size: ~800 trace_open records per JS call
   ring_buffer* rb_ = nullptr;
   perf_buffer* pb_ = nullptr;
-  // the gadget's wakeup state (see the top of this file); values as in gadget/buffer.h
-  static constexpr uint32_t kDraining = 1, kSleeping = 2, kBehind = 3;
-  static constexpr size_t kWakeupBytes = 4096;
-  uint32_t* wakeup_ = nullptr;
   Napi::ThreadSafeFunction tsfn_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
@@ -190,10 +172,7 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
   // delivered first, and every lent slot comes back (CallJs returns it, also at teardown).
   Batch* TakeSlot() {
     std::unique_lock<std::mutex> lk(poolMu_);
-    if (free_.empty()) {
-      SetWakeup(kBehind);  // until Run() sees the backlog shrink
-      poolCv_.wait(lk, [this] { return !free_.empty(); });
-    }
+    poolCv_.wait(lk, [this] { return !free_.empty(); });
     Batch* b = free_.back();
     free_.pop_back();
     b->clear();
@@ -208,22 +187,7 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
     poolCv_.notify_one();
   }
 
-  // JS is behind: half the slots or more wait for it. The eBPF side then forces its wakeups as
-  // without the map: they slow the traced tasks (a self-IPI each) while JS catches up, before the
-  // kernel ring fills and records are lost.
-  bool Backlogged() {
-    std::lock_guard<std::mutex> lk(poolMu_);
-    return free_.size() <= kSlots / 2;
-  }
-
-  // seq_cst: a full barrier, so the check of the ring after SLEEPING cannot pass the store
-  void SetWakeup(uint32_t v) {
-    if (wakeup_ != nullptr) __atomic_store_n(wakeup_, v, __ATOMIC_SEQ_CST);
-  }
-
   void FreeRing() {
-    if (wakeup_ != nullptr) munmap(wakeup_, kWakeupBytes);
-    wakeup_ = nullptr;
     if (rb_ != nullptr) ring_buffer__free(rb_);
     if (pb_ != nullptr) perf_buffer__free(pb_);
     rb_ = nullptr;
@@ -290,17 +254,7 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
       // paused: only the eventfd (stop or resume) is watched; poll ignores a negative fd
       pollfd fds[2] = {{paused ? -1 : pollFd_, POLLIN, 0}, {eventFd_, POLLIN, 0}};
       if (eager && std::chrono::steady_clock::now() >= eagerUntil) eager = false;
-      int timeout = paused ? 100 : eager ? kEagerPollMs : timeoutMs_;
-      bool behind = wakeup_ != nullptr && (paused || Backlogged());
-      if (behind) {
-        SetWakeup(kBehind);  // paused (nobody reads) or JS behind: as without the map
-      } else if (wakeup_ != nullptr) {
-        // a record submitted before SLEEPING was visible did not wake us: look once more
-        SetWakeup(kSleeping);
-        if (ring__avail_data_size(ring_buffer__ring(rb_, 0)) > 0) timeout = 0;
-      }
-      poll(fds, 2, timeout);
-      if (!behind) SetWakeup(kDraining);
+      poll(fds, 2, paused ? 100 : eager ? kEagerPollMs : timeoutMs_);
       if (fds[1].revents & POLLIN) {
         uint64_t v;  // a resume is a one-off wake-up: drained, so poll blocks again (stop is read from stopping_)
         ssize_t r = read(eventFd_, &v, sizeof v);

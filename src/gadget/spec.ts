@@ -10,7 +10,7 @@ import { findParams, findWasmParams, type ParamSpec } from './params.js';
 
 /** Where a datasource's records come from. */
 export type SourceSpec =
-  | { type: 'stream'; map: string; buffer: 'ringbuf' | 'perf'; structTypeId: number; lostMap?: string; wakeupMap?: string }
+  | { type: 'stream'; map: string; buffer: 'ringbuf' | 'perf'; structTypeId: number; lostMap?: string }
   | {
       type: 'map'; map: string; keyTypeId: number; valueTypeId: number; drain: boolean;
       /** where the value starts in a record (key first, then the value at the next multiple of 8) */
@@ -217,11 +217,8 @@ function streamSource(name: string, map: MapInfo, structTypeId: number, maps: Ma
     throw new IgError('invalid-object', `tracer map "${map.name}" must be a RINGBUF or PERF_EVENT_ARRAY map`);
   }
   const lostMap = maps.has(`${map.name}_lost_samples`) ? `${map.name}_lost_samples` : undefined;
-  // our gadget/buffer.h's wakeup state (the reader says whether it sleeps); absent in IG's own gadgets
-  const wakeup = maps.get(`${map.name}_wakeup`);
-  const wakeupMap = wakeup && wakeup.type === MapType.ARRAY ? wakeup.name : undefined;
   return { name, kind: 'tracer', convention, fields: [], annotations: {},
-    source: { type: 'stream', map: map.name, buffer: map.type === MapType.RINGBUF ? 'ringbuf' : 'perf', structTypeId, lostMap, wakeupMap } };
+    source: { type: 'stream', map: map.name, buffer: map.type === MapType.RINGBUF ? 'ringbuf' : 'perf', structTypeId, lostMap } };
 }
 
 function pointee(btf: BtfSpec, typeId: number): number {

@@ -33,25 +33,6 @@
  * consumer has caught up). The consumer polls with a 10 ms timeout and drains
  * regardless, so latency stays <= 10 ms.
  *
- * Waking only a consumer that waits. A forced wakeup is an irq_work, i.e. a
- * self-IPI (a VM exit in a guest) in the traced task, per record, for as long as
- * more than the threshold waits. Most are wasted: the consumer is already
- * awake and draining. GADGET_TRACER_MAP also declares `name##_wakeup`, a
- * BPF_F_MMAPABLE array of one __u32 the consumer writes (0 = not declared:
- * the policy above):
- *   GADGET_WAKEUP_DRAINING (1): awake and reading: no forced wakeup;
- *   GADGET_WAKEUP_SLEEPING (2): about to wait for a wakeup (it sets this, then
- *     a full barrier, then checks the ring once more before it sleeps): the
- *     first submit over the threshold sets DRAINING and forces one wakeup;
- *   GADGET_WAKEUP_BEHIND (3): the reader's own buffers are half full or more
- *     (its output is behind), or it is paused: every submit over the threshold
- *     forces a wakeup, as without the map (those self-IPIs slow the producer
- *     while the reader catches up, before the ring fills and records are lost).
- * Over half the ring waiting, every submit forces a wakeup whatever the state
- * (a reader awake but not running, on a busy machine, is as good as behind).
- * A plain read and write, no atomics: two CPUs may both see SLEEPING and both
- * force a wakeup, which costs one IPI more and loses nothing.
- *
  * How the lost-samples map is found from `&events`: GADGET_TRACER_MAP gives the
  * ring buffer map a named struct type and defines a clang `overloadable`
  * function on that type returning `&name##_lost_samples`. gadget_reserve_buf()
@@ -79,10 +60,6 @@
 const volatile _Bool gadget_buffer_use_perf = 0;
 const volatile __u64 gadget_ringbuf_wakeup_bytes = 65536;
 
-#define GADGET_WAKEUP_DRAINING 1
-#define GADGET_WAKEUP_SLEEPING 2
-#define GADGET_WAKEUP_BEHIND 3
-
 #define GADGET_TRACER_MAP(name, size)                                          \
 	struct __gadget_tracer_map_##name {                                    \
 		__uint(type, BPF_MAP_TYPE_RINGBUF);                            \
@@ -94,33 +71,16 @@ const volatile __u64 gadget_ringbuf_wakeup_bytes = 65536;
 		__type(key, __u32);                                            \
 		__type(value, __u64);                                          \
 	} name##_lost_samples SEC(".maps");                                    \
-	struct {                                                               \
-		__uint(type, BPF_MAP_TYPE_ARRAY);                              \
-		__uint(max_entries, 1);                                        \
-		__uint(map_flags, BPF_F_MMAPABLE);                             \
-		__type(key, __u32);                                            \
-		__type(value, __u32);                                          \
-	} name##_wakeup SEC(".maps");                                          \
 	static __always_inline __attribute__((overloadable)) void *            \
 	__gadget_lost_map_of(struct __gadget_tracer_map_##name *m)             \
 	{                                                                      \
 		return &name##_lost_samples;                                   \
-	}                                                                      \
-	static __always_inline __attribute__((overloadable)) void *            \
-	__gadget_wakeup_map_of(struct __gadget_tracer_map_##name *m)           \
-	{                                                                      \
-		return &name##_wakeup;                                         \
 	}                                                                      \
 	const void *gadget_map_tracer_##name __attribute__((unused));
 
 /* generic overload: a map not declared by GADGET_TRACER_MAP */
 static __always_inline __attribute__((overloadable)) void *
 __gadget_lost_map_of(void *m)
-{
-	return (void *)0;
-}
-static __always_inline __attribute__((overloadable)) void *
-__gadget_wakeup_map_of(void *m)
 {
 	return (void *)0;
 }
@@ -148,27 +108,13 @@ static __always_inline void __gadget_count_lost(void *lost_map)
 
 /* wakeup policy of a ring buffer submission (see "Adaptive wakeups" above);
  * outside GADGET_NO_BUF_RESERVE because gadget_output_buf() uses it too */
-static __always_inline __u64 __gadget_rb_flags(void *map, void *wakeup_map)
+static __always_inline __u64 __gadget_rb_flags(void *map)
 {
-	__u32 zero = 0;
-	__u32 *state;
-	__u64 avail;
-
 	if (gadget_ringbuf_wakeup_bytes == 0)
 		return 0;
-	avail = bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA);
-	if (avail <= gadget_ringbuf_wakeup_bytes)
-		return BPF_RB_NO_WAKEUP;
-	/* half full: the reader is not keeping up, whatever it says */
-	if (!wakeup_map || avail > bpf_ringbuf_query(map, BPF_RB_RING_SIZE) / 2)
+	if (bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA) >
+	    gadget_ringbuf_wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
-	state = bpf_map_lookup_elem(wakeup_map, &zero);
-	if (!state || *state == 0 || *state == GADGET_WAKEUP_BEHIND)
-		return BPF_RB_FORCE_WAKEUP;
-	if (*state == GADGET_WAKEUP_SLEEPING) {
-		*state = GADGET_WAKEUP_DRAINING;
-		return BPF_RB_FORCE_WAKEUP;
-	}
 	return BPF_RB_NO_WAKEUP;
 }
 
@@ -195,7 +141,7 @@ static __always_inline void *__gadget_reserve_buf(void *map, __u64 size,
 
 static __always_inline long __gadget_submit_buf(void *ctx, void *map,
 						void *buf, __u64 size,
-						void *lost_map, void *wakeup_map)
+						void *lost_map)
 {
 	long err;
 
@@ -208,7 +154,7 @@ static __always_inline long __gadget_submit_buf(void *ctx, void *map,
 			__gadget_count_lost(lost_map);
 		return err;
 	}
-	bpf_ringbuf_submit(buf, __gadget_rb_flags(map, wakeup_map));
+	bpf_ringbuf_submit(buf, __gadget_rb_flags(map));
 	return 0;
 }
 
@@ -227,13 +173,12 @@ static __always_inline void gadget_discard_buf(void *buf)
 /* long gadget_submit_buf(ctx, map, buf, size): send a reserved buffer. */
 #define gadget_submit_buf(ctx, map, buf, size)          \
 	__gadget_submit_buf((ctx), (map), (buf), (size), \
-			    __gadget_lost_map_of(map),     \
-			    __gadget_wakeup_map_of(map))
+			    __gadget_lost_map_of(map))
 #endif /* GADGET_NO_BUF_RESERVE */
 
 static __always_inline long __gadget_output_buf(void *ctx, void *map,
 						void *buf, __u64 size,
-						void *lost_map, void *wakeup_map)
+						void *lost_map)
 {
 	long err;
 
@@ -241,8 +186,7 @@ static __always_inline long __gadget_output_buf(void *ctx, void *map,
 		err = bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, buf,
 					    size);
 	else
-		err = bpf_ringbuf_output(map, buf, size,
-					 __gadget_rb_flags(map, wakeup_map));
+		err = bpf_ringbuf_output(map, buf, size, __gadget_rb_flags(map));
 	if (err)
 		__gadget_count_lost(lost_map);
 	return err;
@@ -252,7 +196,6 @@ static __always_inline long __gadget_output_buf(void *ctx, void *map,
  * out as one event. */
 #define gadget_output_buf(ctx, map, buf, size)          \
 	__gadget_output_buf((ctx), (map), (buf), (size), \
-			    __gadget_lost_map_of(map),     \
-			    __gadget_wakeup_map_of(map))
+			    __gadget_lost_map_of(map))
 
 #endif /* __GADGET_BUFFER_H */

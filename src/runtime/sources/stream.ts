@@ -26,7 +26,7 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, h
   const consumer = new n.RecordConsumer(obj.mapFd(s.map), buffer, (got: RecordBatch) => {
     const records = padShortRecords(got, recordSize);
     onBatch({ datasource: ds.name, records, lost: lostSince(records), snapshot: false });
-  }, { perfPagesPerCpu: how.perfPagesPerCpu, wakeupMapFd: buffer === 'ringbuf' && s.wakeupMap ? obj.mapFd(s.wakeupMap) : undefined });
+  }, { perfPagesPerCpu: how.perfPagesPerCpu });
   const onlyLost = (d: number) => {
     if (d) onBatch({ datasource: ds.name, lost: d, snapshot: false });
   };
