@@ -3,13 +3,15 @@ import { childProcess } from './child-process.js';
 import { IgError } from '../errors.js';
 
 const TRACEFS = '/sys/kernel/tracing';
+/** where tracefs is found: its own mount point, or under debugfs (older systems) */
+export const TRACEFS_ROOTS = [TRACEFS, '/sys/kernel/debug/tracing'];
 
 /**
  * Tracepoint attach looks up event ids under tracefs, which some systems do not
  * mount. Mount it when missing (we are root to load eBPF anyway), as IG does.
  */
 export function ensureTracefs(): void {
-  if (existsSync(`${TRACEFS}/events`) || existsSync('/sys/kernel/debug/tracing/events')) return;
+  if (TRACEFS_ROOTS.some((root) => existsSync(`${root}/events`))) return;
   try {
     childProcess().execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS], { stdio: 'ignore' });
   } catch (err) {
@@ -28,7 +30,7 @@ export function ensureTracefs(): void {
 export function tracepointExists(section: string): boolean {
   const m = /^(?:tracepoint|tp)\/([^/]+)\/([^/]+)$/.exec(section);
   if (!m) return false;
-  return [TRACEFS, '/sys/kernel/debug/tracing'].some((root) => existsSync(`${root}/events/${m[1]}/${m[2]}/id`));
+  return TRACEFS_ROOTS.some((root) => existsSync(`${root}/events/${m[1]}/${m[2]}/id`));
 }
 
 /** Sections whose attach needs tracefs. */

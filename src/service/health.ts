@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import { listenHttp } from '../metrics/server.js';
 import { native } from '../runtime/native.js';
+import { TRACEFS_ROOTS } from '../runtime/tracefs.js';
 import { grpcTarget } from './proto.js';
 
 export interface HealthServer {
@@ -50,7 +51,7 @@ export async function notReadyReasons(daemonAddresses: string | string[]): Promi
     reasons.push(`native addon: ${(e as Error).message}`);
   }
   if (!existsSync('/sys/kernel/btf/vmlinux')) reasons.push('kernel BTF: /sys/kernel/btf/vmlinux is missing (kernel built without CONFIG_DEBUG_INFO_BTF?)');
-  if (!existsSync('/sys/kernel/tracing/events') && !existsSync('/sys/kernel/debug/tracing/events')) {
+  if (!TRACEFS_ROOTS.some((root) => existsSync(`${root}/events`))) {
     reasons.push('tracefs: neither /sys/kernel/tracing nor /sys/kernel/debug/tracing is mounted (check the pod\'s hostPath mounts)');
   }
   return reasons;

@@ -1,12 +1,13 @@
 // Run `ig run …` while a test triggers what the gadget traces, starting the trigger only once
 // ig has attached (a bpf_link with a prog shows up in /proc/<ig>/fdinfo), so no event is missed.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { spawnIg, collect, type IgResult } from './ig.js';
 import { waitFor } from './kernel.js';
+import { getcwdTrigger } from './getcwd.js';
 
 /** Number of bpf_link fds (attached programs) a process holds. */
 export function linkCount(pid: number): number {
@@ -65,23 +66,16 @@ export async function runWith<T>(
  * (the suite runs files in parallel, and several of them run pwd).
  */
 export const PWD_COMM = `igpwd${randomBytes(4).toString('hex')}`;
-let pwdCopy = '';
+let pwd: ReturnType<typeof getcwdTrigger> | undefined;
 
 /** Run the copy of `/bin/pwd -P` named PWD_COMM (one getcwd(2) each) `n` times, one after the other; returns the pids. */
 export function pwdTimes(n: number): number[] {
-  if (!pwdCopy) {
+  if (!pwd) {
     const dir = mkdtempSync(path.join(tmpdir(), 'ig-pwd-'));
-    pwdCopy = path.join(dir, PWD_COMM);
-    copyFileSync('/bin/pwd', pwdCopy);
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    pwd = getcwdTrigger(dir, PWD_COMM);
   }
-  const pids: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = spawnSync(pwdCopy, ['-P'], { stdio: 'ignore' });
-    if (r.status !== 0) throw new Error(`${pwdCopy} -P failed`);
-    pids.push(r.pid!);
-  }
-  return pids;
+  return pwd.run(n);
 }
 
 /** Spawn a process and wait for it; resolves to its pid and stdout. */

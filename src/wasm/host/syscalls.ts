@@ -10,6 +10,7 @@ import path from 'node:path';
 import { BadPointer } from '../memory.js';
 import type { Host } from './host.js';
 import { SYSCALLS_X86_64 } from '../../format/tables.js';
+import { TRACEFS_ROOTS } from '../../runtime/tracefs.js';
 
 const DECL_SIZE = 32 + 1 + 3 + 6 * (32 + 4);
 const IS_POINTER = 1;
@@ -28,7 +29,7 @@ function syscallName(nr: number): string {
 interface Decl { params: { name: string; pointer: boolean }[] }
 
 function tracefsSyscalls(): string | undefined {
-  return ['/sys/kernel/tracing/events/syscalls', '/sys/kernel/debug/tracing/events/syscalls'].find((d) => existsSync(d));
+  return TRACEFS_ROOTS.map((root) => `${root}/events/syscalls`).find((d) => existsSync(d));
 }
 
 /** Every sys_enter_* format under tracefs, by syscall name (IG's GatherSyscallsDeclarations). */
