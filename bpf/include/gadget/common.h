@@ -22,7 +22,7 @@ static __always_inline void gadget_process_populate(struct gadget_process *p)
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
 
 	task = (struct task_struct *)bpf_get_current_task();
-	p->mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	p->mntns_id = gadget_get_current_mntns_id();
 
 	parent = BPF_CORE_READ(task, real_parent);
 	if (!parent) {
@@ -49,7 +49,7 @@ gadget_process_populate_from_task(struct task_struct *task,
 	p->creds.uid = BPF_CORE_READ(task, cred, uid.val);
 	p->creds.gid = BPF_CORE_READ(task, cred, gid.val);
 	bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), task->comm);
-	p->mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	p->mntns_id = gadget_get_current_mntns_id();
 	parent = BPF_CORE_READ(task, real_parent);
 	p->parent.pid = parent ? BPF_CORE_READ(parent, tgid) : 0;
 	p->parent.tid = parent ? BPF_CORE_READ(parent, pid) : 0;

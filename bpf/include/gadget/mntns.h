@@ -7,11 +7,18 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <gadget/types.h>
+#include <gadget/task_btf.h>
 
+/* the walk as plain loads where the kernel allows it (gadget/task_btf.h) */
 static __always_inline gadget_mntns_id gadget_get_current_mntns_id(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task;
 
+	if (gadget_task_btf_reads()) {
+		task = bpf_get_current_task_btf();
+		return task->nsproxy->mnt_ns->ns.inum;
+	}
+	task = (struct task_struct *)bpf_get_current_task();
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 }
 

@@ -28,6 +28,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <gadget/types.h>
+#include <gadget/task_btf.h>
 
 /* before 4.19 a task's struct pid hung off task->pids[] */
 struct pid_link___gadget_old {
@@ -107,12 +108,26 @@ static __always_inline __u32 gadget_task_ns_ppid(struct task_struct *task)
 static __always_inline void gadget_get_current_pidns(gadget_pidns_id *pidns_id, gadget_ns_pid *ns_pid,
 						     gadget_ns_tid *ns_tid, gadget_ns_ppid *ns_ppid)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct pid *pid = gadget_task_struct_pid(task);
+	struct task_struct *task;
+	struct pid *pid;
 	__u32 inum = 0, tid = 0;
 
-	if (pid)
-		tid = gadget_pid_nr_at(pid, BPF_CORE_READ(pid, level), &inum);
+	if (gadget_task_btf_reads()) { /* 5.11+: task->thread_pid exists (4.19+) */
+		/* the pointer walk as plain loads; numbers[level] has a variable offset, which only a helper may read */
+		struct upid up = {};
+
+		task = bpf_get_current_task_btf();
+		pid = task->thread_pid;
+		if (pid && !bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[pid->level])) {
+			tid = up.nr;
+			inum = BPF_CORE_READ(up.ns, ns.inum);
+		}
+	} else {
+		task = (struct task_struct *)bpf_get_current_task();
+		pid = gadget_task_struct_pid(task);
+		if (pid)
+			tid = gadget_pid_nr_at(pid, BPF_CORE_READ(pid, level), &inum);
+	}
 	if (pidns_id)
 		*pidns_id = inum;
 	if (ns_tid)
