@@ -57,16 +57,17 @@ async function traced(ctx, tool, loadArgs) {
 }
 
 export async function peers(ctx, opts, log) {
-  const rounds = opts.quick ? 1 : 3;
+  // 5 rounds: on these shared cores one tool's loop swings ±30 % from run to run; the median of 5 moves less
+  const rounds = opts.quick ? 1 : 5;
   const tools = Object.keys(TOOLS).filter(available);
   for (const t of Object.keys(TOOLS)) if (!available(t)) log(`peers: ${t} is not installed (apt-get install libbpf-tools bpftrace); its rows are skipped`);
   const out = { count: COUNT, rounds, untraced: [], loop: [], ladder: [] };
-  for (let i = 0; i < 3; i++) {
-    const r = await run(ctx.load, ['openloop', String(COUNT), ctx.target]);
-    out.untraced.push(Number(/secs=([\d.]+)/.exec(r)[1]));
-  }
+  const untracedLoop = async () => Number(/secs=([\d.]+)/.exec(await run(ctx.load, ['openloop', String(COUNT), ctx.target]))[1]);
+  for (let i = 0; i < 3; i++) out.untraced.push(await untracedLoop());
   log(`peers: ${COUNT} open+close untraced: ${median(out.untraced).toFixed(3)} s`);
   for (let round = 0; round < rounds; round++) {
+    // the untraced loop in every round too, so the baseline sees the same machine as the traced runs
+    if (round > 0) out.untraced.push(await untracedLoop());
     for (const tool of tools) {
       const r = await traced(ctx, tool, ['openloop', String(COUNT), ctx.target]);
       log(`peers: ${tool} (round ${round + 1}): first event ${r.firstMs.toFixed(0)} ms, loop ${r.secs.toFixed(3)} s, ` +
