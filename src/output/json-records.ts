@@ -170,15 +170,78 @@ function formatted(b: Buffer, p: number, cache: Map<unknown, Buffer>, fmt: (v: u
  * punctuation between them (and the raw value itself where it is shown next to them), encoded
  * once per value. One copy writes them all.
  */
-function span(b: Buffer, p: number, cache: Map<unknown, Buffer>, encode: (v: unknown) => Buffer, v: unknown): number {
+function span(b: Buffer, p: number, cache: SpanCache, encode: (v: unknown) => Buffer, v: unknown): number {
+  // the value of the record before (a burst from one process, one container) skips the map
+  if (v === cache.lastValue && cache.last !== undefined) return copy(b, p, cache.last);
   let e = cache.get(v);
   if (e === undefined) {
     e = encode(v);
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(v, e);
   }
+  cache.lastValue = v;
+  cache.last = e;
   return copy(b, p, e);
 }
+
+/** A span's encodings per source value, and the last one used. */
+class SpanCache extends Map<unknown, Buffer> {
+  lastValue: unknown;
+  last: Buffer | undefined;
+  override clear(): void {
+    super.clear();
+    this.last = undefined;
+  }
+}
+
+/**
+ * The text of a run of integer fields (and short strings), kept with the record bytes it was
+ * written from: the next record with the same bytes there (the same pid, tid, uid, namespaces,
+ * comm) gets the text copied.
+ * Where the bytes change too often it stops looking for a while.
+ */
+class IntRun {
+  bytes: Uint8Array;
+  text = new Uint8Array(0);
+  private hits = 0;
+  private misses = 0;
+  private off = 0;
+  constructor(n: number) {
+    this.bytes = new Uint8Array(n);
+  }
+  /** 1: the text is that of the last record; 0: write it and keep it; 2: write it (not looking) */
+  same(u8: Buffer, at: number, n: number): number {
+    if (this.off > 0) {
+      this.off--;
+      return 2;
+    }
+    const m = this.bytes;
+    let i = 0;
+    while (i < n && u8[at + i] === m[i]) i++;
+    if (i === n && this.text.length > 0) {
+      this.hits++;
+      return 1;
+    }
+    if (++this.misses === RUN_WINDOW) {
+      if (this.hits < RUN_WINDOW) this.off = RUN_PAUSE;
+      this.hits = this.misses = 0;
+    }
+    return 0;
+  }
+  keep(u8: Buffer, at: number, n: number, b: Buffer, start: number, end: number): void {
+    const m = this.bytes;
+    for (let i = 0; i < n; i++) m[i] = u8[at + i]!;
+    const t = new Uint8Array(end - start);
+    for (let i = 0; i < t.length; i++) t[i] = b[start + i]!;
+    this.text = t;
+  }
+}
+/** Misses counted before deciding; fewer hits than misses then pauses the run's look-ups for RUN_PAUSE records. */
+const RUN_WINDOW = 64;
+const RUN_PAUSE = 4096;
+/** Integer fields that make a run: fewer are written about as fast as compared. */
+const RUN_MIN_FIELDS = 3;
+const RUN_MAX_BYTES = 64;
 
 /** gadget_timestamp: the second's text (kept as bytes while the second lasts) around 9 digits. */
 let tsSec = NaN;
@@ -206,6 +269,7 @@ function timestamp(b: Buffer, p: number, raw: number | bigint): number {
 }
 
 const W = { int, num, str, cstr, text, value, copy, formatted, timestamp, span };
+const copyRun = (b: Buffer, p: number, run: IntRun): number => copy(b, p, run.text);
 
 /** Statements storing constant ASCII text byte by byte (keys, `{`, `,`). */
 function constBytes(s: string): string {
@@ -278,6 +342,7 @@ export function compileJsonWriter(ds: RunDataSource, fieldNames: readonly string
   let maxBytes = 1;
   const caches: Map<unknown, unknown>[] = [];
   const cacheRef = () => `M[${caches.push(new Map()) - 1}]`;
+  const runs: IntRun[] = [];
   const encoders: ((v: unknown) => Buffer)[] = [];
   const constText = (t: string) => {
     stmts.push(constBytes(t));
@@ -333,17 +398,61 @@ export function compileJsonWriter(ds: RunDataSource, fieldNames: readonly string
         return (v) => encodeValue(fn(v));
       });
       const id = encoders.push((v) => Buffer.from(parts.map((x) => (typeof x === 'string' ? x : x(v))).join(''), 'utf8')) - 1;
-      stmts.push(`p = W.span(b, p, ${cacheRef()}, E[${id}], ${sourceOf.get(sp.key)});`);
+      stmts.push(`p = W.span(b, p, M[${caches.push(new SpanCache()) - 1}], E[${id}], ${sourceOf.get(sp.key)});`);
       i = sp.end;
       k++;
       continue;
     }
     const x = pieces[i]!;
+    const run = 'field' in x ? intRun(pieces, i, sp ? sp.start : pieces.length) : undefined;
+    if (run) {
+      // the run's text is copied when its bytes are those of the record before
+      const id = runs.push(new IntRun(run.hi - run.lo)) - 1;
+      const at = `o + ${run.lo}, ${run.hi - run.lo}`;
+      stmts.push(`const h${id} = R[${id}].same(u8, ${at});`, `if (h${id} === 1) p = copyRun(b, p, R[${id}]);`, `else {`, `const s${id} = p;`);
+      for (let j = i; j <= run.last; j++) {
+        const y = pieces[j]!;
+        if ('text' in y) constText(y.text);
+        else write(y.field);
+      }
+      stmts.push(`if (h${id} === 0) R[${id}].keep(u8, ${at}, b, s${id}, p);`, `}`);
+      i = run.last + 1;
+      continue;
+    }
     if ('text' in x) constText(x.text);
     else write(x.field);
     i++;
   }
   const source = stmts.join('\n');
-  const fn = ds.compile<RecordWriter>('dv, u8, o, X, r, b, p', `${source}\nreturn p;`, { W, enc: encodeValue, M: caches, E: encoders });
+  const tables = { W, enc: encodeValue, M: caches, E: encoders, R: runs, copyRun };
+  const fn = ds.compile<RecordWriter>('dv, u8, o, X, r, b, p', `${source}\nreturn p;`, tables);
   return { write: fn, maxBytes, source, clear: () => caches.forEach((c) => c.clear()) };
+}
+
+/** Integers and short strings (comm) read from the record bytes: their text depends on those bytes only. */
+function rawInt(x: Piece): { offset: number; size: number } | undefined {
+  if (!('field' in x) || x.field.source.type !== 'static') return undefined;
+  const c = x.field.source.code;
+  const ok = c.write.as === 'int' || c.write.as === 'u64' || (c.write.as === 'cstr' && c.write.size <= 16);
+  return ok ? c.at : undefined;
+}
+
+/** The run of integer fields starting at piece `i` (before `limit`): the bytes they read, its last piece. */
+function intRun(pieces: Piece[], i: number, limit: number): { lo: number; hi: number; last: number } | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let last = i;
+  let n = 0;
+  for (let j = i; j < limit; j += 2) {
+    const at = rawInt(pieces[j]!);
+    if (!at) break;
+    const l = Math.min(lo, at.offset);
+    const h = Math.max(hi, at.offset + at.size);
+    if (h - l > RUN_MAX_BYTES) break;
+    lo = l;
+    hi = h;
+    last = j;
+    n++;
+  }
+  return n >= RUN_MIN_FIELDS ? { lo, hi, last } : undefined;
 }
