@@ -2,10 +2,12 @@
  * JSON lines written straight from record bytes: the one JSON writer of every path (the CLI's
  * stdout, the daemon's stream). For a datasource and a field list, one function is generated
  * that appends a record's JSON object to a Buffer: keys and punctuation are stored byte by byte
- * as constants, integers are written digit by digit, C strings are copied byte by byte, values
- * derived from another (formatted errno, flags, a container's fields) are kept encoded per source
- * value, and only values that need a JS value (arrays, escapes) build one. No event object, no
- * per-event string concatenation.
+ * as constants, integers are written two digits at a time, C strings are copied byte by byte,
+ * values derived from another (formatted errno, flags, a container's fields) are kept encoded per
+ * source value together with the keys between them (spans, one memmove per record), a run of
+ * integer fields is copied from the record before when its bytes are the same, and only values
+ * that need a JS value (arrays, escapes) build one. No event object, no per-event string
+ * concatenation. (bench/README.md, "The tight loop, round three".)
  *
  * The text is the same, byte for byte, as JSON.stringify-style serialization of the decoded event
  * (see json.ts `compileSerializer`).
@@ -35,6 +37,28 @@ const TEXT_BOUND = 4096;
 
 // ---- writers the generated code calls as W.x; each returns the new end ----
 
+/** "00" … "99": two digits per division. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 48 + ((i / 10) | 0);
+  PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** Digits of `v` (< 2^31) ending just before `q`, two at a time. */
+function digitsBefore(b: Buffer, q: number, v: number): void {
+  while (v >= 100) {
+    const t = (v / 100) | 0;
+    const d = (v - t * 100) << 1;
+    b[--q] = PAIRS[d + 1]!;
+    b[--q] = PAIRS[d]!;
+    v = t;
+  }
+  if (v >= 10) {
+    b[--q] = PAIRS[(v << 1) + 1]!;
+    b[--q] = PAIRS[v << 1]!;
+  } else b[--q] = 48 + v;
+}
+
 /** A non-negative integer below 2^53, in int32 arithmetic: most values (pids, ids, flags) fit one. */
 function uint(b: Buffer, p: number, v: number): number {
   if (v >= 0x80000000) {
@@ -42,21 +66,17 @@ function uint(b: Buffer, p: number, v: number): number {
     const hi = Math.floor(v / 1e8);
     let lo = v - hi * 1e8;
     p = uint(b, p, hi);
-    for (let i = p + 7; i >= p; i--) {
-      const t = (lo / 10) | 0;
-      b[i] = 48 + lo - t * 10;
+    for (let q = p + 8; q > p; q -= 2) {
+      const t = (lo / 100) | 0;
+      const d = (lo - t * 100) << 1;
+      b[q - 1] = PAIRS[d + 1]!;
+      b[q - 2] = PAIRS[d]!;
       lo = t;
     }
     return p + 8;
   }
-  let len = 1;
-  for (let t = (v / 10) | 0; t > 0; t = (t / 10) | 0) len++;
-  let q = p + len;
-  do {
-    const t = (v / 10) | 0;
-    b[--q] = 48 + v - t * 10;
-    v = t;
-  } while (v > 0);
+  const len = v < 10 ? 1 : v < 100 ? 2 : v < 1e3 ? 3 : v < 1e4 ? 4 : v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10;
+  digitsBefore(b, p + len, v);
   return p + len;
 }
 /** An integer read of up to 32 bits. */
@@ -125,9 +145,14 @@ function bytes(b: Buffer, p: number, x: Uint8Array): number {
   for (let i = 0; i < n; i++) b[p + i] = x[i]!;
   return p + n;
 }
-function copy(b: Buffer, p: number, x: Buffer): number {
-  if (x.length > b.length - p) throw new Overflow(x.length);
-  return x.length < 64 ? bytes(b, p, x) : p + x.copy(b, p);
+/** Longer than this, TypedArray#set (a memmove) beats storing byte by byte (~50 ns a call, ~1 ns a byte, node 20). */
+const SET_FROM = 24;
+function copy(b: Buffer, p: number, x: Uint8Array): number {
+  const n = x.length;
+  if (n > b.length - p) throw new Overflow(n);
+  if (n < SET_FROM) return bytes(b, p, x);
+  b.set(x, p);
+  return p + n;
 }
 
 /** Encoded texts kept per formatted field: a formatter's text depends on the value only. */
@@ -142,16 +167,83 @@ function formatted(b: Buffer, p: number, cache: Map<unknown, Buffer>, fmt: (v: u
   return bytes(b, p, e);
 }
 
-/** The encoded values of every derived field reading the same source, kept per source value. */
-function group(cache: Map<unknown, Buffer[]>, encode: (v: unknown) => Buffer[], v: unknown): Buffer[] {
+/**
+ * A span's bytes for one source value: the derived fields reading it, with the keys and
+ * punctuation between them (and the raw value itself where it is shown next to them), encoded
+ * once per value. One copy writes them all.
+ */
+function span(b: Buffer, p: number, cache: SpanCache, encode: (v: unknown) => Buffer, v: unknown): number {
+  // the value of the record before (a burst from one process, one container) skips the map
+  if (v === cache.lastValue && cache.last !== undefined) return copy(b, p, cache.last);
   let e = cache.get(v);
   if (e === undefined) {
     e = encode(v);
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(v, e);
   }
-  return e;
+  cache.lastValue = v;
+  cache.last = e;
+  return copy(b, p, e);
 }
+
+/** A span's encodings per source value, and the last one used. */
+class SpanCache extends Map<unknown, Buffer> {
+  lastValue: unknown;
+  last: Buffer | undefined;
+  override clear(): void {
+    super.clear();
+    this.last = undefined;
+  }
+}
+
+/**
+ * The text of a run of integer fields (and short strings), kept with the record bytes it was
+ * written from: the next record with the same bytes there (the same pid, tid, uid, namespaces,
+ * comm) gets the text copied.
+ * Where the bytes change too often it stops looking for a while.
+ */
+class IntRun {
+  bytes: Uint8Array;
+  text = new Uint8Array(0);
+  private hits = 0;
+  private misses = 0;
+  private off = 0;
+  constructor(n: number) {
+    this.bytes = new Uint8Array(n);
+  }
+  /** 1: the text is that of the last record; 0: write it and keep it; 2: write it (not looking) */
+  same(u8: Buffer, at: number, n: number): number {
+    if (this.off > 0) {
+      this.off--;
+      return 2;
+    }
+    const m = this.bytes;
+    let i = 0;
+    while (i < n && u8[at + i] === m[i]) i++;
+    if (i === n && this.text.length > 0) {
+      this.hits++;
+      return 1;
+    }
+    if (++this.misses === RUN_WINDOW) {
+      if (this.hits < RUN_WINDOW) this.off = RUN_PAUSE;
+      this.hits = this.misses = 0;
+    }
+    return 0;
+  }
+  keep(u8: Buffer, at: number, n: number, b: Buffer, start: number, end: number): void {
+    const m = this.bytes;
+    for (let i = 0; i < n; i++) m[i] = u8[at + i]!;
+    const t = new Uint8Array(end - start);
+    for (let i = 0; i < t.length; i++) t[i] = b[start + i]!;
+    this.text = t;
+  }
+}
+/** Misses counted before deciding; fewer hits than misses then pauses the run's look-ups for RUN_PAUSE records. */
+const RUN_WINDOW = 64;
+const RUN_PAUSE = 4096;
+/** Integer fields that make a run: fewer are written about as fast as compared. */
+const RUN_MIN_FIELDS = 3;
+const RUN_MAX_BYTES = 64;
 
 /** gadget_timestamp: the second's text (kept as bytes while the second lasts) around 9 digits. */
 let tsSec = NaN;
@@ -165,16 +257,21 @@ function timestamp(b: Buffer, p: number, raw: number | bigint): number {
     tsBefore = Buffer.from(`"${wallSecond.prefix}`, 'latin1');
     tsAfter = Buffer.from(`${wallSecond.suffix}"`, 'latin1');
   }
-  p = bytes(b, p, tsBefore);
-  for (let i = p + 8; i >= p; i--) {
-    const t = (ns / 10) | 0;
-    b[i] = 48 + ns - t * 10;
+  p = copy(b, p, tsBefore);
+  // 9 digits, zero-padded: four pairs from the end, then the first
+  for (let q = p + 9; q > p + 1; q -= 2) {
+    const t = (ns / 100) | 0;
+    const d = (ns - t * 100) << 1;
+    b[q - 1] = PAIRS[d + 1]!;
+    b[q - 2] = PAIRS[d]!;
     ns = t;
   }
-  return bytes(b, p + 9, tsAfter);
+  b[p] = 48 + ns;
+  return copy(b, p + 9, tsAfter);
 }
 
-const W = { int, num, str, cstr, text, value, copy, formatted, timestamp, group };
+const W = { int, num, str, cstr, text, value, copy, formatted, timestamp, span };
+const copyRun = (b: Buffer, p: number, run: IntRun): number => copy(b, p, run.text);
 
 /** Statements storing constant ASCII text byte by byte (keys, `{`, `,`). */
 function constBytes(s: string): string {
@@ -201,35 +298,57 @@ function sourceKey(f: RunField): string {
   return s.type === 'derived' ? (typeof s.from === 'string' ? s.from : `#${s.from.slot}`) : '';
 }
 
+/** The output in order: constant text, and fields. */
+type Piece = { text: string } | { field: RunField };
+
 /**
  * Compile the writer for `fieldNames` of `ds` (in this order, re-nested on dots as JsonSink
- * does). Derived fields reading the same source are encoded together, once per source value.
+ * does). Consecutive fields that are all functions of one source value (derived fields reading
+ * it, and the raw integer field they are derived from: `error_raw` then `error`; a record's
+ * container fields) are written as one span, encoded once per source value with the constant
+ * text around them, and copied whole.
  */
 export function compileJsonWriter(ds: RunDataSource, fieldNames: readonly string[]): CompiledRecordWriter {
   const fields = fieldNames.map((n) => ds.require(n));
+  const pieces: Piece[] = [];
+  const emit = (nodes: Node[]) => {
+    const text = (t: string) => {
+      const last = pieces[pieces.length - 1];
+      if (last && 'text' in last) last.text += t;
+      else pieces.push({ text: t });
+    };
+    text('{');
+    nodes.forEach((n, i) => {
+      text((i ? ',' : '') + JSON.stringify(n.key) + ':');
+      if (n.children) return emit(n.children);
+      pieces.push({ field: fields[fieldNames.indexOf(n.field!)]! });
+    });
+    text('}');
+  };
+  emit(buildTree(fieldNames));
+
+  // each field's span key: its source's for a derived field; for a raw integer, that of the derived fields reading it
+  const sourceOf = new Map<string, string>(); // span key -> source expression
+  for (const f of fields) {
+    if (f.source.type === 'derived' && f.source.special !== 'timestamp') sourceOf.set(sourceKey(f), ds.sourceExpr(f));
+  }
+  const keyOf = (f: RunField): string | undefined => {
+    const s = f.source;
+    if (s.type === 'derived') return s.special === 'timestamp' ? undefined : sourceKey(f);
+    if (s.type !== 'static' || (s.code.write.as !== 'int' && s.code.write.as !== 'u64')) return undefined;
+    for (const [k, e] of sourceOf) if (e === s.code.expr) return k;
+    return undefined;
+  };
+
   const stmts: string[] = [];
   let maxBytes = 1;
-  let pending = ''; // constant text not yet stored
   const caches: Map<unknown, unknown>[] = [];
   const cacheRef = () => `M[${caches.push(new Map()) - 1}]`;
-  // derived fields by source: one encoder per source, writing all of its selected fields
-  const groups = new Map<string, { id: number; members: RunField[]; declared: boolean }>();
-  const encoders: ((v: unknown) => Buffer[])[] = [];
-  for (const f of fields) {
-    if (f.source.type !== 'derived' || f.source.special === 'timestamp') continue;
-    const key = sourceKey(f);
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { id: groups.size, members: [], declared: false }));
-    g.members.push(f);
-  }
-  for (const g of groups.values()) {
-    const fns = g.members.map((m) => ds.derivedFn(m));
-    encoders[g.id] = (v) => fns.map((fn) => Buffer.from(encodeValue(fn(v))));
-  }
-  const flushConst = () => {
-    if (pending) stmts.push(constBytes(pending));
-    maxBytes += Buffer.byteLength(pending);
-    pending = '';
+  const runs: IntRun[] = [];
+  const encoders: ((v: unknown) => Buffer)[] = [];
+  const constText = (t: string) => {
+    stmts.push(constBytes(t));
+    maxBytes += Buffer.byteLength(t);
   };
   const write = (f: RunField) => {
     const s = f.source;
@@ -239,34 +358,103 @@ export function compileJsonWriter(ds: RunDataSource, fieldNames: readonly string
       return;
     }
     maxBytes += TEXT_BOUND;
-    if (s.type === 'column') {
-      stmts.push(`p = W.value(b, p, ${ds.expr(f)});`);
-      return;
-    }
-    if (s.special === 'timestamp') {
-      stmts.push(`p = W.timestamp(b, p, ${ds.sourceExpr(f)});`);
-      return;
-    }
-    const g = groups.get(sourceKey(f))!;
-    if (!g.declared) {
-      stmts.push(`const g${g.id} = W.group(${cacheRef()}, E[${g.id}], ${ds.sourceExpr(f)});`);
-      g.declared = true;
-    }
-    stmts.push(`p = W.copy(b, p, g${g.id}[${g.members.indexOf(f)}]);`);
+    if (s.type === 'column') stmts.push(`p = W.value(b, p, ${ds.expr(f)});`);
+    else stmts.push(`p = W.timestamp(b, p, ${ds.sourceExpr(f)});`);
   };
-  const emit = (nodes: Node[]) => {
-    pending += '{';
-    nodes.forEach((n, i) => {
-      pending += (i ? ',' : '') + JSON.stringify(n.key) + ':';
-      if (n.children) return emit(n.children);
-      flushConst();
-      write(fields[fieldNames.indexOf(n.field!)]!);
-    });
-    pending += '}';
-  };
-  emit(buildTree(fieldNames));
-  flushConst();
+
+  // spans as piece ranges [start, end): text and fields alternate (keys are text), so a span's
+  // fields are every other piece; it takes the text on either side unless a span before took it
+  const spans: { start: number; end: number; key: string }[] = [];
+  for (let i = 0; i < pieces.length; i++) {
+    const x = pieces[i]!;
+    const key = 'field' in x ? keyOf(x.field) : undefined;
+    if (key === undefined) continue;
+    let last = i;
+    let derived = false;
+    for (let j = i; j < pieces.length; j += 2) {
+      const n = pieces[j]!;
+      if (!('field' in n) || keyOf(n.field) !== key) break;
+      derived ||= n.field.source.type === 'derived';
+      last = j;
+    }
+    if (!derived) continue; // a raw integer alone
+    const prev = spans[spans.length - 1];
+    const start = i > 0 && 'text' in pieces[i - 1]! && (!prev || prev.end < i) ? i - 1 : i;
+    const end = last + 1 < pieces.length && 'text' in pieces[last + 1]! ? last + 2 : last + 1;
+    spans.push({ start, end, key });
+    i = end - 1;
+  }
+
+  for (let i = 0, k = 0; i < pieces.length; ) {
+    const sp = spans[k];
+    if (sp && sp.start === i) {
+      const parts = pieces.slice(sp.start, sp.end).map((x): string | ((v: unknown) => string) => {
+        if ('text' in x) {
+          maxBytes += Buffer.byteLength(x.text);
+          return x.text;
+        }
+        const src = x.field.source;
+        maxBytes += src.type === 'static' ? (src.code.maxJson ?? TEXT_BOUND) : TEXT_BOUND;
+        if (src.type !== 'derived') return encodeValue;
+        const fn = ds.derivedFn(x.field);
+        return (v) => encodeValue(fn(v));
+      });
+      const id = encoders.push((v) => Buffer.from(parts.map((x) => (typeof x === 'string' ? x : x(v))).join(''), 'utf8')) - 1;
+      stmts.push(`p = W.span(b, p, M[${caches.push(new SpanCache()) - 1}], E[${id}], ${sourceOf.get(sp.key)});`);
+      i = sp.end;
+      k++;
+      continue;
+    }
+    const x = pieces[i]!;
+    const run = 'field' in x ? intRun(pieces, i, sp ? sp.start : pieces.length) : undefined;
+    if (run) {
+      // the run's text is copied when its bytes are those of the record before
+      const id = runs.push(new IntRun(run.hi - run.lo)) - 1;
+      const at = `o + ${run.lo}, ${run.hi - run.lo}`;
+      stmts.push(`const h${id} = R[${id}].same(u8, ${at});`, `if (h${id} === 1) p = copyRun(b, p, R[${id}]);`, `else {`, `const s${id} = p;`);
+      for (let j = i; j <= run.last; j++) {
+        const y = pieces[j]!;
+        if ('text' in y) constText(y.text);
+        else write(y.field);
+      }
+      stmts.push(`if (h${id} === 0) R[${id}].keep(u8, ${at}, b, s${id}, p);`, `}`);
+      i = run.last + 1;
+      continue;
+    }
+    if ('text' in x) constText(x.text);
+    else write(x.field);
+    i++;
+  }
   const source = stmts.join('\n');
-  const fn = ds.compile<RecordWriter>('dv, u8, o, X, r, b, p', `${source}\nreturn p;`, { W, enc: encodeValue, M: caches, E: encoders });
+  const tables = { W, enc: encodeValue, M: caches, E: encoders, R: runs, copyRun };
+  const fn = ds.compile<RecordWriter>('dv, u8, o, X, r, b, p', `${source}\nreturn p;`, tables);
   return { write: fn, maxBytes, source, clear: () => caches.forEach((c) => c.clear()) };
+}
+
+/** Integers and short strings (comm) read from the record bytes: their text depends on those bytes only. */
+function rawInt(x: Piece): { offset: number; size: number } | undefined {
+  if (!('field' in x) || x.field.source.type !== 'static') return undefined;
+  const c = x.field.source.code;
+  const ok = c.write.as === 'int' || c.write.as === 'u64' || (c.write.as === 'cstr' && c.write.size <= 16);
+  return ok ? c.at : undefined;
+}
+
+/** The run of integer fields starting at piece `i` (before `limit`): the bytes they read, its last piece. */
+function intRun(pieces: Piece[], i: number, limit: number): { lo: number; hi: number; last: number } | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let last = i;
+  let n = 0;
+  for (let j = i; j < limit; j += 2) {
+    const at = rawInt(pieces[j]!);
+    if (!at) break;
+    const l = Math.min(lo, at.offset);
+    const h = Math.max(hi, at.offset + at.size);
+    if (h - l > RUN_MAX_BYTES) break;
+    lo = l;
+    hi = h;
+    last = j;
+    n++;
+  }
+  return n >= RUN_MIN_FIELDS ? { lo, hi, last } : undefined;
 }

@@ -73,17 +73,23 @@ describe('JSON written straight from records', () => {
     setBootOffsetNs(1_700_000_000_123_456_789n);
     try {
       const n = 400;
-      const u8 = records(n);
+      const u8 = Buffer.concat([records(n), Buffer.alloc(4 * SIZE)]); // 4 slots for changed copies
       const b = recordBatch(u8, SIZE);
       const decode = ds.decoder();
       for (const names of [all, ['nested.inner.val', 'pid', 'src', 'timestamp', 'error', 'comm'], []]) {
         const writer = compileJsonWriter(ds, names);
         const serialize = compileSerializer(names);
         const out = Buffer.alloc(writer.maxBytes * 2);
+        // each record twice in a row (a burst from one process), then a copy with one byte of one integer changed
         for (let i = 0; i < n; i++) {
-          const end = writer.write(b.dv, u8, i * SIZE, b.cols, i, out, 0);
-          expect(end).toBeLessThanOrEqual(writer.maxBytes);
-          expect(out.toString('utf8', 0, end)).toBe(serialize(decode(b, i)));
+          const changed = n + (i % 4);
+          u8.copy(u8, changed * SIZE, i * SIZE, (i + 1) * SIZE);
+          u8[changed * SIZE + [9, 20, 25, 34][i % 4]!]! ^= 1; // big, neg, pid, b
+          for (const r of [i, i, changed]) {
+            const end = writer.write(b.dv, u8, r * SIZE, b.cols, r, out, 0);
+            expect(end).toBeLessThanOrEqual(writer.maxBytes);
+            expect(out.toString('utf8', 0, end)).toBe(serialize(decode(b, r)));
+          }
         }
       }
     } finally {
