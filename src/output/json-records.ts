@@ -7,7 +7,7 @@
  * source value together with the keys between them (spans, one memmove per record), a run of
  * integer fields is copied from the record before when its bytes are the same, and only values
  * that need a JS value (arrays, escapes) build one. No event object, no per-event string
- * concatenation. (bench/README.md, "The tight loop, round three".)
+ * concatenation. (bench/README.md, "The tight loop, round four".)
  *
  * The text is the same, byte for byte, as JSON.stringify-style serialization of the decoded event
  * (see json.ts `compileSerializer`).
