@@ -7,7 +7,9 @@
 // without a wakeup), then hand the batch over. Until the first record (for at most
 // kEagerWindow) the poll times out every kEagerPollMs instead: a run's first event is
 // its start-up as the user sees it, and without a wakeup it would wait up to a whole
-// pollTimeoutMs (bench/README.md, "Start-up, round four").
+// pollTimeoutMs (bench/README.md, "Start-up, round four"). A ring read at a high rate is polled
+// sooner than pollTimeoutMs, when about kEarlyBytes should be waiting (bench/README.md, "The
+// tight loop, round five").
 //
 // Memory: a fixed pool of kSlots batch buffers (maxBatchBytes each), filled here and lent to
 // JS: a batch's `data` is a view of its slot, valid only while onBatch runs (JS copies what it
@@ -35,6 +37,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -152,6 +155,14 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
   int timeoutMs_ = 10;
   static constexpr int kEagerPollMs = 1;
   static constexpr std::chrono::milliseconds kEagerWindow{250};
+  // A ring reader wakes itself before the eBPF side would: gadget_submit_buf() forces a wakeup
+  // on every record while more than 64 KiB wait, each one a self-IPI on the traced task's CPU
+  // (a VM exit here) until this thread runs. At a high rate the poll times out when about
+  // kEarlyBytes should be waiting, so the wakeup is this thread's own timer, on its own CPU.
+  static constexpr double kEarlyBytes = 32 << 10;
+  static constexpr long kMinTimeoutUs = 100;
+  size_t drained_ = 0;        // thread only: record bytes appended since the last poll
+  double rate_ = 0;           // thread only: record bytes per second, smoothed
   size_t maxBatch_ = 256 << 10;  // the default ring size: ~800 trace_open records per JS call
   ring_buffer* rb_ = nullptr;
   perf_buffer* pb_ = nullptr;
@@ -210,6 +221,7 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
     if (closing_ || cur_ == nullptr) return;
     if (!cur_->offsets.empty() && cur_->data.size() + size > maxBatch_) Flush();
     if (closing_ || cur_ == nullptr) return;
+    drained_ += size;
     cur_->offsets.push_back(static_cast<uint32_t>(cur_->data.size()));
     cur_->sizes.push_back(static_cast<uint32_t>(size));
     const uint8_t* p = static_cast<const uint8_t*>(data);
@@ -245,23 +257,40 @@ class RecordConsumer : public Napi::ObjectWrap<RecordConsumer> {
     cur_ = TakeSlot();
   }
 
+  // How long the next poll may sleep: the configured timeout, or less where the ring fills faster
+  // than kEarlyBytes per timeout (ring buffers only: a perf buffer wakes its reader itself).
+  long TimeoutUs() const {
+    long us = static_cast<long>(timeoutMs_) * 1000;
+    if (perf_ || rate_ * us <= kEarlyBytes * 1e6) return us;
+    return std::max(kMinTimeoutUs, static_cast<long>(kEarlyBytes * 1e6 / rate_));
+  }
+
   void Run() {
+    using Clock = std::chrono::steady_clock;
     // a few hundred short polls at most, then the configured timeout
     bool eager = timeoutMs_ > kEagerPollMs;
-    const auto eagerUntil = std::chrono::steady_clock::now() + kEagerWindow;
+    const auto eagerUntil = Clock::now() + kEagerWindow;
+    auto lastDrain = Clock::now();
     while (!stopping_.load() && !closing_) {
       bool paused = paused_.load();
       // paused: only the eventfd (stop or resume) is watched; poll ignores a negative fd
       pollfd fds[2] = {{paused ? -1 : pollFd_, POLLIN, 0}, {eventFd_, POLLIN, 0}};
-      if (eager && std::chrono::steady_clock::now() >= eagerUntil) eager = false;
-      poll(fds, 2, paused ? 100 : eager ? kEagerPollMs : timeoutMs_);
+      if (eager && Clock::now() >= eagerUntil) eager = false;
+      long us = paused ? 100000 : eager ? kEagerPollMs * 1000 : TimeoutUs();
+      timespec ts{us / 1000000, (us % 1000000) * 1000};
+      ppoll(fds, 2, &ts, nullptr);
       if (fds[1].revents & POLLIN) {
         uint64_t v;  // a resume is a one-off wake-up: drained, so poll blocks again (stop is read from stopping_)
         ssize_t r = read(eventFd_, &v, sizeof v);
         (void)r;
       }
       if (paused_.load()) continue;
+      drained_ = 0;
       Consume();
+      const auto now = Clock::now();
+      const double secs = std::chrono::duration<double>(now - lastDrain).count();
+      lastDrain = now;
+      if (secs > 0) rate_ = 0.5 * rate_ + 0.5 * (static_cast<double>(drained_) / secs);
       if (eager && cur_ != nullptr && !cur_->offsets.empty()) eager = false;
       Flush();
     }
