@@ -27,11 +27,18 @@
  * and vice versa.
  *
  * Adaptive wakeups (ring buffer mode). A wakeup per record dominates tracing
- * cost. gadget_submit_buf() submits with BPF_RB_NO_WAKEUP unless more than
- * `gadget_ringbuf_wakeup_bytes` (.rodata, default 64 KiB) are waiting, in which
- * case it forces a wakeup. 0 restores the kernel's default policy (wake when the
- * consumer has caught up). The consumer polls with a 10 ms timeout and drains
- * regardless, so latency stays <= 10 ms.
+ * cost: each one is an interrupt the traced task sends itself (a few µs in a
+ * VM). gadget_submit_buf() submits with BPF_RB_NO_WAKEUP, and forces a wakeup
+ * only with the record that takes what is waiting past a multiple of
+ * `gadget_ringbuf_wakeup_bytes` (.rodata, default 64 KiB): once at 64 KiB, once
+ * more at 128 KiB, … A reader asleep in poll sees the first; one that is busy
+ * reads the ring again before it sleeps (poll returns at once while anything
+ * waits), so the records in between need no wakeup of their own. Forcing one on
+ * every record past the threshold, as before, sent thousands of interrupts per
+ * second whenever the reader was behind (bench/README.md, "The tight loop,
+ * round six"). 0 restores the kernel's default policy (wake when the consumer
+ * has caught up). The consumer polls with a 10 ms timeout (less at high rates)
+ * and drains regardless, so latency stays <= 10 ms.
  *
  * How the lost-samples map is found from `&events`: GADGET_TRACER_MAP gives the
  * ring buffer map a named struct type and defines a clang `overloadable`
@@ -108,12 +115,16 @@ static __always_inline void __gadget_count_lost(void *lost_map)
 
 /* wakeup policy of a ring buffer submission (see "Adaptive wakeups" above);
  * outside GADGET_NO_BUF_RESERVE because gadget_output_buf() uses it too */
-static __always_inline __u64 __gadget_rb_flags(void *map)
+static __always_inline __u64 __gadget_rb_flags(void *map, __u64 size)
 {
-	if (gadget_ringbuf_wakeup_bytes == 0)
+	__u64 step = gadget_ringbuf_wakeup_bytes, avail, before;
+
+	if (step == 0)
 		return 0;
-	if (bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA) >
-	    gadget_ringbuf_wakeup_bytes)
+	/* what waits, this record (8-byte header, 8-byte aligned) included */
+	avail = bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA);
+	before = avail - ((size + 8 + 7) & ~7ULL);
+	if (avail >= step && (before > avail || before / step != avail / step))
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -154,16 +165,18 @@ static __always_inline long __gadget_submit_buf(void *ctx, void *map,
 			__gadget_count_lost(lost_map);
 		return err;
 	}
-	bpf_ringbuf_submit(buf, __gadget_rb_flags(map));
+	bpf_ringbuf_submit(buf, __gadget_rb_flags(map, size));
 	return 0;
 }
 
-/* gadget_discard_buf(buf): drop a reserved buffer without sending it. */
+/* gadget_discard_buf(buf): drop a reserved buffer without sending it. No
+ * wakeup: there is nothing to read (with the default policy every discard into
+ * an empty ring woke the reader, one interrupt per dropped record). */
 static __always_inline void gadget_discard_buf(void *buf)
 {
 	if (gadget_buffer_use_perf)
 		return; /* scratch buffer: nothing to release */
-	bpf_ringbuf_discard(buf, 0);
+	bpf_ringbuf_discard(buf, BPF_RB_NO_WAKEUP);
 }
 
 /* void *gadget_reserve_buf(map, size): NULL when full (counted as lost). */
@@ -186,7 +199,7 @@ static __always_inline long __gadget_output_buf(void *ctx, void *map,
 		err = bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, buf,
 					    size);
 	else
-		err = bpf_ringbuf_output(map, buf, size, __gadget_rb_flags(map));
+		err = bpf_ringbuf_output(map, buf, size, __gadget_rb_flags(map, size));
 	if (err)
 		__gadget_count_lost(lost_map);
 	return err;
