@@ -149,7 +149,7 @@ int ig_connect_x(struct syscall_trace_exit *ctx)
 	e->gid = uid_gid >> 32;
 	e->retval = ret;
 	e->error_raw = ret < 0 ? -ret : 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	gadget_get_current_comm(e->comm);
 	e->fd = p->fd;
 	e->family_raw = p->family;
 	if (p->family == AF_INET || p->family == AF_INET6) {

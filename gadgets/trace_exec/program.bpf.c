@@ -129,7 +129,7 @@ static __always_inline int exit_exec(void *ctx, long ret)
 	gadget_get_current_pidns(&e->pidns_id, &e->ns_pid, &e->ns_tid, &e->ns_ppid);
 	e->uid = (__u32)uid_gid;
 	e->gid = uid_gid >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	gadget_get_current_comm(e->comm);
 	bpf_probe_read_kernel_str(e->pcomm, sizeof(e->pcomm), parent->comm);
 	e->retval = ret;
 	e->error_raw = ret < 0 ? -ret : 0;

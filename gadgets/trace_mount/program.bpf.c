@@ -95,7 +95,7 @@ static __always_inline int exit_mount(void *ctx, long ret)
 	e->tid = tid;
 	e->uid = (__u32)uid_gid;
 	e->gid = uid_gid >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	gadget_get_current_comm(e->comm);
 	e->op_raw = s->args.op;
 	e->flags_raw = s->args.flags;
 	e->error_raw = ret < 0 ? -ret : 0;

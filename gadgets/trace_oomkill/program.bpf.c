@@ -55,7 +55,7 @@ int ig_oom_victim(struct trace_event_raw_mark_victim *ctx)
 	e->ftid = (__u32)pid_tgid;
 	e->fuid = (__u32)uid_gid;
 	e->fgid = uid_gid >> 32;
-	bpf_get_current_comm(e->fcomm, sizeof(e->fcomm));
+	gadget_get_current_comm(e->fcomm);
 	e->tpid = ctx->pid;
 	e->tuid = 0;
 	e->tcomm[0] = '\0';

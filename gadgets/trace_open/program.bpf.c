@@ -88,7 +88,13 @@ static __always_inline int trace_enter(const char *fname, __u32 flags, __u32 mod
 	return 0;
 }
 
-static __always_inline void emit(void *ctx, long ret, const char *fname, __u32 flags, __u32 mode)
+/*
+ * hot: openat(2), nearly every open: the task read with plain loads, which run
+ * faster and take the verifier ~5 ms longer per program (gadget/task_btf.h);
+ * open(2) and openat2(2) are rare, so their programs read it through helpers
+ * and ig starts sooner.
+ */
+static __always_inline void emit(void *ctx, long ret, const char *fname, __u32 flags, __u32 mode, bool hot)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid;
@@ -98,15 +104,18 @@ static __always_inline void emit(void *ctx, long ret, const char *fname, __u32 f
 	if (!e)
 		return;
 
-	uid_gid = bpf_get_current_uid_gid();
+	uid_gid = hot ? gadget_get_current_uid_gid() : bpf_get_current_uid_gid();
 	e->timestamp_raw = bpf_ktime_get_boot_ns();
-	e->mntns_id = gadget_get_current_mntns_id();
+	e->mntns_id = hot ? gadget_get_current_mntns_id() : gadget_get_current_mntns_id_probed();
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
-	gadget_get_current_pidns(&e->pidns_id, &e->ns_pid, &e->ns_tid, 0);
+	if (hot)
+		gadget_get_current_pidns(&e->pidns_id, &e->ns_pid, &e->ns_tid, 0);
+	else
+		gadget_get_current_pidns_probed(&e->pidns_id, &e->ns_pid, &e->ns_tid, 0);
 	e->uid = (__u32)uid_gid;
 	e->gid = uid_gid >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	gadget_get_current_comm(e->comm);
 	if (ret >= 0) {
 		e->fd = ret;
 		e->error_raw = 0;
@@ -123,7 +132,7 @@ static __always_inline void emit(void *ctx, long ret, const char *fname, __u32 f
 }
 
 /* before bpf_task_pt_regs(): the arguments the enter program saved */
-static __always_inline int trace_exit(void *ctx, long ret)
+static __always_inline int trace_exit(void *ctx, long ret, bool hot)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct args_t *ap;
@@ -132,7 +141,7 @@ static __always_inline int trace_exit(void *ctx, long ret)
 	if (!ap)
 		return 0; /* enter not seen or filtered out */
 	if (!targ_failed || ret < 0)
-		emit(ctx, ret, ap->fname, ap->flags, ap->mode);
+		emit(ctx, ret, ap->fname, ap->flags, ap->mode, hot);
 	bpf_map_delete_elem(&start, &tid);
 	return 0;
 }
@@ -187,16 +196,16 @@ static __always_inline int open_exit(struct syscall_trace_exit *ctx, bool at)
 	struct pt_regs *regs;
 
 	if (!args_at_exit())
-		return trace_exit(ctx, ctx->ret);
+		return trace_exit(ctx, ctx->ret, at);
 	if (skip_exit(ctx->ret))
 		return 0;
 	regs = syscall_regs();
 	if (at)
 		emit(ctx, ctx->ret, (const char *)PT_REGS_PARM2_SYSCALL(regs), PT_REGS_PARM3_SYSCALL(regs),
-		     PT_REGS_PARM4_SYSCALL(regs));
+		     PT_REGS_PARM4_SYSCALL(regs), true);
 	else
 		emit(ctx, ctx->ret, (const char *)PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs),
-		     PT_REGS_PARM3_SYSCALL(regs));
+		     PT_REGS_PARM3_SYSCALL(regs), false);
 	return 0;
 }
 
@@ -219,13 +228,13 @@ int ig_openat2_x(struct syscall_trace_exit *ctx)
 	__u32 flags, mode;
 
 	if (!args_at_exit())
-		return trace_exit(ctx, ctx->ret);
+		return trace_exit(ctx, ctx->ret, false);
 	if (skip_exit(ctx->ret))
 		return 0;
 	/* openat2(dfd, filename, how, size) */
 	regs = syscall_regs();
 	read_open_how((const void *)PT_REGS_PARM3_SYSCALL(regs), &flags, &mode);
-	emit(ctx, ctx->ret, (const char *)PT_REGS_PARM2_SYSCALL(regs), flags, mode);
+	emit(ctx, ctx->ret, (const char *)PT_REGS_PARM2_SYSCALL(regs), flags, mode, false);
 	return 0;
 }
 

@@ -77,7 +77,7 @@ static __always_inline int exit_pipe(void *ctx, long ret)
 	e->tid = tid;
 	e->uid = (__u32)uid_gid;
 	e->gid = uid_gid >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	gadget_get_current_comm(e->comm);
 	e->fds[0] = -1;
 	e->fds[1] = -1;
 	if (ret == 0 &&

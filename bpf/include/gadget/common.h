@@ -8,6 +8,7 @@
 #include <bpf/bpf_core_read.h>
 #include <gadget/types.h>
 #include <gadget/mntns.h>
+#include <gadget/task_btf.h>
 
 static __always_inline void gadget_process_populate(struct gadget_process *p)
 {
@@ -19,7 +20,7 @@ static __always_inline void gadget_process_populate(struct gadget_process *p)
 	p->tid = (__u32)pid_tgid;
 	p->creds.uid = (__u32)uid_gid;
 	p->creds.gid = uid_gid >> 32;
-	bpf_get_current_comm(p->comm, sizeof(p->comm));
+	gadget_get_current_comm(p->comm);
 
 	task = (struct task_struct *)bpf_get_current_task();
 	p->mntns_id = gadget_get_current_mntns_id();
@@ -49,7 +50,7 @@ gadget_process_populate_from_task(struct task_struct *task,
 	p->creds.uid = BPF_CORE_READ(task, cred, uid.val);
 	p->creds.gid = BPF_CORE_READ(task, cred, gid.val);
 	bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), task->comm);
-	p->mntns_id = gadget_get_current_mntns_id();
+	p->mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum); /* the task's, not the current one's */
 	parent = BPF_CORE_READ(task, real_parent);
 	p->parent.pid = parent ? BPF_CORE_READ(parent, tgid) : 0;
 	p->parent.tid = parent ? BPF_CORE_READ(parent, pid) : 0;

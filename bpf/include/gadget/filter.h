@@ -118,9 +118,10 @@ static __always_inline bool gadget_should_discard_data_current(void)
 	}
 
 	if (targ_comm[0] != '\0') {
-		char comm[TASK_COMM_LEN];
+		/* 8-byte aligned: gadget_get_current_comm() stores it as two words */
+		char comm[TASK_COMM_LEN] __attribute__((aligned(8)));
 
-		bpf_get_current_comm(comm, sizeof(comm));
+		gadget_get_current_comm(comm);
 		if (gadget_should_discard_comm(comm))
 			return true;
 	}

@@ -9,6 +9,14 @@
 #include <gadget/types.h>
 #include <gadget/task_btf.h>
 
+/* the walk through bpf_probe_read_kernel(): slower to run, quicker to verify (gadget/task_btf.h) */
+static __always_inline gadget_mntns_id gadget_get_current_mntns_id_probed(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+}
+
 /* the walk as plain loads where the kernel allows it (gadget/task_btf.h) */
 static __always_inline gadget_mntns_id gadget_get_current_mntns_id(void)
 {
@@ -18,8 +26,7 @@ static __always_inline gadget_mntns_id gadget_get_current_mntns_id(void)
 		task = bpf_get_current_task_btf();
 		return task->nsproxy->mnt_ns->ns.inum;
 	}
-	task = (struct task_struct *)bpf_get_current_task();
-	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	return gadget_get_current_mntns_id_probed();
 }
 
 /* IG's older name, deprecated there too */

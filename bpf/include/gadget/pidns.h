@@ -105,20 +105,25 @@ static __always_inline __u32 gadget_task_ns_ppid(struct task_struct *task)
  * namespace is its thread id: 5 kernel reads instead of 11 for the first three
  * (each bpf_probe_read_kernel is a helper call; trace_open pays them per open).
  */
-static __always_inline void gadget_get_current_pidns(gadget_pidns_id *pidns_id, gadget_ns_pid *ns_pid,
-						     gadget_ns_tid *ns_tid, gadget_ns_ppid *ns_ppid)
+static __always_inline void __gadget_current_pidns(bool loads, gadget_pidns_id *pidns_id, gadget_ns_pid *ns_pid,
+						   gadget_ns_tid *ns_tid, gadget_ns_ppid *ns_ppid)
 {
 	struct task_struct *task;
 	struct pid *pid;
 	__u32 inum = 0, tid = 0;
 
-	if (gadget_task_btf_reads()) { /* 5.11+: task->thread_pid exists (4.19+) */
-		/* the pointer walk as plain loads; numbers[level] has a variable offset, which only a helper may read */
+	if (loads) { /* 5.11+: task->thread_pid exists (4.19+) */
+		/* the pointer walk as plain loads; numbers[level] has a variable offset, which only a
+		 * helper may read, so only a task of the initial pid namespace (level 0, numbers[0])
+		 * skips the helper call */
 		struct upid up = {};
 
 		task = bpf_get_current_task_btf();
 		pid = task->thread_pid;
-		if (pid && !bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[pid->level])) {
+		if (pid && pid->level == 0) {
+			tid = pid->numbers[0].nr;
+			inum = pid->numbers[0].ns->ns.inum;
+		} else if (pid && !bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[pid->level])) {
 			tid = up.nr;
 			inum = BPF_CORE_READ(up.ns, ns.inum);
 		}
@@ -139,6 +144,19 @@ static __always_inline void gadget_get_current_pidns(gadget_pidns_id *pidns_id, 
 	}
 	if (ns_ppid)
 		*ns_ppid = gadget_task_ns_ppid(task);
+}
+
+static __always_inline void gadget_get_current_pidns(gadget_pidns_id *pidns_id, gadget_ns_pid *ns_pid,
+						     gadget_ns_tid *ns_tid, gadget_ns_ppid *ns_ppid)
+{
+	__gadget_current_pidns(gadget_task_btf_reads(), pidns_id, ns_pid, ns_tid, ns_ppid);
+}
+
+/* the same through bpf_probe_read_kernel(): slower to run, quicker to verify (gadget/task_btf.h) */
+static __always_inline void gadget_get_current_pidns_probed(gadget_pidns_id *pidns_id, gadget_ns_pid *ns_pid,
+							    gadget_ns_tid *ns_tid, gadget_ns_ppid *ns_ppid)
+{
+	__gadget_current_pidns(false, pidns_id, ns_pid, ns_tid, ns_ppid);
 }
 
 #endif /* __GADGET_PIDNS_H */
