@@ -27,18 +27,11 @@
  * and vice versa.
  *
  * Adaptive wakeups (ring buffer mode). A wakeup per record dominates tracing
- * cost: each one is an interrupt the traced task sends itself (a few µs in a
- * VM). gadget_submit_buf() submits with BPF_RB_NO_WAKEUP, and forces a wakeup
- * only with the record that takes what is waiting past a multiple of
- * `gadget_ringbuf_wakeup_bytes` (.rodata, default 64 KiB): once at 64 KiB, once
- * more at 128 KiB, … A reader asleep in poll sees the first; one that is busy
- * reads the ring again before it sleeps (poll returns at once while anything
- * waits), so the records in between need no wakeup of their own. Forcing one on
- * every record past the threshold, as before, sent thousands of interrupts per
- * second whenever the reader was behind (bench/README.md, "The tight loop,
- * round six"). 0 restores the kernel's default policy (wake when the consumer
- * has caught up). The consumer polls with a 10 ms timeout (less at high rates)
- * and drains regardless, so latency stays <= 10 ms.
+ * cost. gadget_submit_buf() submits with BPF_RB_NO_WAKEUP unless more than
+ * `gadget_ringbuf_wakeup_bytes` (.rodata, default 64 KiB) are waiting, in which
+ * case it forces a wakeup. 0 restores the kernel's default policy (wake when the
+ * consumer has caught up). The consumer polls with a 10 ms timeout and drains
+ * regardless, so latency stays <= 10 ms.
  *
  * How the lost-samples map is found from `&events`: GADGET_TRACER_MAP gives the
  * ring buffer map a named struct type and defines a clang `overloadable`
@@ -115,16 +108,12 @@ static __always_inline void __gadget_count_lost(void *lost_map)
 
 /* wakeup policy of a ring buffer submission (see "Adaptive wakeups" above);
  * outside GADGET_NO_BUF_RESERVE because gadget_output_buf() uses it too */
-static __always_inline __u64 __gadget_rb_flags(void *map, __u64 size)
+static __always_inline __u64 __gadget_rb_flags(void *map)
 {
-	__u64 step = gadget_ringbuf_wakeup_bytes, avail, before;
-
-	if (step == 0)
+	if (gadget_ringbuf_wakeup_bytes == 0)
 		return 0;
-	/* what waits, this record (8-byte header, 8-byte aligned) included */
-	avail = bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA);
-	before = avail - ((size + 8 + 7) & ~7ULL);
-	if (avail >= step && (before > avail || before / step != avail / step))
+	if (bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA) >
+	    gadget_ringbuf_wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -165,7 +154,7 @@ static __always_inline long __gadget_submit_buf(void *ctx, void *map,
 			__gadget_count_lost(lost_map);
 		return err;
 	}
-	bpf_ringbuf_submit(buf, __gadget_rb_flags(map, size));
+	bpf_ringbuf_submit(buf, __gadget_rb_flags(map));
 	return 0;
 }
 
@@ -199,7 +188,7 @@ static __always_inline long __gadget_output_buf(void *ctx, void *map,
 		err = bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, buf,
 					    size);
 	else
-		err = bpf_ringbuf_output(map, buf, size, __gadget_rb_flags(map, size));
+		err = bpf_ringbuf_output(map, buf, size, __gadget_rb_flags(map));
 	if (err)
 		__gadget_count_lost(lost_map);
 	return err;
