@@ -124,7 +124,7 @@ export function figures(results) {
     if (s.tags500) {
       const d = s.tags500.median - s.local.median;
       add('start-up, local store with 500 more tags', fmtMs(s.tags500.median), `without ${fmtMs(s.local.median)}`, ratio(s.tags500.median, s.local.median),
-        '< 300 ms, not >10% slower', s.tags500.median < 300 && d <= 0.1 * s.local.median + 5, { igValue: s.tags500.median });
+        '< 300 ms, not >10% + 5 ms slower', s.tags500.median < 300 && d <= 0.1 * s.local.median + 5, { igValue: s.tags500.median });
     }
     if (s.pull) add('pull (loopback registry) and run to first event', fmtMs(s.pull.median), `local ${fmtMs(s.local.median)}`, ratio(s.pull.median, s.local.median),
       '< 1000 ms', s.pull.median < 1000, { igValue: s.pull.median });
