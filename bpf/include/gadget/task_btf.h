@@ -42,23 +42,20 @@ static __always_inline bool gadget_task_btf_reads(void)
 }
 
 /*
- * A task's comm (TASK_COMM_LEN, 16 bytes) from a BTF task pointer, in two
- * 8-byte loads. The kernel keeps comm NUL-padded, so this is what
- * bpf_get_current_comm() copies byte by byte; a kernel that did not pad would
- * leave old bytes after the NUL, which output (read up to the NUL) never
- * shows: keep bpf_get_current_comm() for a comm that is a map key.
+ * bpf_get_current_comm(comm, 16) in two 8-byte loads of task->comm where the
+ * kernel allows. The kernel keeps comm NUL-padded, so this is what the helper
+ * copies byte by byte; a kernel that did not pad would leave old bytes after
+ * the NUL, which output (read up to the NUL) never shows: keep
+ * bpf_get_current_comm() for a comm that is a map key. A `comm` on the stack
+ * must be 8-byte aligned (the verifier requires aligned stack stores).
  */
-static __always_inline void gadget_task_btf_comm(void *comm, struct task_struct *task)
-{
-	((__u64 *)comm)[0] = *(__u64 *)&task->comm[0];
-	((__u64 *)comm)[1] = *(__u64 *)&task->comm[8];
-}
-
-/* bpf_get_current_comm(comm, 16) without the helper call where the kernel allows */
 static __always_inline void gadget_get_current_comm(void *comm)
 {
 	if (gadget_task_btf_reads()) {
-		gadget_task_btf_comm(comm, bpf_get_current_task_btf());
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		((__u64 *)comm)[0] = *(__u64 *)&task->comm[0];
+		((__u64 *)comm)[1] = *(__u64 *)&task->comm[8];
 		return;
 	}
 	bpf_get_current_comm(comm, TASK_COMM_LEN);
