@@ -360,5 +360,8 @@ export function dropCleanFilePages(): number;
  * bytes laid out page for page, written beside the blob), where every page is equal; returns the bytes mapped (0: no copy matched).
  */
 export function shareSnapshotCopy(pagesFile: string): number;
-/** shareSnapshotCopy(pagesFile) when given, dropCleanFilePages() and, unless `trim` is false, malloc_trim(0), on a native thread of their own (returns at once). */
-export function releaseUnusedMemory(trim?: boolean, pagesFile?: string): void;
+/**
+ * shareSnapshotCopy(pagesFile) when given, dropCleanFilePages() unless `dropFilePages` is false and, unless `trim` is
+ * false, malloc_trim(0), on a native thread of their own (returns at once).
+ */
+export function releaseUnusedMemory(trim?: boolean, pagesFile?: string, dropFilePages?: boolean): void;

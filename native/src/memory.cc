@@ -23,8 +23,9 @@
 // The first and last pages (malloc's chunk header, the tail) stay as they are; a copy that does
 // not match the file (another node, another layout) is left alone.
 //
-// releaseUnusedMemory(trim = true, pagesFile?) does all three (the trim only when asked) on a thread of its own, so the JS thread is not held for the
-// few milliseconds it takes; dropCleanFilePages() is the synchronous first half (tests).
+// releaseUnusedMemory(trim = true, pagesFile?, dropFilePages = true) does all three (each only when asked) on a
+// thread of its own, so the JS thread is not held for the few milliseconds it takes; dropCleanFilePages() and
+// shareSnapshotCopy() are the synchronous parts (tests).
 #include "common.h"
 
 #include <fcntl.h>
@@ -166,10 +167,11 @@ void InitMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("releaseUnusedMemory", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     bool trim = !(info.Length() > 0 && info[0].IsBoolean() && !info[0].As<Napi::Boolean>().Value());
     std::string pagesFile = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    bool drop = !(info.Length() > 2 && info[2].IsBoolean() && !info[2].As<Napi::Boolean>().Value());
     try {
-      std::thread([trim, pagesFile] {
+      std::thread([trim, pagesFile, drop] {
         if (!pagesFile.empty()) ShareSnapshotCopy(pagesFile);
-        DropCleanFilePages();
+        if (drop) DropCleanFilePages();
         if (trim) malloc_trim(0);
       }).detach();
     } catch (const std::system_error&) {

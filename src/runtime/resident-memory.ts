@@ -3,12 +3,11 @@
  *
  * - releaseStartupMemory(): what start-up touched once (Node's own start-up code and snapshot,
  *   the module loader, the compiler's scratch memory, libbpf's parse of the kernel BTF) stays
- *   mapped and counted in RSS until given back. Called once `ig run` has read the image (not for a
- *   snapshotter, whose run ends right after) and again once the first events are written
- *   (cli/run/run-main.ts); the pages still in use come back on
- *   their own (minor faults from the page cache). See native/src/memory.cc. Its cost to the first
- *   event is within the noise of 8 alternating runs (bench/README.md, "Memory, round two").
- *   As ig starts from the start-up snapshot, the same call maps the blob's page image
+ *   mapped and counted in RSS until given back. Called in two steps by a local `ig run` (not for a
+ *   snapshotter, whose run ends right after): once the image is read and once the first events are
+ *   written (cli/run/run-main.ts); the pages still in use come back on
+ *   their own (minor faults from the page cache). See native/src/memory.cc.
+ *   As ig starts from the start-up snapshot, the first step maps the blob's page image
  *   (dist/cli.snapshot/ig.blob.pages) over node's copy of the snapshot's V8 data, which node
  *   keeps for the whole run (4.4 MB, all resident, read again only to create a V8 context).
  * - forgetLauncherTunables(): bin/ig runs `ig run` with one malloc arena (GLIBC_TUNABLES, read by
@@ -22,11 +21,20 @@
 import { setFlagsFromString } from 'node:v8';
 import { native } from './native.js';
 
-export function releaseStartupMemory(when: 'starting' | 'attached'): void {
+/**
+ * 'starting': a run whose events come from elsewhere (a daemon, a cluster): everything at once.
+ * 'image read': a gadget about to be loaded here: only node's copy of the snapshot, which nothing reads
+ *   again. Its file pages wait: dropped now, the code that loads and attaches the gadget faulted them
+ *   back on the way to the first event (~15 ms of 40 from the image read to the first line on a
+ *   2-core VM; bench/README.md "Start-up, round six"), for ~3.5 MB less at the start-up peak.
+ * 'attached': once the first events are out, the file pages and malloc's free memory.
+ */
+export function releaseStartupMemory(when: 'starting' | 'image read' | 'attached'): void {
   if (process.platform !== 'linux' || process.env.IG_KEEP_STARTUP_PAGES) return;
   try {
     // as ig starts, the heap holds little to trim (malloc_trim walks every arena: ~6 ms of CPU)
-    native().releaseUnusedMemory(when === 'attached', when === 'starting' ? snapshotPages() : undefined);
+    if (when === 'attached') native().releaseUnusedMemory(true, undefined, true);
+    else native().releaseUnusedMemory(false, snapshotPages(), when === 'starting');
   } catch {
     // an optimisation only: a run that needs the addon says so itself where it loads it
   }

@@ -73,11 +73,10 @@ async function runFromArgv(argv: string[], stop: AbortSignal): Promise<void> {
 
 /** Run the gadget on this machine: `first` holds the flags as read before the image's params are known. */
 async function runHere(image: string, argv: string[], first: Record<string, unknown>, operators: Record<string, Record<string, unknown>>, stop: AbortSignal, fast?: FastRun): Promise<void> {
-  // Node's own start-up pages are given back once the image is read (runtime/resident-memory.ts),
-  // except for a snapshotter's (iterators): its run ends ~30 ms later, and the pages it still runs
-  // would fault back in (~15 ms of CPU, a sixth of snapshot_process's whole run)
+  // Node's copy of the snapshot is given back once the image is read (runtime/resident-memory.ts),
+  // except for a snapshotter's (iterators): its run ends ~30 ms later, nothing to give back
   const prepared = await prepareGadget(runConfigFromFlags(image, first, {}, operators), stop, (img) => {
-    if (!img.ebpf?.includes('iter/')) releaseStartupMemory('starting');
+    if (!img.ebpf?.includes('iter/')) releaseStartupMemory('image read');
   });
   try {
     const fastParsed = fast && fastParams(fast, prepared.spec.params);
