@@ -54,6 +54,7 @@ GADGET_PARAM(targ_failed);
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32); /* thread id */
 	__type(value, struct args_t);
 } start SEC(".maps");
