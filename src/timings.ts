@@ -20,9 +20,23 @@ function residentMb(): string {
   }
 }
 
+/** `IG_TIMINGS=gc`: each garbage collection too, when it started and how long it took (delivered late). */
+function watchGc(): void {
+  const kinds: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weak callbacks' };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = kinds[(e as unknown as { detail: { kind: number } }).detail?.kind] ?? 'gc';
+      process.stderr.write(`ig-timing: ${e.startTime.toFixed(1)} ms ${kind} gc took ${e.duration.toFixed(1)} ms\n`);
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+
 /** Wall-clock ms since the process started, and CPU ms (user + system) it used so far, at a step. */
 export function mark(step: string): void {
-  on ??= !!process.env.IG_TIMINGS;
+  if (on === undefined) {
+    on = !!process.env.IG_TIMINGS;
+    if (process.env.IG_TIMINGS === 'gc') watchGc();
+  }
   if (!on) return;
   // the global `performance` loads perf_hooks on first use: only when timings are on
   const cpu = process.cpuUsage();
