@@ -98,8 +98,11 @@ export class BpfObject {
   constructor(elf: Buffer, name: string, opts?: { btfCustomPath?: string; btfCustom?: Buffer; attachBtfIds?: Record<string, number> });
   maps(): MapInfo[];
   programs(): ProgramInfo[];
-  /** The whole object BTF; throws (op "btf") when the object has none. */
-  btf(): BtfType[];
+  /**
+   * The whole object BTF (`reachableOnly`: only the types that global variables, data sections and functions lead to,
+   * each with its id, so the array has gaps); throws (op "btf") when the object has none.
+   */
+  btf(reachableOnly?: boolean): BtfType[];
 
   // ---- before load ----
   /** Bytes of an internal map's initial value (e.g. ".rodata"), a copy. */

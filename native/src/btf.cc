@@ -104,8 +104,57 @@ class JsonOut {
   }
 };
 
-Napi::Value ExportBtf(Napi::Env env, const ::btf* btf) {
+// The types that globals, data sections and functions lead to, following every reference (pointers
+// too: a marker such as `const struct event *__gadget_tracer_type_x` reaches its struct that way).
+// What only CO-RE relocations name (task_struct and the kernel types its members pull in: ~460 of
+// trace_open's 583 types) is left out: nothing the runtime reads starts there.
+static std::vector<bool> ReachableTypes(const ::btf* btf) {
   uint32_t n = btf__type_cnt(btf);
+  std::vector<bool> seen(n, false);
+  std::vector<uint32_t> todo;
+  for (uint32_t id = 1; id < n; id++) {
+    int kind = btf_kind(btf__type_by_id(btf, id));
+    if (kind == BTF_KIND_VAR || kind == BTF_KIND_DATASEC || kind == BTF_KIND_FUNC) todo.push_back(id);
+  }
+  auto visit = [&](uint32_t id) {
+    if (id != 0 && id < n && !seen[id]) todo.push_back(id);
+  };
+  while (!todo.empty()) {
+    uint32_t id = todo.back();
+    todo.pop_back();
+    if (seen[id]) continue;
+    seen[id] = true;
+    const btf_type* t = btf__type_by_id(btf, id);
+    uint16_t vlen = btf_vlen(t);
+    switch (btf_kind(t)) {
+      case BTF_KIND_PTR: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST: case BTF_KIND_RESTRICT:
+      case BTF_KIND_TYPE_TAG: case BTF_KIND_FUNC: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG:
+        visit(t->type);
+        break;
+      case BTF_KIND_ARRAY:
+        visit(btf_array(t)->type);
+        visit(btf_array(t)->index_type);
+        break;
+      case BTF_KIND_STRUCT: case BTF_KIND_UNION:
+        for (uint16_t i = 0; i < vlen; i++) visit(btf_members(t)[i].type);
+        break;
+      case BTF_KIND_FUNC_PROTO:
+        visit(t->type);
+        for (uint16_t i = 0; i < vlen; i++) visit(btf_params(t)[i].type);
+        break;
+      case BTF_KIND_DATASEC:
+        for (uint16_t i = 0; i < vlen; i++) visit(btf_var_secinfos(t)[i].type);
+        break;
+      default:
+        break;
+    }
+  }
+  return seen;
+}
+
+Napi::Value ExportBtf(Napi::Env env, const ::btf* btf, bool reachableOnly) {
+  uint32_t n = btf__type_cnt(btf);
+  std::vector<bool> wanted = reachableOnly ? ReachableTypes(btf) : std::vector<bool>(n, true);
   JsonOut j;
   j.s.reserve(static_cast<size_t>(n) * 160);
   // [type index, value index, raw value, signed] of enum64 values JSON cannot carry exactly
@@ -113,10 +162,13 @@ Napi::Value ExportBtf(Napi::Env env, const ::btf* btf) {
   std::vector<Big> bigs;
   auto str = [&](uint32_t off) { return btf__name_by_offset(btf, off); };
   j.s += '[';
+  uint32_t index = 0;  // of the type in the array written
   for (uint32_t id = 1; id < n; id++) {
+    if (!wanted[id]) continue;
     const btf_type* t = btf__type_by_id(btf, id);
     int kind = btf_kind(t);
     uint16_t vlen = btf_vlen(t);
+    index++;
     j.Open(nullptr, '{');
     j.Num("id", id);
     j.Str("kind", KindName(kind));
@@ -197,7 +249,7 @@ Napi::Value ExportBtf(Napi::Env env, const ::btf* btf) {
           if (exact) j.Num("value", sig ? static_cast<double>(sv) : static_cast<double>(raw));
           else {
             j.Num("value", 0);
-            bigs.push_back({id - 1, i, raw, sig});
+            bigs.push_back({index - 1, i, raw, sig});
           }
           j.Close('}');
         }

@@ -50,6 +50,7 @@ void InitMemory(Napi::Env env, Napi::Object exports);
 void RegisterPacketFilterHandler();
 int SetPacketFilter(const bpf_object* obj, const bpf_program* prog, const std::string& func, const uint8_t* code, size_t len);
 void ClearPacketFilters(const bpf_object* obj);
-Napi::Value ExportBtf(Napi::Env env, const ::btf* btf);
+// reachableOnly: only the types a global variable, a data section or a function reaches (ids kept)
+Napi::Value ExportBtf(Napi::Env env, const ::btf* btf, bool reachableOnly = false);
 
 }  // namespace ig

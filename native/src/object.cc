@@ -238,7 +238,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     Napi::Env env = info.Env();
     struct btf* b = bpf_object__btf(Obj(env));
     if (b == nullptr) ThrowError(env, "btf", "eBPF object " + name_ + " has no BTF", ENOENT);
-    return ExportBtf(env, b);
+    return ExportBtf(env, b, info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value());
   }
 
   Napi::Value MapInitialValue(const Napi::CallbackInfo& info) {

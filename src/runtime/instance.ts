@@ -125,7 +125,8 @@ export class GadgetInstance {
     try {
       let btf;
       try {
-        btf = obj.btf();
+        // what the spec reads starts at globals and functions: the kernel types only CO-RE names stay in C++
+        btf = obj.btf(true);
       } catch (err) {
         throw new IgError('invalid-object', `the eBPF object of ${name} has no BTF`, {
           hint: 'compile with `clang -g` and strip with `llvm-strip -g` (which keeps .BTF); `ig image build` does this',

@@ -191,7 +191,28 @@ char LICENSE[] SEC("license") = "GPL";
 `;
 
 const EVENT_SIZE = 36;
+// a marker pointer reaches its struct; the kernel types only CO-RE names (task_struct) are in the BTF too
+const REACH_SRC = String.raw`
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+enum reach_big { REACH_SMALL = 3, REACH_HUGE = 0xfffffffffffffff1ULL };
+struct reached { __u32 pid; enum reach_big big; };
+const struct reached *marker __attribute__((unused));
+const volatile __u32 wanted = 0;
+
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int on_getppid(void *ctx) {
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  return BPF_CORE_READ(task, tgid) == wanted;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+`;
+
 let mainElf: Buffer;
+let reachElf: Buffer;
 let badElf: Buffer;
 let kprobeElf: Buffer;
 let extraElf: Buffer;
@@ -297,6 +318,7 @@ beforeAll(async () => {
       compileBpf(MAP_ITER_SRC, { name: 'mapiter' }),
     ])
   ).map((r) => r.bytes);
+  reachElf = (await compileBpf(REACH_SRC, { name: 'reach' })).bytes;
   rbOnlyPath = (await compileBpf(RB_ONLY_SRC, { name: 'rbonly' })).objectPath;
   extraPath = (await compileBpf(EXTRA_SRC, { name: 'extra2' })).objectPath;
 });
@@ -380,6 +402,25 @@ describe('native addon', () => {
     const proto = byId.get(fn.type!)!;
     expect(proto.kind).toBe('func_proto');
     expect(proto.params!.map((p) => p.name)).toEqual(['ctx']);
+  });
+
+  it('exports only what globals and functions reach when asked, ids kept: not the kernel types CO-RE names', () => {
+    const obj = new native.BpfObject(reachElf, 'reach');
+    const all = obj.btf();
+    const some = obj.btf(true);
+    obj.close();
+    const named = (types: BtfType[], name: string) => types.find((t) => t.name === name);
+    expect(named(all, 'task_struct')).toBeDefined();
+    expect(named(some, 'task_struct')).toBeUndefined();
+    expect(some.length).toBeLessThan(all.length / 2);
+    // each type kept is the same as in the whole export, under the same id
+    const byId = new Map(all.map((t) => [t.id, t]));
+    for (const t of some) expect(t).toEqual(byId.get(t.id));
+    for (const name of ['marker', 'wanted', '.rodata', 'on_getppid', 'reached', 'reach_big']) expect(named(some, name)).toBeDefined();
+    expect(named(some, 'reach_big')!.values).toEqual([
+      { name: 'REACH_SMALL', value: 3 },
+      { name: 'REACH_HUGE', value: 0xfffffffffffffff1n },
+    ]);
   });
 
   it('throws with op "btf"-free errors for unknown maps and validates before-load ops', () => {
