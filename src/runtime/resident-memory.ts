@@ -24,17 +24,22 @@ import { native } from './native.js';
 /**
  * 'starting': a run whose events come from elsewhere (a daemon, a cluster): everything at once.
  * 'image read': a gadget about to be loaded here: only node's copy of the snapshot, which nothing reads
- *   again. Its file pages wait: dropped now, the code that loads and attaches the gadget faulted them
- *   back on the way to the first event (~15 ms of 40 from the image read to the first line on a
- *   2-core VM; bench/README.md "Start-up, round six"), for ~3.5 MB less at the start-up peak.
+ *   again. Its file pages wait: dropped now, the code that loads and attaches the gadget faulted
+ *   them back on the way to the first event (~15 ms of 40 from the image read to the first line on
+ *   a 2-core VM; bench/README.md "Start-up, round six"), for ~3.5 MB more at the start-up peak.
+ *   Started without the snapshot: everything, as 'starting'.
  * 'attached': once the first events are out, the file pages and malloc's free memory.
  */
 export function releaseStartupMemory(when: 'starting' | 'image read' | 'attached'): void {
   if (process.platform !== 'linux' || process.env.IG_KEEP_STARTUP_PAGES) return;
   try {
     // as ig starts, the heap holds little to trim (malloc_trim walks every arena: ~6 ms of CPU)
-    if (when === 'attached') native().releaseUnusedMemory(true, undefined, true);
-    else native().releaseUnusedMemory(false, snapshotPages(), when === 'starting');
+    if (when === 'attached') return native().releaseUnusedMemory(true, undefined, true);
+    const pages = snapshotPages();
+    // without the snapshot (`node bin/ig.js`) start-up compiled the ES module bundle: its pages
+    // go at once as before, or a busy run's first batches find them still resident (peak RSS of
+    // the bench's throughput runs 56 -> 64-76 MB)
+    native().releaseUnusedMemory(false, pages, when === 'starting' || pages === undefined);
   } catch {
     // an optimisation only: a run that needs the addon says so itself where it loads it
   }
