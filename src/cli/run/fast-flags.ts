@@ -32,7 +32,15 @@ const TO_FULL_PARSER = new Set([
 
 type OptionTable = Record<string, { type?: string; alias?: string | readonly string[]; array?: boolean; choices?: readonly string[]; default?: unknown }>;
 
-function flagTable(): { long: Map<string, FlagDef>; short: Map<string, FlagDef>; all: FlagDef[] } {
+type FlagTable = { long: Map<string, FlagDef>; short: Map<string, FlagDef>; all: FlagDef[] };
+// made once, by the snapshot's warm-up (src/snapshot/warm-up.ts), so a start finds it in the heap; read only
+let table: FlagTable | undefined;
+
+function flagTable(): FlagTable {
+  return (table ??= makeFlagTable());
+}
+
+function makeFlagTable(): FlagTable {
   const long = new Map<string, FlagDef>();
   const short = new Map<string, FlagDef>();
   const all: FlagDef[] = [];
