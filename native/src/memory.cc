@@ -32,6 +32,7 @@
 #include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,16 +93,28 @@ size_t DropCleanFilePages() {
   return dropped;
 }
 
+// Reads this process's memory without faulting: the pages looked at belong to other threads (a
+// buffer the main thread frees meanwhile is unmapped under us), so a plain read could crash the
+// process; process_vm_readv says EFAULT instead.
+bool ReadOwnMemory(void* dst, const void* src, size_t len) {
+  iovec local{dst, len};
+  iovec remote{const_cast<void*>(src), len};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
+}
+
 // How many of the pages from `first` on are equal in memory and in the file. The file is read
-// through a small window mapped in turn (no copy, and never more than 64 of its pages resident here).
+// through a small window mapped in turn, the memory copied out a window at a time (never more
+// than 64 of the file's pages resident here).
 size_t EqualPages(int fd, const unsigned char* mem, size_t first, size_t last, size_t page) {
   constexpr size_t kWindow = 64;
+  std::vector<unsigned char> copy(kWindow * page);
   size_t k = first;
   while (k < last) {
     size_t n = std::min(kWindow, last - k);
+    if (!ReadOwnMemory(copy.data(), mem + k * page, n * page)) return 0;
     void* w = mmap(nullptr, n * page, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(k * page));
     if (w == MAP_FAILED) return 0;
-    bool same = memcmp(w, mem + k * page, n * page) == 0;
+    bool same = memcmp(w, copy.data(), n * page) == 0;
     munmap(w, n * page);
     if (!same) return 0;
     k += n;
@@ -139,7 +152,8 @@ size_t ShareSnapshotCopy(const std::string& pagesFile) {
       // where a resident page starts as the file's page 1 does, and every page after it matches
       for (size_t i = 1; i + n - 1 <= count; i++) {
         const auto* at = reinterpret_cast<const unsigned char*>(start + i * page);
-        if (!(entries[i] & kPresent) || memcmp(at, probe, sizeof probe) != 0) continue;
+        unsigned char head[sizeof probe];
+        if (!(entries[i] & kPresent) || !ReadOwnMemory(head, at, sizeof head) || memcmp(head, probe, sizeof probe) != 0) continue;
         const auto* base = at - page;
         if (EqualPages(fd, base, 1, n - 1, page) != n - 2) continue;
         void* mapped = mmap(const_cast<unsigned char*>(at), (n - 2) * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
