@@ -77,7 +77,7 @@ export async function buildSnapshot(buildId, outdir = path.join(root, 'dist', 'c
 }
 
 /**
- * BLOB.pages: node keeps a malloc'd copy of the blob's V8 part for the whole run (4.4 MB, all
+ * BLOB.pages: node keeps a malloc'd copy of the blob's V8 part for the whole run (3.8 MB, all
  * resident); this file holds the same bytes as they sit in that copy's pages (glibc's mmap'd
  * block: a 16-byte chunk header, then the data), so that ig can map the file over the copy's pages
  * (native/src/memory.cc, shareSnapshotCopy: only after comparing every page). In node's blob

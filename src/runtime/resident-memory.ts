@@ -9,7 +9,7 @@
  *   their own (minor faults from the page cache). See native/src/memory.cc.
  *   As ig starts from the start-up snapshot, the first step maps the blob's page image
  *   (dist/cli.snapshot/ig.blob.pages) over node's copy of the snapshot's V8 data, which node
- *   keeps for the whole run (4.4 MB, all resident, read again only to create a V8 context).
+ *   keeps for the whole run (3.8 MB, all resident, read again only to create a V8 context).
  * - forgetLauncherTunables(): bin/ig runs `ig run` with one malloc arena (GLIBC_TUNABLES, read by
  *   glibc as node starts); the programs ig runs (mount, tc) get the user's environment back.
  * - keepYoungGenerationSmall(): V8 doubles its young generation (semi-spaces of 1 MiB up to
