@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './helpers/ig.js';
@@ -32,6 +32,8 @@ function tempRoot(): () => void {
   // vitest runs the global setup once for the run and once per project: one folder for all
   if (process.env.IG_TEST_TEMP_ROOT) return () => undefined;
   const root = mkdtempSync(path.join(os.tmpdir(), 'ig-test-'));
+  // as /tmp: tests run ig and its daemon as other users too, which must reach their sockets here
+  chmodSync(root, 0o1777);
   process.env.TMPDIR = process.env.IG_TEST_TEMP_ROOT = root;
   return () => {
     const mounted = mountsUnder(root);

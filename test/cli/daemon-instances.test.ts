@@ -81,7 +81,7 @@ describe('headless gadget instances', () => {
     const live = await attachFor(2500, ['opens', '--remote-address', d.address, '--no-replay', '--fields', 'pid,fname']);
     expect(live.code, live.stderr).toBe(0);
     expect(live.stdout.split('\n')[0]).toMatch(/^\s*PID\s+FNAME\s*$/);
-    expect(live.stdout).toMatch(new RegExp(`^\\s*${o.pid}\\s+/tmp/ig-instances-`, 'm'));
+    expect(live.stdout).toMatch(new RegExp(`^\\s*${o.pid}\\s+${work}/`, 'm'));
     const liveJson = jsonLines((await attachFor(2500, ['opens', '--remote-address', d.address, '--no-replay', '-o', 'json'])).stdout) as { pid: number; fname: string; timestamp: string }[];
     expect(liveJson.length).toBeGreaterThan(0);
     expect(liveJson.every((e) => e.pid === o.pid && e.fname === o.file && Date.parse(e.timestamp) > now - 100)).toBe(true);

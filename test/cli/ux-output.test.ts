@@ -6,7 +6,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runIg, spawnIg, collect } from '../helpers/ig.js';
 import { tempStore, buildGadget } from '../helpers/gadgets.js';
@@ -14,7 +13,8 @@ import { waitFor } from '../helpers/kernel.js';
 import { textWidth } from '../../src/output/column-layout.js';
 
 const env = process.env; // trace_open from the default store (scripts/setup.sh --test)
-const work = mkdtempSync(path.join(tmpdir(), 'u-')); // short: the CJK names below must fit fname's 32 cells
+// short, so in /tmp itself rather than the suite's temp folder: the CJK names below must fit fname's 32 cells
+const work = mkdtempSync('/tmp/u-');
 const store = tempStore();
 beforeAll(() => buildGadget('test/gadgets/process_tracer', 'process_tracer', store.env), 120_000);
 afterAll(() => {
