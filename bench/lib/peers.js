@@ -12,6 +12,8 @@ import { lineReader, median, run, sleep, start, stop } from './procs.js';
 
 const COUNT = 200_000;
 const LADDER = [50_000, 100_000, 200_000, 400_000];
+/** A pause before each traced run, for the previous process's exit and the kernel's freeing of its programs and buffers. */
+const SETTLE_MS = 300;
 
 const bpftraceProgram = (pid) =>
   `tracepoint:syscalls:sys_enter_openat /pid == ${pid}/ { printf("%d %s %d %s\\n", pid, comm, args->flags, str(args->filename)); }`;
@@ -68,7 +70,11 @@ export async function peers(ctx, opts, log) {
   for (let round = 0; round < rounds; round++) {
     // the untraced loop in every round too, so the baseline sees the same machine as the traced runs
     if (round > 0) out.untraced.push(await untracedLoop());
-    for (const tool of tools) {
+    // each round starts with the next tool: the first run after the untraced loop (and after the
+    // previous round's bpftrace, whose exit frees ~100 MB and its programs) started ~30 ms later
+    // than the others, which made ig json's first event look slower than ig columns' in every bench
+    for (const tool of tools.map((_, i) => tools[(i + round) % tools.length])) {
+      await sleep(SETTLE_MS);
       const r = await traced(ctx, tool, ['openloop', String(COUNT), ctx.target]);
       log(`peers: ${tool} (round ${round + 1}): first event ${r.firstMs.toFixed(0)} ms, loop ${r.secs.toFixed(3)} s, ` +
         `delivered ${r.delivered}/${COUNT}, peak RSS ${(r.peakRssBytes / 1048576).toFixed(0)} MB`);
