@@ -361,10 +361,13 @@ export function dropCleanFilePages(): number;
 /**
  * Replaces the process's copy of the start-up snapshot's V8 data by a private mapping of `pagesFile` (the same
  * bytes laid out page for page, written beside the blob), where every page is equal; returns the bytes mapped (0: no copy matched).
+ * A copy that starts elsewhere in its page than the page image assumes (malloc put it in its heap) is found by its first
+ * bytes and shared through an image of that layout kept in the folder `offsetImages` (written there from `pagesFile` the
+ * first time, at most 8 layouts per blob); without that folder such a copy stays as it is.
  */
-export function shareSnapshotCopy(pagesFile: string): number;
+export function shareSnapshotCopy(pagesFile: string, offsetImages?: string): number;
 /**
- * shareSnapshotCopy(pagesFile) when given, dropCleanFilePages() unless `dropFilePages` is false and, unless `trim` is
+ * shareSnapshotCopy(pagesFile, offsetImages) when given, dropCleanFilePages() unless `dropFilePages` is false and, unless `trim` is
  * false, malloc_trim(0), on a native thread of their own (returns at once).
  */
-export function releaseUnusedMemory(trim?: boolean, pagesFile?: string, dropFilePages?: boolean): void;
+export function releaseUnusedMemory(trim?: boolean, pagesFile?: string, dropFilePages?: boolean, offsetImages?: string): void;

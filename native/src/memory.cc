@@ -28,6 +28,7 @@
 // shareSnapshotCopy() are the synchronous parts (tests).
 #include "common.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/mman.h>
@@ -122,47 +123,193 @@ size_t EqualPages(int fd, const unsigned char* mem, size_t first, size_t last, s
   return k - first;
 }
 
-size_t ShareSnapshotCopy(const std::string& pagesFile) {
+// Maps `fd` (file offset k * page for memory page base + k * page) over pages first .. last-1 of
+// the memory at `base`, once every one of them is equal to the file's; returns the bytes mapped.
+size_t MapFileOver(int fd, const unsigned char* base, size_t first, size_t last, size_t page) {
+  if (last <= first || EqualPages(fd, base, first, last, page) != last - first) return 0;
+  void* at = const_cast<unsigned char*>(base + first * page);
+  void* mapped = mmap(at, (last - first) * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, static_cast<off_t>(first * page));
+  return mapped == MAP_FAILED ? 0 : (last - first) * page;
+}
+
+// Node's copy in a block malloc mapped on its own: the data 16 bytes into its first page, as in
+// the page image. Found by the image's second page at the start of a resident page.
+size_t ShareAlignedCopy(int fd, size_t fileSize, int pagemap, size_t page) {
+  unsigned char probe[64];
+  if (pread(fd, probe, sizeof probe, static_cast<off_t>(page)) != static_cast<ssize_t>(sizeof probe)) return 0;
+  FILE* maps = fopen("/proc/self/maps", "re");
+  if (maps == nullptr) return 0;
+  // the copy's pages 1 .. n-2 (page 0 holds malloc's chunk header, the last one the tail)
+  const size_t n = (fileSize + page - 1) / page;
+  size_t shared = 0;
+  std::vector<uint64_t> entries;
+  char line[4096];
+  while (shared == 0 && fgets(line, sizeof line, maps) != nullptr) {
+    unsigned long start, end, offset, inode;
+    char perms[8] = {0};
+    if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &start, &end, perms, &offset, &inode) != 5) continue;
+    // anonymous and read-write (the kernel may have merged the copy's mapping with its neighbours)
+    if (inode != 0 || strcmp(perms, "rw-p") != 0 || end - start < n * page) continue;
+    const size_t count = (end - start) / page;
+    entries.resize(count);
+    if (pread(pagemap, entries.data(), count * sizeof(uint64_t), static_cast<off_t>(start / page * sizeof(uint64_t))) !=
+        static_cast<ssize_t>(count * sizeof(uint64_t)))
+      continue;
+    // where a resident page starts as the file's page 1 does, and every page after it matches
+    for (size_t i = 1; i + n - 1 <= count; i++) {
+      const auto* at = reinterpret_cast<const unsigned char*>(start + i * page);
+      unsigned char head[sizeof probe];
+      if (!(entries[i] & kPresent) || !ReadOwnMemory(head, at, sizeof head) || memcmp(head, probe, sizeof probe) != 0) continue;
+      shared = MapFileOver(fd, at - page, 1, n - 1, page);
+      break;
+    }
+  }
+  fclose(maps);
+  return shared;
+}
+
+// Whether the `size` bytes of memory at `at` are those of the page image from byte 16 on.
+bool SameAsImage(int image, uintptr_t at, size_t size) {
+  constexpr size_t kChunk = 256 * 1024;
+  std::vector<unsigned char> mem(kChunk), file(kChunk);
+  for (size_t done = 0; done < size;) {
+    size_t n = std::min(kChunk, size - done);
+    if (!ReadOwnMemory(mem.data(), reinterpret_cast<const void*>(at + done), n) ||
+        pread(image, file.data(), n, static_cast<off_t>(16 + done)) != static_cast<ssize_t>(n) || memcmp(mem.data(), file.data(), n) != 0)
+      return false;
+    done += n;
+  }
+  return true;
+}
+
+// Where the copy's data starts when malloc placed it anywhere (in its heap, with
+// glibc.malloc.mmap_threshold raised, bin/ig): the data's first bytes (V8's snapshot header with
+// its checksum) at a 16-byte boundary of a resident anonymous mapping, and all of the data after
+// them (the block node read the blob into, freed by now, may still hold the same first bytes).
+// Only resident pages are read, a window at a time; 0 when not found.
+uintptr_t FindCopy(int image, const unsigned char* head, size_t headLen, size_t size, int pagemap, size_t page) {
+  FILE* maps = fopen("/proc/self/maps", "re");
+  if (maps == nullptr) return 0;
+  constexpr size_t kWindow = 256;  // pages
+  std::vector<unsigned char> buf(kWindow * page + headLen);
+  std::vector<uint64_t> entries;
+  uintptr_t found = 0;
+  char line[4096];
+  while (found == 0 && fgets(line, sizeof line, maps) != nullptr) {
+    unsigned long start, end, offset, inode;
+    char perms[8] = {0};
+    if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &start, &end, perms, &offset, &inode) != 5) continue;
+    if (inode != 0 || strcmp(perms, "rw-p") != 0 || end - start < size) continue;
+    const size_t count = (end - start) / page;
+    entries.resize(count);
+    if (pread(pagemap, entries.data(), count * sizeof(uint64_t), static_cast<off_t>(start / page * sizeof(uint64_t))) !=
+        static_cast<ssize_t>(count * sizeof(uint64_t)))
+      continue;
+    for (size_t i = 0; i < count && found == 0;) {
+      if (!(entries[i] & kPresent)) {
+        i++;
+        continue;
+      }
+      size_t j = i;
+      while (j < count && j - i < kWindow && (entries[j] & kPresent)) j++;
+      // the window's pages, and the head's length more when the next page is resident too
+      size_t len = (j - i) * page;
+      if (j < count && (entries[j] & kPresent)) len += headLen;
+      const auto* from = reinterpret_cast<const unsigned char*>(start + i * page);
+      if (ReadOwnMemory(buf.data(), from, len)) {
+        for (size_t k = 0; k + headLen <= len && found == 0;) {
+          const void* hit = memmem(buf.data() + k, len - k, head, headLen);
+          if (hit == nullptr) break;
+          size_t at = static_cast<const unsigned char*>(hit) - buf.data();
+          uintptr_t addr = reinterpret_cast<uintptr_t>(from) + at;
+          if (addr % 16 == 0 && addr + size <= end && SameAsImage(image, addr, size)) found = addr;
+          k = at + 1;
+        }
+      }
+      i = j;
+    }
+  }
+  fclose(maps);
+  return found;
+}
+
+// The page image for a copy whose data starts `offset` bytes into a page: folder/HASH-OFFSET (HASH:
+// of the data's first bytes, which differ from blob to blob), written from the page image once and
+// kept, so later runs with the same layout share it. At most kKept per blob, the least recently
+// used removed. -1 when it cannot be opened or written.
+int OffsetImage(const std::string& folder, int image, size_t imageSize, const unsigned char* head, size_t offset) {
+  constexpr size_t kKept = 8;
+  // FNV-1a of the data's first 64 bytes (V8's header: its checksum and version), to tell blobs apart
+  uint64_t h = 14695981039346656037ULL;
+  for (size_t i = 0; i < 64; i++) h = (h ^ head[i]) * 1099511628211ULL;
+  char prefix[40];
+  snprintf(prefix, sizeof prefix, "%016llx-", static_cast<unsigned long long>(h));
+  const std::string name = folder + "/" + prefix + std::to_string(offset);
+  int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) == imageSize - 16 + offset) {
+    utimensat(AT_FDCWD, name.c_str(), nullptr, 0);  // recently used
+    return fd;
+  }
+  if (fd >= 0) close(fd);
+  mkdir(folder.c_str(), 0700);
+  const std::string tmp = name + "." + std::to_string(getpid()) + ".tmp";
+  int out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) return -1;
+  // `offset` bytes, then the data (the page image holds it from byte 16 on)
+  std::vector<unsigned char> chunk(1 << 20);
+  bool ok = ftruncate(out, static_cast<off_t>(offset)) == 0 && lseek(out, static_cast<off_t>(offset), SEEK_SET) >= 0;
+  for (off_t from = 16; ok && static_cast<size_t>(from) < imageSize;) {
+    ssize_t got = pread(image, chunk.data(), chunk.size(), from);
+    ok = got > 0 && write(out, chunk.data(), static_cast<size_t>(got)) == got;
+    from += got > 0 ? got : 0;
+  }
+  ok = close(out) == 0 && ok && rename(tmp.c_str(), name.c_str()) == 0;
+  if (!ok) {
+    unlink(tmp.c_str());
+    return -1;
+  }
+  // keep the kKept most recently used images of this blob
+  if (DIR* dir = opendir(folder.c_str())) {
+    std::vector<std::pair<time_t, std::string>> images;
+    while (dirent* e = readdir(dir)) {
+      std::string n = e->d_name;
+      struct stat es;
+      if (n.rfind(prefix, 0) == 0 && n.find(".tmp") == std::string::npos && stat((folder + "/" + n).c_str(), &es) == 0)
+        images.emplace_back(es.st_mtime, n);
+    }
+    closedir(dir);
+    std::sort(images.begin(), images.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = kKept; i < images.size(); i++)
+      if (folder + "/" + images[i].second != name) unlink((folder + "/" + images[i].second).c_str());
+  }
+  return open(name.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+size_t ShareSnapshotCopy(const std::string& pagesFile, const std::string& offsetImages) {
   int fd = open(pagesFile.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   struct stat st;
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  unsigned char probe[64];
   size_t shared = 0;
-  bool usable = pagemap >= 0 && fstat(fd, &st) == 0 && st.st_size > static_cast<off_t>(4 * page) &&
-                pread(fd, probe, sizeof probe, static_cast<off_t>(page)) == static_cast<ssize_t>(sizeof probe);
-  FILE* maps = usable ? fopen("/proc/self/maps", "re") : nullptr;
-  if (maps != nullptr) {
-    // the copy's pages 1 .. n-2 (page 0 holds malloc's chunk header, the last one the tail)
-    const size_t n = (static_cast<size_t>(st.st_size) + page - 1) / page;
-    std::vector<uint64_t> entries;
-    char line[4096];
-    while (shared == 0 && fgets(line, sizeof line, maps) != nullptr) {
-      unsigned long start, end, offset, inode;
-      char perms[8] = {0};
-      if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &start, &end, perms, &offset, &inode) != 5) continue;
-      // anonymous and read-write (the kernel may have merged the copy's mapping with its neighbours)
-      if (inode != 0 || strcmp(perms, "rw-p") != 0 || end - start < n * page) continue;
-      const size_t count = (end - start) / page;
-      entries.resize(count);
-      if (pread(pagemap, entries.data(), count * sizeof(uint64_t), static_cast<off_t>(start / page * sizeof(uint64_t))) !=
-          static_cast<ssize_t>(count * sizeof(uint64_t)))
-        continue;
-      // where a resident page starts as the file's page 1 does, and every page after it matches
-      for (size_t i = 1; i + n - 1 <= count; i++) {
-        const auto* at = reinterpret_cast<const unsigned char*>(start + i * page);
-        unsigned char head[sizeof probe];
-        if (!(entries[i] & kPresent) || !ReadOwnMemory(head, at, sizeof head) || memcmp(head, probe, sizeof probe) != 0) continue;
-        const auto* base = at - page;
-        if (EqualPages(fd, base, 1, n - 1, page) != n - 2) continue;
-        void* mapped = mmap(const_cast<unsigned char*>(at), (n - 2) * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
-                            static_cast<off_t>(page));
-        if (mapped != MAP_FAILED) shared = (n - 2) * page;
-        break;
+  if (pagemap >= 0 && fstat(fd, &st) == 0 && st.st_size > static_cast<off_t>(4 * page)) {
+    const size_t fileSize = static_cast<size_t>(st.st_size);
+    shared = ShareAlignedCopy(fd, fileSize, pagemap, page);
+    unsigned char head[64];
+    uintptr_t at = 0;
+    if (shared == 0 && !offsetImages.empty() && pread(fd, head, sizeof head, 16) == static_cast<ssize_t>(sizeof head))
+      at = FindCopy(fd, head, sizeof head, fileSize - 16, pagemap, page);
+    if (at != 0 && at % page != 16) {
+      int image = OffsetImage(offsetImages, fd, fileSize, head, at % page);
+      if (image >= 0) {
+        // memory page base + k * page holds what the image holds at k * page
+        const auto* base = reinterpret_cast<const unsigned char*>(at - at % page);
+        const size_t last = (at + fileSize - 16) / page - (at - at % page) / page;
+        shared = MapFileOver(image, base, 1, last, page);
+        close(image);
       }
     }
-    fclose(maps);
   }
   if (pagemap >= 0) close(pagemap);
   close(fd);
@@ -176,7 +323,8 @@ void InitMemory(Napi::Env env, Napi::Object exports) {
     return Napi::Number::New(info.Env(), static_cast<double>(DropCleanFilePages()));
   }, "dropCleanFilePages"));
   exports.Set("shareSnapshotCopy", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    return Napi::Number::New(info.Env(), static_cast<double>(ShareSnapshotCopy(info[0].As<Napi::String>().Utf8Value())));
+    std::string images = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    return Napi::Number::New(info.Env(), static_cast<double>(ShareSnapshotCopy(info[0].As<Napi::String>().Utf8Value(), images)));
   }, "shareSnapshotCopy"));
   exports.Set("releaseUnusedMemory", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     // a flag is on unless given as false
@@ -184,9 +332,10 @@ void InitMemory(Napi::Env env, Napi::Object exports) {
     bool trim = flag(0);
     std::string pagesFile = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
     bool drop = flag(2);
+    std::string images = info.Length() > 3 && info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "";
     try {
-      std::thread([trim, pagesFile, drop] {
-        if (!pagesFile.empty()) ShareSnapshotCopy(pagesFile);
+      std::thread([trim, pagesFile, drop, images] {
+        if (!pagesFile.empty()) ShareSnapshotCopy(pagesFile, images);
         if (drop) DropCleanFilePages();
         if (trim) malloc_trim(0);
       }).detach();

@@ -10,6 +10,9 @@
  *   As ig starts from the start-up snapshot, the first step maps the blob's page image
  *   (dist/cli.snapshot/ig.blob.pages) over node's copy of the snapshot's V8 data, which node
  *   keeps for the whole run (3.8 MB, all resident, read again only to create a V8 context).
+ *   bin/ig has malloc put that copy in its heap (huge pages, ~15 ms less start-up), at a place in
+ *   its page that moves with the length of the command line: an image of each such layout is
+ *   kept under the cache folder (snapshot-pages/, a few at most; native/src/memory.cc).
  * - forgetLauncherTunables(): bin/ig runs `ig run` with one malloc arena (GLIBC_TUNABLES, read by
  *   glibc as node starts); the programs ig runs (mount, tc) get the user's environment back.
  * - keepYoungGenerationSmall(): V8 doubles its young generation (semi-spaces of 1 MiB up to
@@ -20,6 +23,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { native } from './native.js';
+import { cacheDir } from '../gadget/cache-dir.js';
 
 /**
  * 'starting': a run whose events come from elsewhere (a daemon, a cluster): everything at once.
@@ -39,7 +43,7 @@ export function releaseStartupMemory(when: 'starting' | 'image read' | 'attached
     // without the snapshot (`node bin/ig.js`) start-up compiled the ES module bundle: its pages
     // go at once as before, or a busy run's first batches find them still resident (peak RSS of
     // the bench's throughput runs 56 -> 64-76 MB)
-    native().releaseUnusedMemory(false, pages, when === 'starting' || pages === undefined);
+    native().releaseUnusedMemory(false, pages, when === 'starting' || pages === undefined, pages && cacheDir('snapshot-pages'));
   } catch {
     // an optimisation only: a run that needs the addon says so itself where it loads it
   }

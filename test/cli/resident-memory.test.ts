@@ -2,7 +2,7 @@
 // libraries' file pages are unmapped from the process (the page cache keeps them), the malloc
 // arenas trimmed. A user sees a smaller RSS in top/ps for the same run, and the run goes on.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -154,15 +154,67 @@ describe('resident memory of ig run', () => {
     }
   });
 
+  it('shareSnapshotCopy finds a copy anywhere in its page (malloc\'s heap), keeps one image of that layout and shares the copy through it', () => {
+    // node's copy where bin/ig's tunables put it: inside a larger malloc'd block (16-byte aligned,
+    // as malloc's blocks are), its data not 16
+    // bytes into a page as the page image assumes
+    const addon = path.join(repoRoot, 'native', 'build', 'ig_native.node');
+    const dir = mkdtempSync(path.join(tmpdir(), 'ig-share-'));
+    const script = (within: number, images: string | undefined) => `
+      const n = require(${JSON.stringify(addon)});
+      const fs = require('fs');
+      const anon = () => Number(/RssAnon:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
+      const size = 4 * 1048576 + 1000;
+      const block = Buffer.allocUnsafeSlow(size + 8192);
+      // a data start 16 bytes past a page boundary is the page image's own layout: move off it
+      const inPage = (block.byteOffset + ${within}) % 4096;
+      const copy = block.subarray(${within} + (inPage === 16 ? 32 : 0), ${within} + (inPage === 16 ? 32 : 0) + size);
+      for (let i = 0, x = 2463534242; i < size; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; copy[i] = x & 0xff; }
+      const hash = () => require('crypto').createHash('sha256').update(copy).digest('hex');
+      const before = hash();
+      // written as it is (a concatenated buffer would be a second copy in memory)
+      const fd = fs.openSync(${JSON.stringify(dir)} + '/image', 'w');
+      fs.writeSync(fd, Buffer.alloc(16));
+      fs.writeSync(fd, copy);
+      fs.closeSync(fd);
+      const rss = anon();
+      const shared = n.shareSnapshotCopy(${JSON.stringify(dir)} + '/image'${images ? `, ${JSON.stringify(images)}` : ''});
+      console.log(JSON.stringify({ shared, freed: rss - anon(), same: hash() === before }));
+    `;
+    const run = (within: number, images?: string) => JSON.parse(execFileSync(process.execPath, ['-e', script(within, images)], { encoding: 'utf8' }));
+    try {
+      expect(run(1008).shared, 'without a folder for the image the copy stays').toBe(0);
+      const images = path.join(dir, 'images');
+      const first = run(1008, images);
+      expect(first.shared).toBeGreaterThan(4 * 1048576 - 3 * 4096);
+      expect(first.freed, 'kB of RssAnon given back').toBeGreaterThan(3 * 1024);
+      expect(first.same).toBe(true);
+      const kept = readdirSync(images);
+      expect(kept).toHaveLength(1);
+      expect(kept[0]).toMatch(/^[0-9a-f]{16}-\d+$/);
+      // another process with the same layout uses that image; each other layout gets one, 8 at most
+      expect(run(1008, images).shared).toBeGreaterThan(4 * 1048576 - 3 * 4096);
+      expect(readdirSync(images)).toEqual(kept);
+      for (let i = 1; i <= 10; i++) expect(run(1008 + 48 * i, images).shared).toBeGreaterThan(4 * 1048576 - 3 * 4096);
+      expect(readdirSync(images)).toHaveLength(8);
+      expect(readdirSync(images).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('ig run from the start-up snapshot keeps node\'s copy of it out of RSS and goes on reporting events', async () => {
     const o = fileOpener(20);
     try {
-      // the page image's mapping; its Rss is what was read again since start-up (nothing, in a run)
+      // the page image's mapping (beside the blob, or the image of the copy's layout in malloc's
+      // heap under the cache folder); its Rss is what was read again since start-up (nothing, in a run)
+      const cache = mkdtempSync(path.join(tmpdir(), 'ig-pages-'));
       const image = (igPid: number) => {
         const smaps = readFileSync(`/proc/${igPid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
-        return smaps.filter((m) => m.split('\n')[0].endsWith('/dist/cli.snapshot/ig.blob.pages'));
+        return smaps.filter((m) => /\/dist\/cli\.snapshot\/ig\.blob\.pages$|\/snapshot-pages\/[0-9a-f]{16}-\d+$/.test(m.split('\n')[0]));
       };
-      const r = await idleRun(o.pid, o.file, process.env, { fromSnapshot: true, look: image });
+      const r = await idleRun(o.pid, o.file, { ...process.env, IG_CACHE_DIR: cache }, { fromSnapshot: true, look: image });
+      rmSync(cache, { recursive: true, force: true });
       expect(r.looked!.length, 'the page image is mapped over the copy').toBe(1);
       const kb = (k: string) => Number(new RegExp(`\\n${k}:\\s+(\\d+)`).exec(r.looked![0])![1]);
       expect(kb('Size')).toBeGreaterThan(1024);
