@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include <cstdio>
@@ -245,16 +246,19 @@ int OffsetImage(const std::string& folder, int image, size_t imageSize, const un
   char prefix[40];
   snprintf(prefix, sizeof prefix, "%016llx-", static_cast<unsigned long long>(h));
   const std::string name = folder + "/" + prefix + std::to_string(offset);
-  int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   struct stat st;
-  if (fd >= 0 && fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) == imageSize - 16 + offset) {
-    utimensat(AT_FDCWD, name.c_str(), nullptr, 0);  // recently used
+  // only an image this user wrote and nobody else may write: its pages are compared before they are
+  // mapped, but a page is read from the file again whenever it is faulted back in
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 022) == 0 &&
+      static_cast<size_t>(st.st_size) == imageSize - 16 + offset) {
+    futimens(fd, nullptr);  // recently used
     return fd;
   }
   if (fd >= 0) close(fd);
   mkdir(folder.c_str(), 0700);
   const std::string tmp = name + "." + std::to_string(getpid()) + ".tmp";
-  int out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int out = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0) return -1;
   // `offset` bytes, then the data (the page image holds it from byte 16 on)
   std::vector<unsigned char> chunk(1 << 20);
@@ -264,26 +268,29 @@ int OffsetImage(const std::string& folder, int image, size_t imageSize, const un
     ok = got > 0 && write(out, chunk.data(), static_cast<size_t>(got)) == got;
     from += got > 0 ? got : 0;
   }
-  ok = close(out) == 0 && ok && rename(tmp.c_str(), name.c_str()) == 0;
+  ok = ok && rename(tmp.c_str(), name.c_str()) == 0;
   if (!ok) {
+    close(out);
     unlink(tmp.c_str());
     return -1;
   }
   // keep the kKept most recently used images of this blob
   if (DIR* dir = opendir(folder.c_str())) {
-    std::vector<std::pair<time_t, std::string>> images;
+    // newest first, the one just written before all
+    std::vector<std::pair<std::pair<time_t, long>, std::string>> images;
+    const std::string self = name.substr(folder.size() + 1);
     while (dirent* e = readdir(dir)) {
       std::string n = e->d_name;
       struct stat es;
       if (n.rfind(prefix, 0) == 0 && n.find(".tmp") == std::string::npos && stat((folder + "/" + n).c_str(), &es) == 0)
-        images.emplace_back(es.st_mtime, n);
+        images.push_back({n == self ? std::make_pair(std::numeric_limits<time_t>::max(), 0L) : std::make_pair(es.st_mtim.tv_sec, es.st_mtim.tv_nsec), n});
     }
     closedir(dir);
     std::sort(images.begin(), images.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (size_t i = kKept; i < images.size(); i++)
-      if (folder + "/" + images[i].second != name) unlink((folder + "/" + images[i].second).c_str());
+    for (size_t i = kKept; i < images.size(); i++) unlink((folder + "/" + images[i].second).c_str());
   }
-  return open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  // the file written here, whatever the name points to by now
+  return out;
 }
 
 size_t ShareSnapshotCopy(const std::string& pagesFile, const std::string& offsetImages) {

@@ -2,7 +2,7 @@
 // libraries' file pages are unmapped from the process (the page cache keeps them), the malloc
 // arenas trimmed. A user sees a smaller RSS in top/ps for the same run, and the run goes on.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -195,6 +195,11 @@ describe('resident memory of ig run', () => {
       // another process with the same layout uses that image; each other layout gets one, 8 at most
       expect(run(1008, images).shared).toBeGreaterThan(4 * 1048576 - 3 * 4096);
       expect(readdirSync(images)).toEqual(kept);
+      // an image others may write is not used (a page is read from the file again when it is faulted back):
+      // it is written anew, this user's only
+      chmodSync(path.join(images, kept[0]), 0o666);
+      expect(run(1008, images).shared).toBeGreaterThan(4 * 1048576 - 3 * 4096);
+      expect(statSync(path.join(images, kept[0])).mode & 0o777).toBe(0o600);
       for (let i = 1; i <= 10; i++) expect(run(1008 + 48 * i, images).shared).toBeGreaterThan(4 * 1048576 - 3 * 4096);
       expect(readdirSync(images)).toHaveLength(8);
       expect(readdirSync(images).filter((f) => f.endsWith('.tmp'))).toEqual([]);
