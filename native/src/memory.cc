@@ -104,30 +104,26 @@ bool ReadOwnMemory(void* dst, const void* src, size_t len) {
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
 }
 
-// How many of the pages from `first` on are equal in memory and in the file. The file is read
-// through a small window mapped in turn, the memory copied out a window at a time (never more
-// than 64 of the file's pages resident here).
-size_t EqualPages(int fd, const unsigned char* mem, size_t first, size_t last, size_t page) {
-  constexpr size_t kWindow = 64;
-  std::vector<unsigned char> copy(kWindow * page);
-  size_t k = first;
-  while (k < last) {
-    size_t n = std::min(kWindow, last - k);
-    if (!ReadOwnMemory(copy.data(), mem + k * page, n * page)) return 0;
-    void* w = mmap(nullptr, n * page, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(k * page));
-    if (w == MAP_FAILED) return 0;
-    bool same = memcmp(w, copy.data(), n * page) == 0;
-    munmap(w, n * page);
-    if (!same) return 0;
-    k += n;
+// Whether the `len` bytes of memory at `mem` are those of the file from `offset` on. Both are copied
+// out a window at a time with reads (pread, process_vm_readv), not mapped: an mmap here would take
+// the address space's lock for writing, and the JS thread's page faults wait for it while it starts.
+bool SameBytes(int fd, off_t offset, const unsigned char* mem, size_t len) {
+  constexpr size_t kChunk = 256 * 1024;
+  std::vector<unsigned char> inMemory(std::min(kChunk, len)), inFile(std::min(kChunk, len));
+  for (size_t done = 0; done < len;) {
+    size_t n = std::min(kChunk, len - done);
+    if (!ReadOwnMemory(inMemory.data(), mem + done, n) ||
+        pread(fd, inFile.data(), n, offset + static_cast<off_t>(done)) != static_cast<ssize_t>(n) || memcmp(inMemory.data(), inFile.data(), n) != 0)
+      return false;
+    done += n;
   }
-  return k - first;
+  return true;
 }
 
 // Maps `fd` (file offset k * page for memory page base + k * page) over pages first .. last-1 of
 // the memory at `base`, once every one of them is equal to the file's; returns the bytes mapped.
 size_t MapFileOver(int fd, const unsigned char* base, size_t first, size_t last, size_t page) {
-  if (last <= first || EqualPages(fd, base, first, last, page) != last - first) return 0;
+  if (last <= first || !SameBytes(fd, static_cast<off_t>(first * page), base + first * page, (last - first) * page)) return 0;
   void* at = const_cast<unsigned char*>(base + first * page);
   void* mapped = mmap(at, (last - first) * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, static_cast<off_t>(first * page));
   return mapped == MAP_FAILED ? 0 : (last - first) * page;
@@ -167,20 +163,6 @@ size_t ShareAlignedCopy(int fd, size_t fileSize, int pagemap, size_t page) {
   }
   fclose(maps);
   return shared;
-}
-
-// Whether the `size` bytes of memory at `at` are those of the page image from byte 16 on.
-bool SameAsImage(int image, uintptr_t at, size_t size) {
-  constexpr size_t kChunk = 256 * 1024;
-  std::vector<unsigned char> mem(kChunk), file(kChunk);
-  for (size_t done = 0; done < size;) {
-    size_t n = std::min(kChunk, size - done);
-    if (!ReadOwnMemory(mem.data(), reinterpret_cast<const void*>(at + done), n) ||
-        pread(image, file.data(), n, static_cast<off_t>(16 + done)) != static_cast<ssize_t>(n) || memcmp(mem.data(), file.data(), n) != 0)
-      return false;
-    done += n;
-  }
-  return true;
 }
 
 // Where the copy's data starts when malloc placed it anywhere (in its heap, with
@@ -223,7 +205,7 @@ uintptr_t FindCopy(int image, const unsigned char* head, size_t headLen, size_t 
           if (hit == nullptr) break;
           size_t at = static_cast<const unsigned char*>(hit) - buf.data();
           uintptr_t addr = reinterpret_cast<uintptr_t>(from) + at;
-          if (addr % 16 == 0 && addr + size <= end && SameAsImage(image, addr, size)) found = addr;
+          if (addr % 16 == 0 && addr + size <= end && SameBytes(image, 16, reinterpret_cast<const unsigned char*>(addr), size)) found = addr;
           k = at + 1;
         }
       }
