@@ -27,6 +27,7 @@
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define TCP_ESTABLISHED_ 1
+#define TCP_SYN_SENT_ 2
 #define TCP_TIME_WAIT_ 6
 #define TCP_LISTEN_ 10
 #define TCP_NEW_SYN_RECV_ 12
@@ -192,7 +193,11 @@ int BPF_PROG(ig_se_xmit, struct sk_buff *skb)
 		return 0;
 	if (!BPF_CORE_READ(sk, sk_socket, file))
 		return 0;
-	insert(sk, (struct task_struct *)bpf_get_current_task_btf(), false);
+	/* A SYN leaves in connect(), in the connecting task: that one owns the port now, whoever had it
+	 * before (a socket closed less than two sweeps ago keeps its entry, and a new connection often gets
+	 * its port back). Other packets may leave from softirq context, where the current task is anyone's:
+	 * they only fill a key nobody has. */
+	insert(sk, (struct task_struct *)bpf_get_current_task_btf(), state == TCP_SYN_SENT_);
 	return 0;
 }
 
