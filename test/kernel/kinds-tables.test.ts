@@ -88,14 +88,15 @@ describe('toppers', () => {
   it('mapiter_topper --sort -calls --max-entries 1: the busiest key first, one row per table', async () => {
     const r = await runWith(
       ['run', 'mapiter_topper', '--map-fetch-count', '1', '--map-fetch-interval', '800ms', '-o', 'json', '--sort', '-calls', '--max-entries', '1'],
-      env, () => spawnSync('/usr/bin/python3', ['-c', 'import os\nfor _ in range(7): os.getcwd()'], { stdio: 'ignore' }).pid!,
+      env, () => spawnSync('/usr/bin/python3', ['-c', 'import os\nfor _ in range(5000): os.getcwd()'], { stdio: 'ignore' }).pid!,
     );
     expect(r.code, r.stderr).toBe(0);
     const t = tables(r.stdout);
     expect(t.length).toBe(1);
-    // python's 7 getcwd calls (plus any at its start-up) outnumber any other process in 0.8 s
+    // python's 5,000 getcwd calls outnumber any other process's in 0.8 s (a compiler the suite runs
+    // beside it made 29; 7 calls were once outnumbered)
     expect(t[0]).toEqual([expect.objectContaining({ pid: r.triggered, comm: 'python3' })]);
-    expect(t[0]![0]!.calls as number).toBeGreaterThanOrEqual(7);
+    expect(t[0]![0]!.calls as number).toBeGreaterThanOrEqual(5000);
   });
 
   it('print_hash_topper --map-fetch-count 2 --map-fetch-interval 500ms: a row per pwd with count 1', async () => {
