@@ -129,39 +129,49 @@ size_t MapFileOver(int fd, const unsigned char* base, size_t first, size_t last,
   return mapped == MAP_FAILED ? 0 : (last - first) * page;
 }
 
-// Node's copy in a block malloc mapped on its own: the data 16 bytes into its first page, as in
-// the page image. Found by the image's second page at the start of a resident page.
-size_t ShareAlignedCopy(int fd, size_t fileSize, int pagemap, size_t page) {
-  unsigned char probe[64];
-  if (pread(fd, probe, sizeof probe, static_cast<off_t>(page)) != static_cast<ssize_t>(sizeof probe)) return 0;
+// Calls `visit(start, end, entries)` for each anonymous read-write mapping of at least `minSize`
+// bytes (the kernel may have merged a block's mapping with its neighbours), `entries` its pagemap
+// entries, until `visit` returns true.
+template <typename Visit>
+void ForEachAnonymousMapping(int pagemap, size_t page, size_t minSize, Visit visit) {
   FILE* maps = fopen("/proc/self/maps", "re");
-  if (maps == nullptr) return 0;
-  // the copy's pages 1 .. n-2 (page 0 holds malloc's chunk header, the last one the tail)
-  const size_t n = (fileSize + page - 1) / page;
-  size_t shared = 0;
+  if (maps == nullptr) return;
   std::vector<uint64_t> entries;
   char line[4096];
-  while (shared == 0 && fgets(line, sizeof line, maps) != nullptr) {
+  while (fgets(line, sizeof line, maps) != nullptr) {
     unsigned long start, end, offset, inode;
     char perms[8] = {0};
     if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &start, &end, perms, &offset, &inode) != 5) continue;
-    // anonymous and read-write (the kernel may have merged the copy's mapping with its neighbours)
-    if (inode != 0 || strcmp(perms, "rw-p") != 0 || end - start < n * page) continue;
+    if (inode != 0 || strcmp(perms, "rw-p") != 0 || end - start < minSize) continue;
     const size_t count = (end - start) / page;
     entries.resize(count);
     if (pread(pagemap, entries.data(), count * sizeof(uint64_t), static_cast<off_t>(start / page * sizeof(uint64_t))) !=
         static_cast<ssize_t>(count * sizeof(uint64_t)))
       continue;
+    if (visit(static_cast<uintptr_t>(start), static_cast<uintptr_t>(end), entries)) break;
+  }
+  fclose(maps);
+}
+
+// Node's copy in a block malloc mapped on its own: the data 16 bytes into its first page, as in
+// the page image. Found by the image's second page at the start of a resident page.
+size_t ShareAlignedCopy(int fd, size_t fileSize, int pagemap, size_t page) {
+  unsigned char probe[64];
+  if (pread(fd, probe, sizeof probe, static_cast<off_t>(page)) != static_cast<ssize_t>(sizeof probe)) return 0;
+  // the copy's pages 1 .. n-2 (page 0 holds malloc's chunk header, the last one the tail)
+  const size_t n = (fileSize + page - 1) / page;
+  size_t shared = 0;
+  ForEachAnonymousMapping(pagemap, page, n * page, [&](uintptr_t start, uintptr_t, const std::vector<uint64_t>& entries) {
     // where a resident page starts as the file's page 1 does, and every page after it matches
-    for (size_t i = 1; i + n - 1 <= count; i++) {
+    for (size_t i = 1; i + n - 1 <= entries.size(); i++) {
       const auto* at = reinterpret_cast<const unsigned char*>(start + i * page);
       unsigned char head[sizeof probe];
       if (!(entries[i] & kPresent) || !ReadOwnMemory(head, at, sizeof head) || memcmp(head, probe, sizeof probe) != 0) continue;
       shared = MapFileOver(fd, at - page, 1, n - 1, page);
-      break;
+      return true;
     }
-  }
-  fclose(maps);
+    return false;
+  });
   return shared;
 }
 
@@ -171,23 +181,11 @@ size_t ShareAlignedCopy(int fd, size_t fileSize, int pagemap, size_t page) {
 // them (the block node read the blob into, freed by now, may still hold the same first bytes).
 // Only resident pages are read, a window at a time; 0 when not found.
 uintptr_t FindCopy(int image, const unsigned char* head, size_t headLen, size_t size, int pagemap, size_t page) {
-  FILE* maps = fopen("/proc/self/maps", "re");
-  if (maps == nullptr) return 0;
   constexpr size_t kWindow = 256;  // pages
   std::vector<unsigned char> buf(kWindow * page + headLen);
-  std::vector<uint64_t> entries;
   uintptr_t found = 0;
-  char line[4096];
-  while (found == 0 && fgets(line, sizeof line, maps) != nullptr) {
-    unsigned long start, end, offset, inode;
-    char perms[8] = {0};
-    if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &start, &end, perms, &offset, &inode) != 5) continue;
-    if (inode != 0 || strcmp(perms, "rw-p") != 0 || end - start < size) continue;
-    const size_t count = (end - start) / page;
-    entries.resize(count);
-    if (pread(pagemap, entries.data(), count * sizeof(uint64_t), static_cast<off_t>(start / page * sizeof(uint64_t))) !=
-        static_cast<ssize_t>(count * sizeof(uint64_t)))
-      continue;
+  ForEachAnonymousMapping(pagemap, page, size, [&](uintptr_t start, uintptr_t end, const std::vector<uint64_t>& entries) {
+    const size_t count = entries.size();
     for (size_t i = 0; i < count && found == 0;) {
       if (!(entries[i] & kPresent)) {
         i++;
@@ -211,8 +209,8 @@ uintptr_t FindCopy(int image, const unsigned char* head, size_t headLen, size_t 
       }
       i = j;
     }
-  }
-  fclose(maps);
+    return found != 0;
+  });
   return found;
 }
 
