@@ -28,6 +28,8 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(list.map((w) => `${w}\n`).join(''));
       return;
     }
+    // a node agent streams as many events as a local run: see runtime/resident-memory.ts
+    if (argv[0] === 'daemon') keepYoungGenerationSmall();
     // Command modules (and what they pull in: registry client, gRPC, tar) load only now, so
     // `ig run` above starts without them.
     const { commands } = await import('./commands/index.js');

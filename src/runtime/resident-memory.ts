@@ -19,7 +19,11 @@
  *   16 MiB) while many objects survive a scavenge, as they do at a run's start; at a few hundred
  *   thousand events/s it reached 2 x 2 MiB, kept for the whole run. V8 reads this growth factor
  *   each time it would grow, so setting it here (after start-up) works, unlike
- *   --max-semi-space-size, which only a node command line (the launcher) can set.
+ *   --max-semi-space-size, which only a node command line (the launcher) can set (and unlike
+ *   --semi-space-growth-factor on that command line: V8 raises values below 2 when it sets up
+ *   the heap). `ig daemon` too: its young generation had grown to 2 x 4 MiB while it started,
+ *   and while a client streamed, a full mark-compact followed nearly every scavenge (47 in 8 s,
+ *   ~25 % of the agent's CPU samples; 8 with this), bench/README.md "Remote streaming, round three".
  */
 import { setFlagsFromString } from 'node:v8';
 import { native } from './native.js';
