@@ -19,6 +19,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** npm packages evaluated while the snapshot is built (the banner's require refuses any other). */
 const BUNDLED = ['@opentelemetry/api-logs', 'get-east-asian-width'];
+/**
+ * V8 flags the blob is built with, written beside it (ig.blob.flags) for bin/ig to start node with:
+ * node refuses a blob whose V8 flags differ from its own. A young generation of 2 MiB semi-spaces
+ * from the start (1 MiB by default): a run allocates ~1.3 MB before its first events, and the
+ * scavenge that a 1 MiB semi-space forced there cost ~2.5 ms, its to-space's first page touches
+ * included (bench/README.md "Start-up, round eight"). ig run keeps it from growing further
+ * (keepYoungGenerationSmall).
+ */
+const NODE_FLAGS = ['--min-semi-space-size=2'];
 /** ig's modules that only other commands, cluster and remote runs use: entry.ts runs those from the ES module bundle. */
 const NOT_IN_SNAPSHOT = ['cli/commands/index', 'cli/completion', 'cli/parser', 'cli/run/k8s', 'cli/run/remote'];
 
@@ -58,7 +67,7 @@ export async function buildSnapshot(buildId, outdir = path.join(root, 'dist', 'c
   const loadedList = `${tmp}.loaded`;
   writeFileSync(eagerEntry, eagerLoader(script, outdir, loadedList));
   try {
-    execFileSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', eagerEntry], { cwd: outdir, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [...NODE_FLAGS, '--snapshot-blob', tmp, '--build-snapshot', eagerEntry], { cwd: outdir, stdio: ['ignore', 'ignore', 'pipe'] });
     // node's own modules loaded by now are in the snapshot: their code caches are never read
     const loaded = readFileSync(loadedList, 'utf8').split('\n').filter((l) => l.startsWith('NativeModule ')).map((l) => l.slice('NativeModule '.length));
     dropLoadedModulesCache(tmp, new Set(loaded));
@@ -69,6 +78,7 @@ export async function buildSnapshot(buildId, outdir = path.join(root, 'dist', 'c
   } finally {
     rmSync(loadedList, { force: true });
   }
+  writeFileSync(`${blob}.flags`, `${NODE_FLAGS.join(' ')}\n`);
   renameSync(tmp, blob);
   writePagesOfCopy(blob);
   // the node it runs on: scripts/setup.sh rebuilds the blob when `node --version` says otherwise

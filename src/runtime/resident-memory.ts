@@ -15,8 +15,9 @@
  *   kept under the cache folder (snapshot-pages/, a few at most; native/src/memory.cc).
  * - forgetLauncherTunables(): bin/ig runs `ig run` with one malloc arena (GLIBC_TUNABLES, read by
  *   glibc as node starts); the programs ig runs (mount, tc) get the user's environment back.
- * - keepYoungGenerationSmall(): V8 doubles its young generation (semi-spaces of 1 MiB up to
- *   16 MiB) while many objects survive a scavenge, as they do at a run's start; at a few hundred
+ * - keepYoungGenerationSmall(): V8 doubles its young generation (semi-spaces of 1 MiB, 2 MiB
+ *   from the start-up snapshot, up to 16 MiB) while many objects survive a scavenge, as they do
+ *   at a run's start; at a few hundred
  *   thousand events/s it reached 2 x 2 MiB, kept for the whole run. V8 reads this growth factor
  *   each time it would grow, so setting it here (after start-up) works, unlike
  *   --max-semi-space-size, which only a node command line (the launcher) can set (and unlike

@@ -64,6 +64,9 @@ describe('ig from the start-up snapshot', () => {
   it('runs `ig run trace_open -o json` from the blob and prints the same event, with the same fields, as `node bin/ig.js`', async () => {
     const snap = await openEvent(igCommand, []);
     expect(snap.cmdline).toMatch(/--snapshot-blob \S*dist\/cli\.snapshot\/ig\.blob -- run trace_open/);
+    // with the V8 flags the blob was built with (node refuses it under others)
+    const flags = readFileSync(path.join(repoRoot, 'dist', 'cli.snapshot', 'ig.blob.flags'), 'utf8').trim();
+    expect(snap.cmdline).toContain(`${flags} --snapshot-blob`);
     expect(snap.stderr).not.toMatch(/snapshot/); // (trace_open may warn of events lost on a busy machine)
     const plain = await openEvent(process.execPath, [path.join(repoRoot, 'bin', 'ig.js')]);
     expect(plain.cmdline).not.toMatch(/--snapshot-blob/);
