@@ -37,6 +37,7 @@ export async function setup(log) {
   await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'load'), path.join(ROOT, 'bench/baseline/load.c')]);
   await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'sink'), path.join(ROOT, 'bench/baseline/sink.c')]);
   await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'files'), path.join(ROOT, 'bench/baseline/files.c')]);
+  await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'timerun'), path.join(ROOT, 'bench/baseline/timerun.c')]);
   await run('gcc', ['-O2', '-Wall', '-I', path.join(vendor, 'include'), '-o', path.join(bin, 'consumer'),
     path.join(ROOT, 'bench/baseline/consumer.c'), path.join(vendor, 'lib', 'libbpf.a'), '-lelf', '-lz']);
 
@@ -77,6 +78,7 @@ export async function setup(log) {
     load: path.join(bin, 'load'),
     sink: path.join(bin, 'sink'),
     files: path.join(bin, 'files'),
+    timerun: path.join(bin, 'timerun'),
     consumer: path.join(bin, 'consumer'),
   };
 }

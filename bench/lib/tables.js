@@ -4,10 +4,10 @@
 //    500 ms. W is `files DIR 2000` (bench/baseline/files.c): 2,000 open files read in turn, so
 //    every fetch has 2,000 rows. CPU of the tool (all its threads, /proc/PID/task/*/schedstat)
 //    from its 3rd fetch to its 11th, divided by the 8 fetches; rounds alternate tool by tool.
-//  - snapshot_process: spawn of `ig run snapshot_process -o json` → its exit, against `ps -e`,
-//    alternating, after one warm-up run of each.
+//  - snapshot_process: `ig run snapshot_process -o json` from fork to exit, against `ps -e`,
+//    alternating, after one warm-up run of each; timed by bench/baseline/timerun.c (a fork of the
+//    bench's node process added ~9 ms to either).
 import { readdirSync, readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { igCommand } from './setup.js';
 import { lineReader, median, run, start, stop, tempDir } from './procs.js';
 
@@ -80,10 +80,8 @@ async function cpuPerFetch(ctx, tool, files) {
   return { tool, cpuMsPerFetch: (to.ns - from.ns) / 1e6 / FETCHES, rowsPerFetch: (to.rows - from.rows) / FETCHES };
 }
 
-async function wholeRun(cmd, args, env, root) {
-  const t0 = performance.now();
-  await run(cmd, args, { env, cwd: root });
-  return performance.now() - t0;
+async function wholeRun(timerun, cmd, args, env, root) {
+  return Number(await run(timerun, [cmd, ...args], { env, cwd: root }));
 }
 
 export async function tables(ctx, opts, log) {
@@ -104,8 +102,8 @@ export async function tables(ctx, opts, log) {
     await stop(files, 'SIGTERM');
   }
   const trials = opts.quick ? 3 : 7;
-  const ig = () => wholeRun(...igCommand('run', 'snapshot_process', '-o', 'json'), ctx.env, ctx.root);
-  const ps = () => wholeRun('ps', ['-e'], ctx.env, ctx.root);
+  const ig = () => wholeRun(ctx.timerun, ...igCommand('run', 'snapshot_process', '-o', 'json'), ctx.env, ctx.root);
+  const ps = () => wholeRun(ctx.timerun, 'ps', ['-e'], ctx.env, ctx.root);
   await ig();
   await ps();
   for (let i = 0; i < trials; i++) {
