@@ -2,7 +2,8 @@
 /*
  * sink: reads JSON lines from stdin as fast as possible, discards them, and
  * reports on stdout (one line each, flushed):
- *   first SECS                when the first event line arrives (one containing READY, if given)
+ *   first SECS MONO           when the first event line arrives (one containing READY, if given):
+ *                             seconds since the sink started, and CLOCK_MONOTONIC seconds then
  *   window LINES SECS         event lines counted during the window (after the warm-up)
  *   eof LINES MARKERS LOSTTOTAL LOSTLINES   at end of input
  * Lines starting with {"lost": are not events: their "lostTotal" is tracked.
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
 						markers++;
 					if (state == 0 && (!ready || memmem(s, nl - s, ready, strlen(ready)))) {
 						t_first = t;
-						printf("first %.6f\n", t - t_start);
+						printf("first %.6f %.6f\n", t - t_start, t);
 						fflush(stdout);
 						state = 1;
 					}

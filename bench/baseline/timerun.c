@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // timerun CMD [ARGS...]: runs CMD once, its stdout on /dev/null, and prints the wall time from the
 // fork to its exit in ms (CLOCK_MONOTONIC), as `perf stat` or hyperfine take it. The whole-run
 // figures measured from the bench's node process also counted node forking itself (a process of

@@ -1,7 +1,8 @@
 // 6. Side by side with the peers (issue 16): ig (json, columns), opensnoop from Debian's libbpf-tools (C,
 // libbpf, perf buffer) and bpftrace, each tracing openat of one process, printing every event into the
 // same pipe (the C sink), on the same workloads, runs alternating tool by tool:
-//  - first event: spawn → the first line about a probe file the process opens every 2 ms;
+//  - first event: the tool's exec (bench/baseline/execstamp.c) → the first line about a probe file
+//    the process opens every 2 ms, as the sink reads it;
 //  - tight loop: 200,000 open+close as fast as one thread goes: slowdown against the untraced loop,
 //    share of its events delivered, events/s, peak RSS;
 //  - paced ladder (ig): 50k/100k/200k/400k opens/s, events lost at each rung.
@@ -40,12 +41,15 @@ async function traced(ctx, tool, loadArgs) {
   const load = start(ctx.load, ['--wait', '--probe', ctx.probe, ...loadArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
   const loadOut = lineReader(load.stdout);
   const [cmd, args] = TOOLS[tool](ctx, load.pid);
-  const pipe = startPiped(ctx, cmd, args, { env: ctx.env, sinkArgs: ['--ready', 'igbench-probe', '--marker', 'igbench-target'] });
+  const pipe = startPiped(ctx, ctx.execstamp, [cmd, ...args], { env: ctx.env, sinkArgs: ['--ready', 'igbench-probe', '--marker', 'igbench-target'] });
   let done, firstSecs;
   try {
     const first = await pipe.sinkOut.waitFor('first', 30_000);
     if (!first) throw new Error(`${tool} showed no event within 30 s: ${pipe.producer.stderrText?.slice(-500)}`);
-    firstSecs = Number(first.split(' ')[1]);
+    // "first SECS_SINCE_SINK_START MONOTONIC_SECS", against the clock's time of the exec
+    const at = Number(/ig-bench-exec-at ([\d.]+)/.exec(pipe.producer.stderrText ?? '')?.[1]);
+    firstSecs = Number(first.split(' ')[2]) - at;
+    if (!Number.isFinite(firstSecs)) throw new Error(`${tool}: no exec time from execstamp (${pipe.producer.stderrText?.slice(0, 200)})`);
     load.stdin.write('go\n');
     done = await loadOut.waitFor('done', 120_000);
     await sleep(500); // readers drain every few ms: let the tail arrive

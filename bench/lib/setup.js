@@ -38,6 +38,7 @@ export async function setup(log) {
   await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'sink'), path.join(ROOT, 'bench/baseline/sink.c')]);
   await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'files'), path.join(ROOT, 'bench/baseline/files.c')]);
   await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'timerun'), path.join(ROOT, 'bench/baseline/timerun.c')]);
+  await run('gcc', ['-O2', '-Wall', '-o', path.join(bin, 'execstamp'), path.join(ROOT, 'bench/baseline/execstamp.c')]);
   await run('gcc', ['-O2', '-Wall', '-I', path.join(vendor, 'include'), '-o', path.join(bin, 'consumer'),
     path.join(ROOT, 'bench/baseline/consumer.c'), path.join(vendor, 'lib', 'libbpf.a'), '-lelf', '-lz']);
 
@@ -79,6 +80,7 @@ export async function setup(log) {
     sink: path.join(bin, 'sink'),
     files: path.join(bin, 'files'),
     timerun: path.join(bin, 'timerun'),
+    execstamp: path.join(bin, 'execstamp'),
     consumer: path.join(bin, 'consumer'),
   };
 }
