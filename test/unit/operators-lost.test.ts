@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LostCounter } from '../../src/datasource/lost.js';
+import { waitFor } from '../helpers/kernel.js';
 
 class Lines {
   lines: string[] = [];
@@ -43,7 +44,7 @@ describe('LostCounter', () => {
     expect(out.lines).toEqual(['warning: lost 2 events\n']);
     // the second warning comes from the counter's own timer, once the interval is over: waited for,
     // not timed (a busy machine runs a 30 ms timer late)
-    for (let waited = 0; out.lines.length < 2 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => out.lines.length >= 2, 10_000, 'the timed second warning');
     expect(out.lines).toEqual(['warning: lost 2 events\n', 'warning: lost 4 events\n']);
     c.close();
   });
