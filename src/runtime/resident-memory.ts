@@ -14,7 +14,8 @@
  *   its page that moves with the length of the command line: an image of each such layout is
  *   kept under the cache folder (snapshot-pages/, a few at most; native/src/memory.cc).
  * - forgetLauncherTunables(): bin/ig runs `ig run` with one malloc arena (GLIBC_TUNABLES, read by
- *   glibc as node starts); the programs ig runs (mount, tc) get the user's environment back.
+ *   glibc as node starts) and V8's heap pages in huge pages (LD_PRELOAD of
+ *   native/build/ig-heap-arena.so); the programs ig runs (mount, tc) get the user's environment back.
  * - keepYoungGenerationSmall(): V8 doubles its young generation (semi-spaces of 1 MiB, 2 MiB
  *   from the start-up snapshot, up to 16 MiB) while many objects survive a scavenge, as they do
  *   at a run's start; at a few hundred
@@ -61,9 +62,14 @@ function snapshotPages(): string | undefined {
 }
 
 export function forgetLauncherTunables(): void {
-  if (process.env.IG_LAUNCHER_TUNABLES !== '1') return;
-  delete process.env.GLIBC_TUNABLES;
-  delete process.env.IG_LAUNCHER_TUNABLES;
+  if (process.env.IG_LAUNCHER_TUNABLES === '1') {
+    delete process.env.GLIBC_TUNABLES;
+    delete process.env.IG_LAUNCHER_TUNABLES;
+  }
+  if (process.env.IG_LAUNCHER_PRELOAD === '1') {
+    delete process.env.LD_PRELOAD;
+    delete process.env.IG_LAUNCHER_PRELOAD;
+  }
 }
 
 export function keepYoungGenerationSmall(): void {

@@ -230,6 +230,81 @@ describe('resident memory of ig run', () => {
     }
   }, 60_000);
 
+  it("bin/ig puts V8's heap pages of ig run side by side in huge pages (native/launcher/heap-arena.c), unless the user preloads something", async () => {
+    const o = fileOpener(20);
+    try {
+      // V8's heap pages: anonymous mappings advised both for huge pages (the arena) and MADV_DONTFORK (V8)
+      const heap = (igPid: number) => {
+        const smaps = readFileSync(`/proc/${igPid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+        const kb = (m: string, k: string) => Number(new RegExp(`\\n${k}:\\s+(\\d+)`).exec(m)?.[1] ?? 0);
+        const arena = smaps.filter((m) => /\nVmFlags:.* hg\b/.test(m) && /\nVmFlags:.* dc\b/.test(m));
+        const sum = (k: string) => arena.reduce((n, m) => n + kb(m, k), 0);
+        return { size: sum('Size'), rss: sum('Rss'), huge: sum('AnonHugePages'), environ: readFileSync(`/proc/${igPid}/environ`, 'utf8') };
+      };
+      const withArena = await idleRun(o.pid, o.file, process.env, { fromSnapshot: true, look: heap });
+      expect(withArena.looked!.environ).toMatch(/(^|\0)LD_PRELOAD=\/\S*\/native\/build\/ig-heap-arena\.so\0/);
+      expect(withArena.looked!.size, 'kB of address space reserved for the heap').toBeGreaterThanOrEqual(1 << 20);
+      expect(withArena.looked!.rss, 'kB of the heap resident there').toBeGreaterThan(4096);
+      // where the kernel gives transparent huge pages at all (never: 4 KiB pages, still side by side)
+      const thp = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+      if (!/\[never\]/.test(thp)) expect(withArena.looked!.huge, 'kB of the heap in huge pages').toBeGreaterThanOrEqual(2048);
+      expect(withArena.eventsAfter).toBeGreaterThan(5);
+      // the user's LD_PRELOAD (here empty) is theirs: no arena
+      const without = await idleRun(o.pid, o.file, { ...process.env, LD_PRELOAD: '' }, { fromSnapshot: true, look: heap });
+      expect(without.looked!.size).toBe(0);
+      expect(without.eventsAfter).toBeGreaterThan(5);
+    } finally {
+      o.stop();
+    }
+  }, 60_000);
+
+  it('V8 runs as before on the heap arena: a program that allocates, collects and frees pages (large objects too) computes the same', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ig-arena-'));
+    const script = path.join(dir, 'churn.js');
+    // young and old pages, large objects (their own reservations), pages freed by full collections
+    writeFileSync(script, `
+      const { createHash } = require('node:crypto');
+      const h = createHash('sha256');
+      let keep = [];
+      for (let round = 0; round < 30; round++) {
+        const big = new Array(200_000).fill(round);          // a large object
+        for (let i = 0; i < 20_000; i++) keep.push({ round, i, s: 'v' + (i * round) });
+        h.update(String(big.length + big[round]));
+        if (round % 3 === 0) { h.update(JSON.stringify(keep.slice(-50))); keep = []; }
+        if (round % 5 === 0) globalThis.gc();
+      }
+      h.update(String(keep.length));
+      console.log(h.digest('hex'));
+    `);
+    try {
+      const arena = path.join(repoRoot, 'native', 'build', 'ig-heap-arena.so');
+      const run = (preload: string) => execFileSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: preload } }).trim();
+      const plain = run('');
+      expect(plain).toMatch(/^[0-9a-f]{64}$/);
+      expect(run(arena)).toBe(plain);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('the programs ig run starts (mount, tc) get the user\'s environment back: no launcher tunables or preload of its own', async () => {
+    const { forgetLauncherTunables } = await import('../../src/runtime/resident-memory.js');
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=1', IG_LAUNCHER_TUNABLES: '1', LD_PRELOAD: '/x/ig-heap-arena.so', IG_LAUNCHER_PRELOAD: '1' });
+      forgetLauncherTunables();
+      for (const k of ['GLIBC_TUNABLES', 'IG_LAUNCHER_TUNABLES', 'LD_PRELOAD', 'IG_LAUNCHER_PRELOAD']) expect(process.env[k], k).toBeUndefined();
+      // the user's own settings (bin/ig added nothing) stay
+      Object.assign(process.env, { GLIBC_TUNABLES: 'glibc.malloc.check=3', LD_PRELOAD: '/usr/lib/libmine.so' });
+      forgetLauncherTunables();
+      expect(process.env.GLIBC_TUNABLES).toBe('glibc.malloc.check=3');
+      expect(process.env.LD_PRELOAD).toBe('/usr/lib/libmine.so');
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
   it("keepYoungGenerationSmall keeps V8's young generation at its start size while objects survive (it grows without)", () => {
     // What `ig run` calls as it starts: V8 must still read the growth factor after start-up.
     const dir = mkdtempSync(path.join(tmpdir(), 'ig-young-'));

@@ -67,7 +67,7 @@ describe('the npm package', () => {
     const j = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[];
     const files = j[0]!.files.map((f) => f.path);
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'bin/ig.js', 'dist/cli.bundle/main.js', 'native/src/addon.cc', 'native/Makefile', 'native/fetch-libbpf.sh',
-      'native/build/ig_native.node', 'bpf/include/gadget/types.h', 'spec/ig.proto', 'src/containers/cri/api.proto', 'gadgets/trace_open/program.bpf.c']) {
+      'native/build/ig_native.node', 'native/launcher/heap-arena.c', 'native/build/ig-heap-arena.so', 'bpf/include/gadget/types.h', 'spec/ig.proto', 'src/containers/cri/api.proto', 'gadgets/trace_open/program.bpf.c']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(test|bench|node_modules)\//.test(f) || f.endsWith('.map'))).toEqual([]);
