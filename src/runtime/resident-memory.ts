@@ -14,7 +14,7 @@
  *   its page that moves with the length of the command line: an image of each such layout is
  *   kept under the cache folder (snapshot-pages/, a few at most; native/src/memory.cc).
  * - forgetLauncherTunables(): bin/ig runs `ig run` with one malloc arena (GLIBC_TUNABLES, read by
- *   glibc as node starts) and V8's heap pages in huge pages (LD_PRELOAD of
+ *   glibc as node starts) and V8's heap pages faulted in as V8 commits them (LD_PRELOAD of
  *   native/build/ig-heap-arena.so); the programs ig runs (mount, tc) get the user's environment back.
  * - keepYoungGenerationSmall(): V8 doubles its young generation (semi-spaces of 1 MiB, 2 MiB
  *   from the start-up snapshot, up to 16 MiB) while many objects survive a scavenge, as they do
