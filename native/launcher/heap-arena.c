@@ -47,6 +47,8 @@ static uintptr_t next;  // where the next reservation starts (heap-page aligned)
 static uintptr_t last;  // start of the last reservation handed out
 static int last_fresh;  // and V8 has not committed or trimmed it yet: its tail is untouched
 
+static uintptr_t heap_page_up(uintptr_t a) { return (a + HEAP_PAGE - 1) & ~(HEAP_PAGE - 1); }
+
 static void *kernel_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 }
@@ -61,7 +63,7 @@ static void advise(uintptr_t start, size_t len) {
 __attribute__((constructor)) static void reserve_arena(void) {
   uintptr_t p = (uintptr_t)kernel_mmap(NULL, ARENA + HEAP_PAGE, PROT_NONE, RESERVATION, -1, 0);
   if (p == (uintptr_t)MAP_FAILED) return;
-  uintptr_t start = (p + HEAP_PAGE - 1) & ~(HEAP_PAGE - 1);
+  uintptr_t start = heap_page_up(p);
   advise(start, ARENA);
   next = last = start;
   arena_end = start + ARENA;
@@ -78,7 +80,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
     uintptr_t p = next;
     if (len <= arena_end - p) {
       // the part V8 keeps ends heap-page aligned, so the next reservation starts there
-      next = (p + len + HEAP_PAGE - 1) & ~(HEAP_PAGE - 1);
+      next = heap_page_up(p + len);
       last = p;
       last_fresh = 1;
       pthread_mutex_unlock(&lock);
@@ -94,12 +96,11 @@ int munmap(void *addr, size_t len) {
   uintptr_t a = (uintptr_t)addr;
   if (!in_arena(a, len)) return syscall(SYS_munmap, addr, len);
   pthread_mutex_lock(&lock);
-  uintptr_t end = (a + len + HEAP_PAGE - 1) & ~(HEAP_PAGE - 1);
-  if (last_fresh && a > last && end == next) {
+  if (last_fresh && a > last && heap_page_up(a + len) == next) {
     // the tail of the reservation just handed out, trimmed to V8's alignment before V8 used any of
     // it: the next one starts here (a tail freed later, e.g. of a large object that shrank, held
     // data and goes back to the kernel as any page)
-    next = (a + HEAP_PAGE - 1) & ~(HEAP_PAGE - 1);
+    next = heap_page_up(a);
     last_fresh = 0;
     pthread_mutex_unlock(&lock);
     return 0;
