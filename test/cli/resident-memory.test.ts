@@ -17,6 +17,16 @@ function resident(pid: number): { rss: number; file: number } {
   return { rss: kb('VmRSS'), file: kb('RssFile') };
 }
 
+/** The mappings of a live process, one /proc/PID/smaps entry each (its first line is the mapping's). */
+function smapsOf(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+}
+
+/** A kB figure of one smaps entry (Size, Rss, AnonHugePages...); 0 when the kernel does not show it. */
+function kbOf(mapping: string, key: string): number {
+  return Number(new RegExp(`\\n${key}:\\s+(\\d+)`).exec(mapping)?.[1] ?? 0);
+}
+
 /**
  * `ig run trace_open -o json --pid P` (by `node bin/ig.js`, or by `bin/ig` with `fromSnapshot`) until events flow,
  * then its memory a second later (and what `look` reads of the live process) and the events after that.
@@ -214,14 +224,12 @@ describe('resident memory of ig run', () => {
       // the page image's mapping (beside the blob, or the image of the copy's layout in malloc's
       // heap under the cache folder); its Rss is what was read again since start-up (nothing, in a run)
       const cache = mkdtempSync(path.join(tmpdir(), 'ig-pages-'));
-      const image = (igPid: number) => {
-        const smaps = readFileSync(`/proc/${igPid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
-        return smaps.filter((m) => /\/dist\/cli\.snapshot\/ig\.blob\.pages$|\/snapshot-pages\/[0-9a-f]{16}-\d+$/.test(m.split('\n')[0]));
-      };
+      const image = (igPid: number) =>
+        smapsOf(igPid).filter((m) => /\/dist\/cli\.snapshot\/ig\.blob\.pages$|\/snapshot-pages\/[0-9a-f]{16}-\d+$/.test(m.split('\n')[0]));
       const r = await idleRun(o.pid, o.file, { ...process.env, IG_CACHE_DIR: cache }, { fromSnapshot: true, look: image });
       rmSync(cache, { recursive: true, force: true });
       expect(r.looked!.length, 'the page image is mapped over the copy').toBe(1);
-      const kb = (k: string) => Number(new RegExp(`\\n${k}:\\s+(\\d+)`).exec(r.looked![0])![1]);
+      const kb = (k: string) => kbOf(r.looked![0]!, k);
       expect(kb('Size')).toBeGreaterThan(1024);
       expect(kb('Rss'), 'kB resident of the page image').toBeLessThan(kb('Size') / 4);
       expect(r.eventsAfter).toBeGreaterThan(5);
@@ -236,11 +244,9 @@ describe('resident memory of ig run', () => {
       // V8's heap pages in the arena: anonymous mappings advised MADV_DONTFORK (as V8 does) and
       // MADV_NOHUGEPAGE (the arena); the writable ones are what V8 committed
       const heap = (igPid: number) => {
-        const smaps = readFileSync(`/proc/${igPid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
-        const kb = (m: string, k: string) => Number(new RegExp(`\\n${k}:\\s+(\\d+)`).exec(m)?.[1] ?? 0);
-        const arena = smaps.filter((m) => /\nVmFlags:.* nh\b/.test(m) && /\nVmFlags:.* dc\b/.test(m));
+        const arena = smapsOf(igPid).filter((m) => /\nVmFlags:.* nh\b/.test(m) && /\nVmFlags:.* dc\b/.test(m));
         const committed = arena.filter((m) => / rw-p /.test(m.split('\n')[0]!));
-        const sum = (ms: string[], k: string) => ms.reduce((n, m) => n + kb(m, k), 0);
+        const sum = (ms: string[], k: string) => ms.reduce((n, m) => n + kbOf(m, k), 0);
         return { reserved: sum(arena, 'Size'), committed: sum(committed, 'Size'), resident: sum(committed, 'Rss'), environ: readFileSync(`/proc/${igPid}/environ`, 'utf8') };
       };
       const withArena = await idleRun(o.pid, o.file, process.env, { fromSnapshot: true, look: heap });
