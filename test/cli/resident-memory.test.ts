@@ -3,7 +3,7 @@
 // arenas trimmed. A user sees a smaller RSS in top/ps for the same run, and the run goes on.
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnIg, repoRoot } from '../helpers/ig.js';
@@ -255,8 +255,12 @@ describe('resident memory of ig run', () => {
       expect(h.reserved, 'kB of address space reserved for the heap').toBeGreaterThanOrEqual(1 << 20);
       expect(h.committed, 'kB of heap committed there').toBeGreaterThan(4096);
       // every committed page was faulted in at its commit; faulted 4 KiB at a time, as V8 writes them, ~1.5 MB
-      // of ~10.5 stay untouched by then (the young generation's other half among them); V8 may give a little back
-      expect(h.resident, 'kB of the committed heap resident').toBeGreaterThanOrEqual(h.committed - 512);
+      // of ~10.5 stay untouched by then (the young generation's other half among them); V8 may give a little back.
+      // MADV_POPULATE_WRITE came with Linux 5.14: before it the library leaves pages to fault in as before.
+      const [major, minor] = release().split('.').map(Number);
+      if (major! > 5 || (major === 5 && minor! >= 14)) {
+        expect(h.resident, 'kB of the committed heap resident').toBeGreaterThanOrEqual(h.committed - 512);
+      }
       expect(withArena.eventsAfter).toBeGreaterThan(5);
       // the user's LD_PRELOAD (here empty) is theirs: no arena
       const without = await idleRun(o.pid, o.file, { ...process.env, LD_PRELOAD: '' }, { fromSnapshot: true, look: heap });
