@@ -1,5 +1,6 @@
 // Module init, error helpers and the libbpf print hook.
 #include "common.h"
+#include "kernel_features.h"
 
 #include <climits>
 #include <ctime>
@@ -101,6 +102,17 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("libbpfVersion", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::String::New(info.Env(), libbpf_version_string());
   }, "libbpfVersion"));
+  // libbpf's kernel feature probes, kept per boot by src/runtime/kernel-features-cache.ts (kernel_features.c)
+  exports.Set("kernelFeatures", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    auto out = Napi::Buffer<uint8_t>::New(info.Env(), ig_kernel_features_count());
+    ig_kernel_features_get(out.Data(), out.Length());
+    return out;
+  }, "kernelFeatures"));
+  exports.Set("presetKernelFeatures", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Napi::Buffer<uint8_t> in = ig::ArgBuffer(info, 0, "features");
+    ig_kernel_features_set_supported(in.Data(), in.Length());
+    return info.Env().Undefined();
+  }, "presetKernelFeatures"));
   // Wall-clock minus boot-clock, in ns: eBPF timestamps (bpf_ktime_get_boot_ns) plus this are
   // wall-clock times. Both clocks are read back to back; the tightest of a few pairs wins.
   exports.Set("bootToWallOffsetNs", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {

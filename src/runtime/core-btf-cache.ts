@@ -65,14 +65,19 @@ interface EntryHeader {
  * boot, so the boot id names it (release and version are there for people reading an entry).
  * Null: no boot id (then nothing is cached).
  */
-function kernelKey(): string | null {
-  try {
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    return [boot, os.release(), os.version(), native().libbpfVersion()].join(' ');
-  } catch {
-    return null;
+export function kernelKey(): string | null {
+  if (kernel === undefined) {
+    try {
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      kernel = [boot, os.release(), os.version(), native().libbpfVersion()].join(' ');
+    } catch {
+      kernel = null;
+    }
   }
+  return kernel;
 }
+/** kernelKey() of this process (a boot outlives it) */
+let kernel: string | null | undefined;
 
 /** A BTF file standing for this kernel's (named per boot by its writer): the kernel, the file and its size and time. */
 function targetKey(file: string): string | null {
@@ -173,7 +178,7 @@ function iteratorNote(ids: Record<string, number>): string {
  * Entries written before this boot can never match again (the boot id is in their key): remove
  * them when writing a new one, so the folder holds one boot's entries, not one per boot forever.
  */
-function pruneEarlierBoots(dir: string): void {
+export function pruneEarlierBoots(dir: string): void {
   const bootedAt = Date.now() - os.uptime() * 1000;
   try {
     for (const name of readdirSync(dir)) {

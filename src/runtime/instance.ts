@@ -7,6 +7,7 @@ import { MapType } from '../model/kernel.js';
 import { loadError, attachError } from './kernel-errors.js';
 import { native } from './native.js';
 import { coreBtfFor } from './core-btf-cache.js';
+import { keepKernelFeatures, presetKernelFeatures } from './kernel-features-cache.js';
 import { setBootOffsetNs } from '../format/timestamp.js';
 import { startSource, type RunningSource, type SourceSink, type SourceOptions } from './sources/index.js';
 import { ensureTracefs, needsTracefs, tracepointExists } from './tracefs.js';
@@ -255,9 +256,11 @@ export class GadgetInstance {
 
   load(): void {
     if (this.spec.maps.some((m) => m.pinPath)) ensureBpffs();
+    presetKernelFeatures();
     for (;;) {
       try {
         this.obj.load();
+        keepKernelFeatures();
         break;
       } catch (err) {
         const e = loadError(err, this.spec.programs);
