@@ -323,6 +323,10 @@ export function enableBpfStats(): number;
 export function socketEnricherObject(): Buffer;
 /** libbpf's own version string, e.g. "v1.5". */
 export function libbpfVersion(): string;
+/** libbpf's kernel feature probes so far, one byte per feature: 0 not probed, 1 supported, 2 missing. */
+export function kernelFeatures(): Buffer;
+/** Mark as supported the features these bytes (as kernelFeatures() gives them) say are, where libbpf has not probed yet. */
+export function presetKernelFeatures(features: Buffer): void;
 
 // ---- for the host side of IG's wasm gadget API (src/wasm/) ----
 /** An fd of the map with this kernel id (a map of maps' value); the caller owns it. */
