@@ -69,6 +69,7 @@ export function forgetLauncherTunables(): void {
   if (process.env.IG_LAUNCHER_PRELOAD === '1') {
     delete process.env.LD_PRELOAD;
     delete process.env.IG_LAUNCHER_PRELOAD;
+    delete process.env.IG_LAUNCHER_ADDON;
   }
 }
 

@@ -300,13 +300,33 @@ describe('resident memory of ig run', () => {
     }
   }, 60_000);
 
+  it('the preload loads the addon while node starts, and node\'s own dlopen of it then works; a wrong path changes nothing', () => {
+    const arena = path.join(repoRoot, 'native', 'build', 'ig-heap-arena.so');
+    const addon = path.join(repoRoot, 'native', 'build', 'ig_native.node');
+    // before any JS asked for it, the addon is mapped (the preload's thread had a whole node start to load it)
+    const script = `
+      const mapped = require('fs').readFileSync('/proc/self/maps', 'utf8').includes(${JSON.stringify(addon)});
+      const m = { exports: {} };
+      process.dlopen(m, ${JSON.stringify(addon)});
+      console.log(JSON.stringify({ mapped, libbpf: m.exports.libbpfVersion() }));
+    `;
+    const run = (file: string) => JSON.parse(execFileSync(process.execPath, ['-e', `setTimeout(() => { ${script} }, 50)`], {
+      encoding: 'utf8', env: { ...process.env, LD_PRELOAD: arena, IG_LAUNCHER_ADDON: file },
+    }));
+    const early = run(addon);
+    expect(early.mapped).toBe(true);
+    expect(early.libbpf).toMatch(/^v\d+\.\d+/);
+    const wrong = run('/nonexistent/ig_native.node');
+    expect(wrong).toEqual({ mapped: false, libbpf: early.libbpf });
+  });
+
   it('the programs ig run starts (mount, tc) get the user\'s environment back: no launcher tunables or preload of its own', async () => {
     const { forgetLauncherTunables } = await import('../../src/runtime/resident-memory.js');
     const saved = { ...process.env };
     try {
-      Object.assign(process.env, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=1', IG_LAUNCHER_TUNABLES: '1', LD_PRELOAD: '/x/ig-heap-arena.so', IG_LAUNCHER_PRELOAD: '1' });
+      Object.assign(process.env, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=1', IG_LAUNCHER_TUNABLES: '1', LD_PRELOAD: '/x/ig-heap-arena.so', IG_LAUNCHER_PRELOAD: '1', IG_LAUNCHER_ADDON: '/x/ig_native.node' });
       forgetLauncherTunables();
-      for (const k of ['GLIBC_TUNABLES', 'IG_LAUNCHER_TUNABLES', 'LD_PRELOAD', 'IG_LAUNCHER_PRELOAD']) expect(process.env[k], k).toBeUndefined();
+      for (const k of ['GLIBC_TUNABLES', 'IG_LAUNCHER_TUNABLES', 'LD_PRELOAD', 'IG_LAUNCHER_PRELOAD', 'IG_LAUNCHER_ADDON']) expect(process.env[k], k).toBeUndefined();
       // the user's own settings (bin/ig added nothing) stay
       Object.assign(process.env, { GLIBC_TUNABLES: 'glibc.malloc.check=3', LD_PRELOAD: '/usr/lib/libmine.so' });
       forgetLauncherTunables();
