@@ -85,6 +85,16 @@ describe('ig from the start-up snapshot', () => {
     expect(rows(off.stdout)).toEqual(rows(plain.stdout));
   }, 60_000);
 
+  it('starts without the blob when NODE_OPTIONS is set (a V8 flag there made node refuse it and stop), and prints the same rows', async () => {
+    const withOptions = await run(igCommand, ['run', 'snapshot_process', '-o', 'json'], { NODE_OPTIONS: '--max-old-space-size=512' });
+    expect(withOptions.code, withOptions.stderr).toBe(0);
+    expect(withOptions.stderr).not.toMatch(/snapshot/);
+    const snap = await run(igCommand, ['run', 'snapshot_process', '-o', 'json']);
+    const rows = (out: string) => (JSON.parse(out) as Record<string, unknown>[]).filter((p) => p.pid === 2 || p.pid === 3);
+    expect(rows(withOptions.stdout)).toHaveLength(2);
+    expect(rows(withOptions.stdout)).toEqual(rows(snap.stdout));
+  }, 60_000);
+
   it('sends other commands and flags node would take for its own (`ig image list`, `ig run --help`) to the CLI as before', async () => {
     const list = await run(igCommand, ['image', 'list']);
     expect(list.code, list.stderr).toBe(0);
