@@ -88,6 +88,10 @@ export function figures(results) {
       add('tight loop: ig json delivered share at a slowdown <= 1/3 of the best peer', `${(100 * ig.share.med).toFixed(3)}% at ${ig.slow.med.toFixed(2)}x`,
         `best peer slowdown ${Number.isFinite(best) ? best.toFixed(2) : 'n/a'}x`, ratio(ig.slow.med, best), '>= 99.9% and <= 1/3',
         ig.share.med >= 0.999 && ig.slow.med <= best / 3, { igValue: ig.share.med });
+      // the same medians as the time a tracer adds to the loop: the line above is below 1.0x (faster than
+      // untraced) whenever the best peer slows the loop less than 3x, so this says how far apart they are
+      if (Number.isFinite(best)) add('tight loop: time ig json adds to the loop vs the best peer', `+${((ig.slow.med - 1) * 100).toFixed(0)}%`,
+        `best peer +${((best - 1) * 100).toFixed(0)}%`, ratio(ig.slow.med - 1, best - 1), '(info)', undefined);
       const cols = per['ig columns'];
       if (cols) add('tight loop: ig columns events/s vs ig json', fmtRate(cols.rate.med), `json ${fmtRate(ig.rate.med)}`, ratio(cols.rate.med, ig.rate.med),
         '>= 0.8x json', ratio(cols.rate.med, ig.rate.med) >= 0.8, { igValue: cols.rate.med });
