@@ -23,12 +23,9 @@
  * IG_DEBUG (and IG_TIMINGS) say which BTF a run used and why.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { cacheDir, writeCacheEntry } from '../gadget/cache-dir.js';
-import { packageVersion } from '../paths.js';
+import { readFileSync, statSync } from 'node:fs';
 import { mark } from '../timings.js';
+import { bootEntryPath, framedEntry, keepBootEntry, kernelKey, readFramedEntry } from './boot-cache.js';
 import { native } from './native.js';
 import type { coreBtfMinimal } from '../../native/index.js';
 
@@ -60,25 +57,6 @@ interface EntryHeader {
   iterators?: Record<string, number>;
 }
 
-/**
- * This kernel's identity as far as its BTF goes: the running kernel's BTF cannot change within a
- * boot, so the boot id names it (release and version are there for people reading an entry).
- * Null: no boot id (then nothing is cached).
- */
-export function kernelKey(): string | null {
-  if (kernel === undefined) {
-    try {
-      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      kernel = [boot, os.release(), os.version(), native().libbpfVersion()].join(' ');
-    } catch {
-      kernel = null;
-    }
-  }
-  return kernel;
-}
-/** kernelKey() of this process (a boot outlives it) */
-let kernel: string | null | undefined;
-
 /** A BTF file standing for this kernel's (named per boot by its writer): the kernel, the file and its size and time. */
 function targetKey(file: string): string | null {
   const kernel = kernelKey();
@@ -88,13 +66,6 @@ function targetKey(file: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** The cache file of an object on this kernel (the key is also inside, and checked). */
-function coreBtfEntryPath(objectDigest: string, kernel: string): string | undefined {
-  const dir = cacheDir('core-btf');
-  const k = createHash('sha256').update(kernel).digest('hex').slice(0, 16);
-  return dir && path.join(dir, `${packageVersion()}-${FORMAT}-${objectDigest}-${k}.bin`);
 }
 
 /**
@@ -114,7 +85,8 @@ function choose(elf: Buffer, target?: string): CoreBtfChoice {
   const kernel = target ? targetKey(target) : kernelKey();
   if (kernel === null) return { note: `${whole} (${target ?? 'the boot id'} cannot be read)` };
   const object = createHash('sha256').update(elf).digest('hex');
-  const file = coreBtfEntryPath(object, kernel);
+  // the cache file of the object on this kernel (the key is also inside, and checked)
+  const file = bootEntryPath('core-btf', FORMAT, kernel, object);
   if (!file) return { note: `${whole} (IG_CACHE_DIR=off)` };
   let stale: string;
   try {
@@ -129,18 +101,12 @@ function choose(elf: Buffer, target?: string): CoreBtfChoice {
 
 /** A cache entry's choice, or why it cannot be used (a string). */
 function readEntry(bytes: Buffer, kernel: string, object: string, elf: Buffer, whole: string): CoreBtfChoice | string {
-  const end = bytes.indexOf(0x0a, MAGIC.length);
-  if (!bytes.subarray(0, MAGIC.length).equals(Buffer.from(MAGIC)) || end < 0) return 'cache entry unreadable';
-  let h: EntryHeader;
-  try {
-    h = JSON.parse(bytes.subarray(MAGIC.length, end).toString('utf8')) as EntryHeader;
-  } catch {
-    return 'cache entry unreadable';
-  }
+  const entry = readFramedEntry<EntryHeader>(bytes, MAGIC);
+  if (!entry) return 'cache entry unreadable';
+  const { header: h, body: btf } = entry;
   if (h.kernel !== kernel) return 'cache entry made on another kernel';
   if (h.object !== object) return 'cache entry made for another object';
   if (h.reason !== undefined) return { note: `${whole} (${h.reason}; cached)` };
-  const btf = bytes.subarray(end + 1);
   if (typeof h.results !== 'string' || h.sha256 !== createHash('sha256').update(btf).digest('hex')) return 'cache entry damaged';
   const check = native().coreBtfResults(elf, btf);
   if (!check.results) return `cached BTF no longer relocates the object (${check.reason})`;
@@ -162,8 +128,7 @@ function computeAndKeep(elf: Buffer, target: string | undefined, kernel: string,
   const header: EntryHeader = { kernel, object };
   if (!m.btf) header.reason = m.reason;
   else Object.assign(header, { sha256: createHash('sha256').update(m.btf).digest('hex'), results: m.results.toString('base64'), iterators: m.iterators });
-  const kept = writeCacheEntry(file, Buffer.concat([Buffer.from(MAGIC + JSON.stringify(header) + '\n'), m.btf ?? Buffer.alloc(0)]));
-  if (kept) pruneEarlierBoots(path.dirname(file));
+  const kept = keepBootEntry(file, framedEntry(MAGIC, header, m.btf ?? Buffer.alloc(0)));
   const how = `${why}; ${kept ? 'now cached' : 'cache folder not writable'}`;
   if (!m.btf) return { note: `${whole} (${m.reason}; ${how})` };
   return { btf: m.btf, attachBtfIds: m.iterators, note: `minimal BTF computed (${m.btf.length} bytes, ${m.results.length / RESULT_SIZE} relocations checked${iteratorNote(m.iterators)}; ${how})` };
@@ -172,20 +137,4 @@ function computeAndKeep(elf: Buffer, target: string | undefined, kernel: string,
 function iteratorNote(ids: Record<string, number>): string {
   const n = Object.keys(ids).length;
   return n === 0 ? '' : `, ${n} iterator attach id${n === 1 ? '' : 's'}`;
-}
-
-/**
- * Entries written before this boot can never match again (the boot id is in their key): remove
- * them when writing a new one, so the folder holds one boot's entries, not one per boot forever.
- */
-export function pruneEarlierBoots(dir: string): void {
-  const bootedAt = Date.now() - os.uptime() * 1000;
-  try {
-    for (const name of readdirSync(dir)) {
-      const f = path.join(dir, name);
-      if (name.endsWith('.bin') && statSync(f).mtimeMs < bootedAt) rmSync(f, { force: true });
-    }
-  } catch {
-    // another run pruning at the same time, or a folder we cannot change: next time
-  }
 }

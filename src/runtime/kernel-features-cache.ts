@@ -11,12 +11,8 @@
  * so a probe that failed for a passing reason (memory, a limit) costs one probe, not a boot of
  * wrong answers. IG_CACHE_DIR=off turns it off with the other caches.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { cacheDir, writeCacheEntry } from '../gadget/cache-dir.js';
-import { packageVersion } from '../paths.js';
-import { kernelKey, pruneEarlierBoots } from './core-btf-cache.js';
+import { bootEntryPath, framedEntry, keepBootEntry, kernelKey, readFramedEntry } from './boot-cache.js';
 import { native } from './native.js';
 
 /** Bump when what an entry holds changes. */
@@ -27,9 +23,7 @@ const MAGIC = 'ig-kernel-features\n';
 let given: Buffer | undefined;
 
 function entryPath(kernel: string): string | undefined {
-  const dir = cacheDir('kernel-features');
-  const k = createHash('sha256').update(kernel).digest('hex').slice(0, 16);
-  return dir && path.join(dir, `${packageVersion()}-${FORMAT}-${k}.bin`);
+  return bootEntryPath('kernel-features', FORMAT, kernel);
 }
 
 /** Before a load: this boot's kept answers to libbpf (once per process; never throws). IG_DEBUG says what was used. */
@@ -49,15 +43,9 @@ function preset(into: Buffer): string {
   } catch {
     return 'probed (not cached yet)';
   }
-  const end = bytes.indexOf(10, MAGIC.length);
-  let header: { kernel?: unknown };
-  try {
-    if (end < 0 || bytes.toString('latin1', 0, MAGIC.length) !== MAGIC) throw new Error();
-    header = JSON.parse(bytes.toString('utf8', MAGIC.length, end)) as { kernel?: unknown };
-  } catch {
-    return 'probed (cache entry unreadable)';
-  }
-  const features = bytes.subarray(end + 1);
+  const entry = readFramedEntry<{ kernel?: unknown }>(bytes, MAGIC);
+  if (!entry) return 'probed (cache entry unreadable)';
+  const { header, body: features } = entry;
   if (header.kernel !== kernel) return 'probed (cache entry made on another kernel)';
   if (features.length !== into.length || features.some((r) => r !== 0 && r !== SUPPORTED)) return 'probed (cache entry damaged)';
   native().presetKernelFeatures(features);
@@ -72,8 +60,7 @@ export function keepKernelFeatures(): void {
   if (!file || !given) return;
   const now = Buffer.from(native().kernelFeatures().map((r) => (r === SUPPORTED ? SUPPORTED : 0)));
   if (now.every((r, i) => r !== SUPPORTED || given![i] === SUPPORTED)) return;
-  const kept = writeCacheEntry(file, Buffer.concat([Buffer.from(MAGIC + JSON.stringify({ kernel }) + '\n'), now]));
-  if (kept) pruneEarlierBoots(path.dirname(file));
+  const kept = keepBootEntry(file, framedEntry(MAGIC, { kernel }, now));
   given = now;
   debug(`${supported(now)} supported, ${kept ? 'now cached' : 'cache folder not writable'}`);
 }
