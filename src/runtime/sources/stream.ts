@@ -30,8 +30,8 @@ export function startStream(obj: BpfObject, ds: DataSourceSpec, s: StreamSpec, h
   let lostReadAt = 0;
   const mapLostSince = () => {
     if (!lost) return 0;
-    // process.hrtime, not the global `performance`: its first use loads perf_hooks (~1 ms of a start)
-    const now = Number(process.hrtime.bigint() / 1_000_000n);
+    // process.uptime() (monotonic), not the global `performance`: its first use loads perf_hooks (~1 ms of a start)
+    const now = process.uptime() * 1000;
     if (now - lostReadAt < LOST_BATCH_MS) return 0;
     lostReadAt = now;
     return lost.delta();
