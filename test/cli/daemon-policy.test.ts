@@ -124,9 +124,13 @@ describe('ig daemon enforces its own policy', () => {
   it('creates its unix socket 0660 in its group whatever the umask; a user outside the group cannot connect', async () => {
     const sock = `${work}/mode.sock`;
     const proc = spawn('bash', ['-c', `umask 0; exec "${process.execPath}" bin/ig.js daemon -H unix://${sock} --state-dir ''`], { cwd: repoRoot, env: store.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // ready once it says so: the socket is bound 0600 and made 0660 in its group just before (listen.ts)
+    let said = '';
+    proc.stderr.on('data', (d: Buffer) => (said += d.toString()));
     try {
-      await waitFor(() => existsSync(sock) && lstatSync(sock).isSocket(), 10_000, 'the socket');
+      await waitFor(() => said.includes(`listening on unix://${sock}`), 10_000, 'the daemon to listen');
       const st = lstatSync(sock);
+      expect(st.isSocket()).toBe(true);
       expect(st.mode & 0o777).toBe(0o660);
       expect(st.gid).toBe(0);
       const r = await collect(spawnIg(['run', 'trace_open', '--remote-address', `unix://${sock}`, '-t', '1'], { ...NOBODY, env: store.env }), 30_000);
