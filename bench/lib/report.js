@@ -85,13 +85,17 @@ export function figures(results) {
       add('first event: ig json median', fmtMs(ig.first?.med), bt ? `bpftrace ${fmtMs(bt.first?.med)}` : '', ratio(ig.first?.med, bt?.first?.med),
         '<= 100 ms and <= bpftrace', ig.first?.med <= 100 && (!bt || ig.first?.med <= bt.first?.med), { igValue: ig.first?.med });
       const best = Math.min(...peerNames.map((t) => per[t].slow?.med ?? Infinity));
-      add('tight loop: ig json delivered share at a slowdown <= 1/3 of the best peer', `${(100 * ig.share.med).toFixed(3)}% at ${ig.slow.med.toFixed(2)}x`,
-        `best peer slowdown ${Number.isFinite(best) ? best.toFixed(2) : 'n/a'}x`, ratio(ig.slow.med, best), '>= 99.9% and <= 1/3',
-        ig.share.med >= 0.999 && ig.slow.med <= best / 3, { igValue: ig.share.med });
-      // the same medians as the time a tracer adds to the loop: the line above is below 1.0x (faster than
-      // untraced) whenever the best peer slows the loop less than 3x, so this says how far apart they are
-      if (Number.isFinite(best)) add('tight loop: time ig json adds to the loop vs the best peer', `+${((ig.slow.med - 1) * 100).toFixed(0)}%`,
-        `best peer +${((best - 1) * 100).toFixed(0)}%`, ratio(ig.slow.med - 1, best - 1), '(info)', undefined);
+      // "slowdown" as the issue measures it ("slows the traced loop 0.2-0.28x as much as any of them"):
+      // the time a tracer adds to the loop (wall ÷ untraced − 1), ig json's against the best peer's. The
+      // loop's whole wall time would put 1/3 of a peer that slows it less than 3x below 1.0x, faster than
+      // no tracing at all; that ratio stays as the (info) row after it.
+      const added = (x) => x - 1;
+      add('tight loop: ig json delivered share at a slowdown <= 1/3 of the best peer\'s (time added to the loop)',
+        `${(100 * ig.share.med).toFixed(3)}% at +${(added(ig.slow.med) * 100).toFixed(0)}%`,
+        `best peer +${Number.isFinite(best) ? (added(best) * 100).toFixed(0) : 'n/a'}%`, ratio(added(ig.slow.med), added(best)), '>= 99.9% and <= 1/3',
+        ig.share.med >= 0.999 && added(ig.slow.med) <= added(best) / 3, { igValue: ig.share.med });
+      if (Number.isFinite(best)) add('tight loop: ig json loop wall time vs the best peer\'s', `${ig.slow.med.toFixed(2)}x untraced`,
+        `best peer ${best.toFixed(2)}x untraced`, ratio(ig.slow.med, best), '(info)', undefined);
       const cols = per['ig columns'];
       if (cols) add('tight loop: ig columns events/s vs ig json', fmtRate(cols.rate.med), `json ${fmtRate(ig.rate.med)}`, ratio(cols.rate.med, ig.rate.med),
         '>= 0.8x json', ratio(cols.rate.med, ig.rate.med) >= 0.8, { igValue: cols.rate.med });
