@@ -2,19 +2,22 @@
 /*
  * load: the bench's load generator, so that Node is never the bottleneck.
  *
- *   load getppid SECONDS           getppid(2) in a tight loop for SECONDS
+ *   load getppid SECONDS [RATE]    getppid(2) in a tight loop for SECONDS, or paced at RATE per second
  *   load open RATE SECONDS PATH    open(PATH)+close at RATE per second (0 = as fast as possible)
  *   load openloop COUNT PATH       COUNT open+close as fast as possible (the overhead workload)
  *   load probe PATH                open(PATH)+close every 2 ms until killed
  *
  * Options before the mode: --wait  wait for a line on stdin before starting
  *                          --probe PATH  while waiting, open PATH every 2 ms
+ *                          --probe-getppid  while waiting, getppid(2) every 2 ms from another thread
+ *                                  (a tracer of getppid shows it is attached; its events carry another tid)
  * Prints "done calls=N secs=S" on stdout when finished (SIGTERM/SIGINT end it early, still printing).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,26 @@ static void open_close(const char *path)
 		close(fd);
 }
 
+static volatile int probe_done;
+
+static void *getppid_probe(void *arg)
+{
+	(void)arg;
+	while (!probe_done && !stop) {
+		syscall(SYS_getppid);
+		struct timespec ts = { 0, 2000000 };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* paced: how many calls are due at time t, at `rate` per second since t0 (at most `total`) */
+static unsigned long long due_now(double t0, double t, double rate, unsigned long long total)
+{
+	unsigned long long due = (unsigned long long)((t - t0) * rate) + 1;
+	return due > total ? total : due;
+}
+
 static void wait_go(const char *probe)
 {
 	struct pollfd p = { .fd = 0, .events = POLLIN };
@@ -59,7 +82,7 @@ static void wait_go(const char *probe)
 
 int main(int argc, char **argv)
 {
-	int wait = 0;
+	int wait = 0, probe_getppid = 0;
 	const char *probe = NULL;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -67,6 +90,8 @@ int main(int argc, char **argv)
 			wait = 1;
 		else if (!strcmp(argv[i], "--probe") && i + 1 < argc)
 			probe = argv[++i];
+		else if (!strcmp(argv[i], "--probe-getppid"))
+			probe_getppid = 1;
 	}
 	if (i >= argc) {
 		fprintf(stderr, "usage: load [--wait] [--probe PATH] getppid|open|openloop|probe ...\n");
@@ -75,14 +100,35 @@ int main(int argc, char **argv)
 	const char *mode = argv[i++];
 	signal(SIGTERM, on_sig);
 	signal(SIGINT, on_sig);
+	pthread_t prober;
+	int probing = wait && probe_getppid && pthread_create(&prober, NULL, getppid_probe, NULL) == 0;
 	if (wait)
 		wait_go(probe);
+	if (probing) {
+		probe_done = 1;
+		pthread_join(prober, NULL);
+	}
 
 	unsigned long long calls = 0;
 	double t0 = now(), t;
 	if (!strcmp(mode, "getppid") && i < argc) {
-		double end = t0 + atof(argv[i]);
+		double secs = atof(argv[i]), end = t0 + secs;
+		double rate = i + 1 < argc ? atof(argv[i + 1]) : 0;
+		unsigned long long total = (unsigned long long)(rate * secs);
 		while (!stop) {
+			if (rate > 0) {
+				if (calls >= total)
+					break;
+				unsigned long long due = due_now(t0, now(), rate, total);
+				if (calls >= due) {
+					struct timespec ts = { 0, 100000 };
+					nanosleep(&ts, NULL);
+					continue;
+				}
+				for (int k = 0; k < 64 && calls < due; k++, calls++)
+					syscall(SYS_getppid);
+				continue;
+			}
 			for (int k = 0; k < 256; k++)
 				syscall(SYS_getppid);
 			calls += 256;
@@ -100,9 +146,7 @@ int main(int argc, char **argv)
 				break;
 			if (rate > 0) {
 				/* paced: catch up to rate * elapsed, in steps of at most 64 */
-				unsigned long long due = (unsigned long long)((t - t0) * rate) + 1;
-				if (due > total)
-					due = total;
+				unsigned long long due = due_now(t0, t, rate, total);
 				if (calls >= due) {
 					struct timespec ts = { 0, 100000 };
 					nanosleep(&ts, NULL);

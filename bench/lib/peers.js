@@ -5,7 +5,9 @@
 //    the process opens every 2 ms, as the sink reads it;
 //  - tight loop: 200,000 open+close as fast as one thread goes: slowdown against the untraced loop,
 //    share of its events delivered, events/s, peak RSS;
-//  - paced ladder (ig): 50k/100k/200k/400k opens/s, events lost at each rung.
+//  - paced ladder (ig): 50k/100k/200k/400k opens/s, events lost at each rung; then 400k events/s of
+//    trace_open's records from bench_emit_open (8 per getppid at 50k calls/s), since one thread opening
+//    a file cannot reach 400k/s here once traced (~3 µs an open+close untraced, ~4 µs traced).
 import { existsSync } from 'node:fs';
 import { igCommand } from './setup.js';
 import { startPiped } from './pipe.js';
@@ -13,6 +15,9 @@ import { lineReader, median, run, sleep, start, stop } from './procs.js';
 
 const COUNT = 200_000;
 const LADDER = [50_000, 100_000, 200_000, 400_000];
+/** The ladder's last rung again as records emitted in the kernel, PER_CALL per getppid of the load. */
+const EMIT_RATE = 400_000;
+const PER_CALL = 8;
 /** A pause before each traced run, for the previous process's exit and the kernel's freeing of its programs and buffers. */
 const SETTLE_MS = 300;
 
@@ -34,14 +39,35 @@ function available(tool) {
 }
 
 /**
+ * ig on bench_emit_open's records, as many as the opens of a rung would make. The load's probe is a
+ * getppid every 2 ms from a second thread, so the marker (the load's main thread as tid) counts only
+ * the rung's records; columns show TID in PID's place for it.
+ */
+const EMIT_TOOLS = {
+  'ig json': (ctx, pid) => ({
+    command: igCommand('run', 'bench_emit_open', '-o', 'json', '--target-pid', String(pid), '--per-call', String(PER_CALL)),
+    marker: `"tid":${pid},`,
+  }),
+  'ig columns': (ctx, pid) => ({
+    command: igCommand('run', 'bench_emit_open', '--target-pid', String(pid), '--per-call', String(PER_CALL),
+      '--fields', 'runtime.containerName,mntns_id,tid,uid,gid,comm,fd,error,fname'),
+    marker: ` ${pid} `,
+  }),
+};
+
+/**
  * One traced run: the load waits (opening the probe file every 2 ms) until the tool shows its first
  * event, then does `mode args`. Returns the first-event time, the load's own report, what arrived.
+ * `emit`: the tool runs bench_emit_open instead (EMIT_TOOLS) and the load probes with getppid.
  */
-async function traced(ctx, tool, loadArgs) {
-  const load = start(ctx.load, ['--wait', '--probe', ctx.probe, ...loadArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function traced(ctx, tool, loadArgs, emit = false) {
+  const probe = emit ? ['--probe-getppid'] : ['--probe', ctx.probe];
+  const load = start(ctx.load, ['--wait', ...probe, ...loadArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
   const loadOut = lineReader(load.stdout);
-  const [cmd, args] = TOOLS[tool](ctx, load.pid);
-  const pipe = startPiped(ctx, ctx.execstamp, [cmd, ...args], { env: ctx.env, sinkArgs: ['--ready', 'igbench-probe', '--marker', 'igbench-target'] });
+  const e = emit ? EMIT_TOOLS[tool](ctx, load.pid) : undefined;
+  const [cmd, args] = e ? e.command : TOOLS[tool](ctx, load.pid);
+  const sinkArgs = e ? ['--ready', 'libbench-emit', '--marker', e.marker] : ['--ready', 'igbench-probe', '--marker', 'igbench-target'];
+  const pipe = startPiped(ctx, ctx.execstamp, [cmd, ...args], { env: ctx.env, sinkArgs });
   let done, firstSecs;
   try {
     const first = await pipe.sinkOut.waitFor('first', 30_000);
@@ -96,6 +122,16 @@ export async function peers(ctx, opts, log) {
         `${r.loadBound ? ' (the load generator fell short of the rate)' : ''}`);
       out.ladder.push({ rate, ...r, lost });
     }
+  }
+  for (const tool of ['ig json', 'ig columns']) {
+    const r = await traced(ctx, tool, ['getppid', String(secs), String(EMIT_RATE / PER_CALL)], true);
+    const emitted = r.calls * PER_CALL;
+    const lost = emitted - r.delivered;
+    r.achievedRate = emitted / r.secs;
+    r.loadBound = r.achievedRate < 0.9 * EMIT_RATE;
+    log(`peers: ladder ${tool} at ${EMIT_RATE}/s of bench_emit_open's records (${PER_CALL} per getppid): achieved ` +
+      `${Math.round(r.achievedRate)}/s, lost ${lost} of ${emitted}${r.loadBound ? ' (the load generator fell short of the rate)' : ''}`);
+    out.ladder.push({ rate: EMIT_RATE, emitted: true, perCall: PER_CALL, ...r, calls: emitted, lost });
   }
   return out;
 }

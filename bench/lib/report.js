@@ -107,8 +107,9 @@ export function figures(results) {
       const rungs = q.ladder.filter((r) => r.tool === tool);
       if (!rungs.length) continue;
       add(`paced ladder: ${tool}`, rungs.every((r) => r.lost === 0) ? 'no loss' : 'LOSS',
-        rungs.map((r) => `${r.rate / 1000}k:${r.lost === 0 ? 'ok' : `lost ${r.lost}/${r.calls}`}${r.loadBound ? `(load ${Math.round(r.achievedRate / 1000)}k)` : ''}`).join(' '),
-        NaN, '0 lost up to 400k/s', rungs.every((r) => r.lost === 0));
+        rungs.map((r) => `${r.rate / 1000}k${r.emitted ? ` records (${r.perCall}/call)` : ''}:${r.lost === 0 ? 'ok' : `lost ${r.lost}/${r.calls}`}${r.loadBound ? `(load ${Math.round(r.achievedRate / 1000)}k)` : ''}`).join(' '),
+        // a rung the load could not drive to its rate did not test it: 400k/s must be reached by one
+        NaN, '0 lost up to 400k/s', rungs.every((r) => r.lost === 0) && rungs.some((r) => r.rate >= 400_000 && !r.loadBound));
     }
   } else if (q?.error) add('peers', 'ERROR', q.error, NaN, '', false);
 
