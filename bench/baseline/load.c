@@ -56,11 +56,32 @@ static void *getppid_probe(void *arg)
 	return NULL;
 }
 
-/* paced: how many calls are due at time t, at `rate` per second since t0 (at most `total`) */
-static unsigned long long due_now(double t0, double t, double rate, unsigned long long total)
+static void call_getppid(const char *unused)
 {
-	unsigned long long due = (unsigned long long)((t - t0) * rate) + 1;
-	return due > total ? total : due;
+	(void)unused;
+	syscall(SYS_getppid);
+}
+
+/*
+ * `call(arg)` at `rate` per second for `secs` from t0: catching up to rate * elapsed in steps of at
+ * most 64, sleeping 0.1 ms when ahead. Returns the calls made (fewer when stopped).
+ */
+static unsigned long long paced(double t0, double rate, double secs, void (*call)(const char *), const char *arg)
+{
+	unsigned long long calls = 0, total = (unsigned long long)(rate * secs);
+	while (!stop && calls < total) {
+		unsigned long long due = (unsigned long long)((now() - t0) * rate) + 1;
+		if (due > total)
+			due = total;
+		if (calls >= due) {
+			struct timespec ts = { 0, 100000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		for (int k = 0; k < 64 && calls < due; k++, calls++)
+			call(arg);
+	}
+	return calls;
 }
 
 static void wait_go(const char *probe)
@@ -114,21 +135,9 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "getppid") && i < argc) {
 		double secs = atof(argv[i]), end = t0 + secs;
 		double rate = i + 1 < argc ? atof(argv[i + 1]) : 0;
-		unsigned long long total = (unsigned long long)(rate * secs);
-		while (!stop) {
-			if (rate > 0) {
-				if (calls >= total)
-					break;
-				unsigned long long due = due_now(t0, now(), rate, total);
-				if (calls >= due) {
-					struct timespec ts = { 0, 100000 };
-					nanosleep(&ts, NULL);
-					continue;
-				}
-				for (int k = 0; k < 64 && calls < due; k++, calls++)
-					syscall(SYS_getppid);
-				continue;
-			}
+		if (rate > 0)
+			calls = paced(t0, rate, secs, call_getppid, NULL);
+		while (rate <= 0 && !stop) {
 			for (int k = 0; k < 256; k++)
 				syscall(SYS_getppid);
 			calls += 256;
@@ -138,26 +147,12 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "open") && i + 2 < argc) {
 		double rate = atof(argv[i]), secs = atof(argv[i + 1]);
 		const char *path = argv[i + 2];
-		unsigned long long total = rate > 0 ? (unsigned long long)(rate * secs) : ~0ULL;
 		double end = t0 + secs;
-		while (!stop && calls < total) {
-			t = now();
-			if (t >= end && rate <= 0)
-				break;
-			if (rate > 0) {
-				/* paced: catch up to rate * elapsed, in steps of at most 64 */
-				unsigned long long due = due_now(t0, t, rate, total);
-				if (calls >= due) {
-					struct timespec ts = { 0, 100000 };
-					nanosleep(&ts, NULL);
-					continue;
-				}
-				for (int k = 0; k < 64 && calls < due; k++, calls++)
-					open_close(path);
-			} else {
-				for (int k = 0; k < 64; k++, calls++)
-					open_close(path);
-			}
+		if (rate > 0)
+			calls = paced(t0, rate, secs, open_close, path);
+		while (rate <= 0 && !stop && now() < end) {
+			for (int k = 0; k < 64; k++, calls++)
+				open_close(path);
 		}
 	} else if (!strcmp(mode, "openloop") && i + 1 < argc) {
 		unsigned long long n = strtoull(argv[i], NULL, 10);

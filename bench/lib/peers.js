@@ -112,26 +112,24 @@ export async function peers(ctx, opts, log) {
     }
   }
   const secs = opts.quick ? 2 : 5;
+  /** One rung's figures: `events` were sent at `rate` per second (the load's calls × what each makes). */
+  const rung = (tool, rate, r, events, what, extra = {}) => {
+    const lost = events - r.delivered;
+    const achievedRate = events / r.secs;
+    const loadBound = achievedRate < 0.9 * rate;
+    log(`peers: ladder ${tool} at ${rate}/s${what}: achieved ${Math.round(achievedRate)}/s, lost ${lost} of ${events}` +
+      `${loadBound ? ' (the load generator fell short of the rate)' : ''}`);
+    out.ladder.push({ rate, ...extra, ...r, calls: events, achievedRate, loadBound, lost });
+  };
   for (const rate of LADDER) {
     for (const tool of ['ig json', 'ig columns']) {
       const r = await traced(ctx, tool, ['open', String(rate), String(secs), ctx.target]);
-      const lost = r.calls - r.delivered;
-      r.achievedRate = r.calls / r.secs;
-      r.loadBound = r.achievedRate < 0.9 * rate;
-      log(`peers: ladder ${tool} at ${rate}/s: achieved ${Math.round(r.achievedRate)}/s, lost ${lost} of ${r.calls}` +
-        `${r.loadBound ? ' (the load generator fell short of the rate)' : ''}`);
-      out.ladder.push({ rate, ...r, lost });
+      rung(tool, rate, r, r.calls, '');
     }
   }
   for (const tool of ['ig json', 'ig columns']) {
     const r = await traced(ctx, tool, ['getppid', String(secs), String(EMIT_RATE / PER_CALL)], true);
-    const emitted = r.calls * PER_CALL;
-    const lost = emitted - r.delivered;
-    r.achievedRate = emitted / r.secs;
-    r.loadBound = r.achievedRate < 0.9 * EMIT_RATE;
-    log(`peers: ladder ${tool} at ${EMIT_RATE}/s of bench_emit_open's records (${PER_CALL} per getppid): achieved ` +
-      `${Math.round(r.achievedRate)}/s, lost ${lost} of ${emitted}${r.loadBound ? ' (the load generator fell short of the rate)' : ''}`);
-    out.ladder.push({ rate: EMIT_RATE, emitted: true, perCall: PER_CALL, ...r, calls: emitted, lost });
+    rung(tool, EMIT_RATE, r, r.calls * PER_CALL, ` of bench_emit_open's records (${PER_CALL} per getppid)`, { emitted: true, perCall: PER_CALL });
   }
   return out;
 }
