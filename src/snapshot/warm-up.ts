@@ -36,9 +36,15 @@ function warmNode(): void {
   stop.signal.addEventListener('abort', noop);
   stop.abort();
   void stop.signal.aborted;
-  // timers, cleared before the build's event loop ends
+  // timers: cleared, then ones that run in the build's event loop, the last of which leaves node's
+  // timer state as it was (no lists, next expiry "never"). Node arms its one uv timer only for a
+  // list due before the next expiry it remembers; a timer only cleared left its due time (~1 s
+  // after the build's start) in the blob, and in a run whose first timer was due later than that
+  // (a slow start, a busy machine) no timer ever fired: `ig run -t 1` did not end.
   clearTimeout(setTimeout(noop, 1_000).unref());
   clearInterval(setInterval(noop, 1_000));
+  setTimeout(noop, 1).unref().ref();
+  const tick = setInterval(() => clearInterval(tick), 1);
   clearImmediate(setImmediate(noop));
   setImmediate(noop); // this one runs: the loop's processImmediate
   // Buffer's methods the store, the spec and the consumer use

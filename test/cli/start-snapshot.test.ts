@@ -95,6 +95,26 @@ describe('ig from the start-up snapshot', () => {
     expect(rows(withOptions.stdout)).toEqual(rows(snap.stdout));
   }, 60_000);
 
+  it('stops at --timeout when its start was held up before it made any timer (the blob keeps no timer state of its build)', async () => {
+    // Node arms its one uv timer only for a timer due before the next expiry it remembers. A blob
+    // that remembered its build's (a timer due ~1 s after that start) left `ig run -t 1` running for
+    // good whenever every timer of the run was due later: a slow start on a busy machine. Here the
+    // config file is a pipe written 3 s late, so the run makes its first timer seconds after it started.
+    const config = path.join(work, 'held-back.yaml');
+    execFileSync('mkfifo', [config]);
+    const writer = spawn('sh', ['-c', `trap '' PIPE; sleep 3; while :; do echo '# held back' 2>/dev/null > "$0"; done`, config], { stdio: 'ignore' });
+    try {
+      const started = Date.now();
+      const r = await collect(spawn(igCommand, ['run', 'trace_open', '--config', config, '-o', 'json', '-t', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] }), 20_000);
+      const took = Date.now() - started;
+      expect(r.code, `${r.stderr}(ended after ${took} ms)`).toBe(0);
+      expect(took).toBeGreaterThan(3000); // it waited for its config file
+    } finally {
+      writer.kill('SIGKILL');
+      rmSync(config, { force: true });
+    }
+  }, 60_000);
+
   it('sends other commands and flags node would take for its own (`ig image list`, `ig run --help`) to the CLI as before', async () => {
     const list = await run(igCommand, ['image', 'list']);
     expect(list.code, list.stderr).toBe(0);
